@@ -1,0 +1,28 @@
+#pragma once
+// Settings of the RPC layer, filled from the command line (cli/options.cpp).
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace rpcnetd::rpc {
+
+// Certificates. The CA defaults to the certificate itself (self-signed dev certs).
+struct tls_config {
+    std::string cert_file = "certs/test_cert.pem";
+    std::string key_file = "certs/test_key.pem";
+    std::string ca_file;               // empty = cert_file
+    bool require_client_cert = false;  // mTLS on servers
+    std::string server_name;           // client side: name to verify; empty = host of the target
+};
+
+struct limits {
+    std::uint32_t max_frame = 4U * 1024U * 1024U;         // bytes of one frame body
+    std::uint32_t max_streams_per_connection = 1024;
+    std::uint32_t max_connections = 4096;
+    std::chrono::milliseconds handshake_timeout{5000};    // TCP accept -> hello received
+    std::chrono::milliseconds idle_timeout{300000};       // no frame at all (pings count)
+    std::chrono::milliseconds keepalive_interval{10000};  // ping when idle this long
+    std::uint32_t max_queued_bytes = 8U * 1024U * 1024U;  // outbound queue bound per connection
+};
+
+} // namespace rpcnetd::rpc
