@@ -1,0 +1,127 @@
+#pragma once
+// Command-line contract (DESIGN.md §5): Program_options -> validated config structs, one per mode.
+// parse_command_line throws usage_error with a one-line reason on bad input (exit 2).
+#include "common/endpoint.hpp"
+#include "common/log.hpp"
+#include "membership/swim_config.hpp"
+#include "rpc/rpc_config.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace rpcnetd::cli {
+
+using tag_map = std::map<std::string, std::string>;
+
+// Flags every mode accepts.
+struct common_config {
+    rpc::tls_config tls;
+    std::string gossip_key_file;      // empty = unauthenticated gossip (a warning is logged)
+    std::string cluster = "rpcnetd";  // AEAD associated data; clusters with other names never merge
+    std::string log_level = "info";
+    common::log_format log_format = common::log_format::text;
+};
+
+enum class strategy { least_connections, round_robin, random };
+
+// A member (director or worker) runs gossip on UDP addr and RPC on TCP addr.
+struct member_config {
+    common::endpoint addr;
+    std::string name;
+    std::vector<common::endpoint> join;  // seeds
+    tag_map tags;
+    membership::swim_config swim;
+    rpc::limits limits;
+    std::chrono::milliseconds drain_timeout{10000};  // graceful leave: wait for running streams
+};
+
+struct director_config {
+    common_config common;
+    member_config member;
+    strategy strategy = strategy::least_connections;
+    std::chrono::milliseconds health_interval{100};   // direct health check of assignable workers
+    std::chrono::milliseconds status_interval{5000};  // pool print period
+};
+
+struct failure_cycle_config {
+    bool enabled = false;
+    std::chrono::milliseconds healthy{10000};
+    std::chrono::milliseconds warning{3000};  // warning printed this long before failing
+    std::chrono::milliseconds failed{5000};
+};
+
+struct worker_config {
+    common_config common;
+    member_config member;
+    std::string label = "worker-1";
+    std::chrono::milliseconds token_interval{100};
+    failure_cycle_config failures;
+};
+
+enum class client_output { text, jsonl };
+
+struct client_config {
+    common_config common;
+    std::vector<common::endpoint> directors;
+    std::uint64_t tokens = 0;  // 0 = until interrupted
+    std::string prompt = "hello";
+    tag_map filter;
+    client_output output = client_output::text;
+    std::chrono::milliseconds wait_timeout{60000};        // no director / no worker: give up after
+    std::chrono::milliseconds stream_idle_timeout{1000};  // no frame this long = worker failure
+    std::chrono::milliseconds connect_timeout{2000};
+    std::string job;  // empty = generated
+};
+
+enum class table_output { table, json };
+struct members_config {
+    common_config common;
+    common::endpoint director;
+    table_output output = table_output::table;
+};
+
+struct events_config {
+    common_config common;
+    common::endpoint director;
+    client_output output = client_output::text;
+};
+
+enum class bench_mode { unary, stream, connect, idle };
+enum class bench_output { text, json, result };  // result = "RESULT phase=..." line (harness)
+struct bench_config {
+    common_config common;
+    common::endpoint target;
+    bench_mode mode = bench_mode::unary;
+    std::uint32_t concurrency = 1;
+    std::uint32_t payload = 64;                   // bytes
+    std::chrono::milliseconds duration{5000};
+    std::chrono::milliseconds warmup{1000};
+    std::uint32_t streams = 1;
+    std::uint32_t count = 512000;                 // tokens per stream
+    std::uint32_t warmup_count = 20000;
+    std::uint32_t iters = 200;                    // connect mode
+    std::uint32_t warmup_iters = 20;
+    std::uint32_t channels = 1;                   // idle mode: connections
+    int server_pid = 0;                           // for /proc CPU and RSS readings; 0 = none
+    bench_output output = bench_output::text;
+};
+
+struct help_request {
+    std::string text;
+};
+
+using command = std::variant<help_request, director_config, worker_config, client_config,
+                             members_config, events_config, bench_config>;
+
+// Environment lookup, injectable for tests.
+using env_lookup = std::optional<std::string> (*)(const char* name);
+std::optional<std::string> real_env(const char* name);
+
+command parse_command_line(int argc, const char* const* argv, env_lookup env = real_env);
+
+} // namespace rpcnetd::cli
