@@ -52,25 +52,18 @@ echo "demo-failover: restarting worker-b"
     >>"$dir/worker-b.log" 2>&1 & pids+=($!)
 
 rc=0; wait "$client" || rc=$?
-python3 - "$dir/client.jsonl" "$tokens" "$rc" <<'PY'
-import json, sys
-path, n, rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-seqs, failovers = [], 0
-for line in open(path):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("event") == "token":
-        seqs.append(e["sequence"])
-    elif e.get("event") == "failover":
-        failovers += 1
-missing = sorted(set(range(1, n + 1)) - set(seqs))
-repeated = len(seqs) - len(set(seqs))
-in_order = seqs == sorted(seqs)
-print(f"tokens received: {len(seqs)}  failovers: {failovers}  client exit: {rc}")
-print(f"missing: {len(missing)}{' ' + str(missing[:10]) if missing else ''}  repeated: {repeated}  in order: {in_order}")
-ok = rc == 0 and not missing and repeated == 0 and in_order
-print("RESULT: " + ("every sequence exactly once, in order" if ok else "FAILED"))
-sys.exit(0 if ok else 1)
-PY
+awk -v n="$tokens" -v rc="$rc" '
+/"event":"token"/ {
+    match($0, /"sequence":[0-9]+/); seq = substr($0, RSTART + 11, RLENGTH - 11) + 0
+    count++; seen[seq]++; if (seq < last) disorder = 1; last = seq
+}
+/"event":"failover"/ { failovers++ }
+END {
+    missing = 0; repeated = 0
+    for (i = 1; i <= n; i++) { if (!(i in seen)) missing++; else if (seen[i] > 1) repeated += seen[i] - 1 }
+    printf "tokens received: %d  failovers: %d  client exit: %d\n", count, failovers, rc
+    printf "missing: %d  repeated: %d  in order: %s\n", missing, repeated, disorder ? "no" : "yes"
+    ok = (rc == 0 && missing == 0 && repeated == 0 && !disorder && count == n)
+    print "RESULT: " (ok ? "every sequence exactly once, in order" : "FAILED")
+    exit ok ? 0 : 1
+}' "$dir/client.jsonl"
