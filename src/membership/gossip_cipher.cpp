@@ -196,6 +196,9 @@ std::vector<std::uint8_t> gossip_cipher::seal(std::span<const std::uint8_t> plai
         aad.size() > static_cast<std::size_t>(INT_MAX)) {
         throw std::length_error("gossip_cipher::seal: input too large");
     }
+    if (keys_.empty()) {
+        throw std::logic_error("gossip_cipher::seal on a moved-from cipher");
+    }
     std::vector<std::uint8_t> out(overhead() + plaintext.size());
     out[0] = version;
     std::uint8_t* nonce = out.data() + 1;

@@ -17,7 +17,8 @@
 // rotation through the command line / a signal.
 //
 // Thread-safety: const methods may run concurrently (each call makes its own EVP context).
-// Keys are wiped from memory when the cipher is destroyed.
+// Keys are wiped from memory when the cipher is destroyed. A moved-from cipher holds no key: it
+// opens nothing and seal() throws std::logic_error.
 #include <array>
 #include <cstddef>
 #include <cstdint>

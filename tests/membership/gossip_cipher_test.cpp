@@ -135,6 +135,15 @@ TEST_CASE("gossip_cipher: a keyring seals with the primary and opens with any ke
     CHECK(new_only.open(ring.seal(plain, "prod"), "prod") == plain);
     CHECK_FALSE(old_only.open(ring.seal(plain, "prod"), "prod"));
     CHECK_THROWS_AS(gossip_cipher(std::vector<gossip_cipher::key>{}), std::invalid_argument);
+
+    SECTION("a moved-from cipher opens nothing and refuses to seal") {
+        gossip_cipher from(key_of(7));
+        const gossip_cipher to(std::move(from));
+        const auto sealed = to.seal(plain, "prod");
+        CHECK(to.open(sealed, "prod") == plain);
+        CHECK_FALSE(from.open(sealed, "prod")); // NOLINT(bugprone-use-after-move)
+        CHECK_THROWS_AS(from.seal(plain, "prod"), std::logic_error);
+    }
 }
 
 TEST_CASE("gossip_cipher: key encoding", "[membership][cipher]") {
