@@ -42,14 +42,15 @@ void worker_registry::update(const member_snapshot& member, common::time_point n
 }
 
 void worker_registry::sync(std::span<const member_snapshot> view, common::time_point now) {
+    std::vector<std::string_view> present;
+    present.reserve(view.size());
     for (const auto& m : view) {
         update(m, now);
+        present.push_back(m.name);
     }
+    std::sort(present.begin(), present.end());
     for (auto it = workers_.begin(); it != workers_.end();) {
-        const bool present = std::any_of(view.begin(), view.end(), [&](const member_snapshot& m) {
-            return m.name == it->first;
-        });
-        if (present) {
+        if (std::binary_search(present.begin(), present.end(), std::string_view(it->first))) {
             ++it;
         } else {
             drop_leases(it->second);
