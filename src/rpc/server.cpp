@@ -147,6 +147,7 @@ net::awaitable<void> server::stop(common::duration drain_timeout) {
     acceptor_.close(ignored);
     tasks_.cancel();
     co_await tasks_.wait();
+    log().debug("stop: accept loop ended connections={}", core_->sessions.size());
 
     core_->draining = true;
     core_->stop_waiting = true;
@@ -163,6 +164,7 @@ net::awaitable<void> server::stop(common::duration drain_timeout) {
         core_->changed.expires_at(drain_deadline);
         co_await core_->changed.async_wait(net::use_tuple);
     }
+    log().debug("stop: drained connections={}", core_->sessions.size());
     if (!core_->sessions.empty()) {
         log().info("drain timeout: cancelling streams={} connections={}", core_->active_streams,
                    core_->sessions.size());
