@@ -130,6 +130,8 @@ public:
     void note_rejected() { ++counters_.datagrams_rejected; }
 
     const swim_counters& counters() const { return counters_; }
+    // Membership updates still waiting to be gossiped (leave() drains these before stopping).
+    bool broadcasts_pending() const { return !queue_.empty(); }
     std::uint32_t health_score() const { return awareness_.score(); }
     // Alive + suspect members, ourselves included.
     std::size_t live_count() const { return live_ + 1; }
