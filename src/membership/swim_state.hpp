@@ -130,6 +130,8 @@ public:
     void note_rejected() { ++counters_.datagrams_rejected; }
 
     const swim_counters& counters() const { return counters_; }
+    // Membership updates still waiting to be gossiped (leave() drains these before stopping).
+    bool broadcasts_pending() const { return !queue_.empty(); }
     std::uint32_t health_score() const { return awareness_.score(); }
     // Alive + suspect members, ourselves included.
     std::size_t live_count() const { return live_ + 1; }
@@ -172,6 +174,7 @@ private:
     void apply_failed(const wire::failed_msg& m, common::time_point now);
     void apply_left(const wire::left_msg& m, common::time_point now);
     void refute(std::uint64_t heard);
+    void about_self(std::uint64_t heard);
     void suspect_member(entry& e, const std::string& from, common::time_point now);
     void set_status(entry& e, member_status s, common::time_point now);
     void add_member(const wire::alive_msg& m, common::time_point now, bool quiet = false);
@@ -211,6 +214,8 @@ private:
 
     std::unordered_map<std::string, entry> members_;  // everyone but ourselves
     std::vector<std::string> names_;                   // keys of members_, for random picks
+    // address -> name, to recognise the member behind a datagram's address
+    std::map<std::pair<std::string, std::uint16_t>, std::string> addr_index_;
     std::vector<std::string> probe_order_;
     std::size_t probe_index_ = 0;
     std::size_t live_ = 0;  // alive + suspect in members_

@@ -61,6 +61,7 @@ void swim_state::add_member(const wire::alive_msg& m, common::time_point now, bo
             std::nullopt, failure::phi_detector(phi), std::nullopt, false};
     members_.emplace(m.name, std::move(e));
     names_.push_back(m.name);
+    addr_index_[{m.addr.host, m.addr.port}] = m.name;
     ++live_;
     // Insert into the remaining part of this round so the newcomer is probed soon but fairly.
     const std::size_t lo = std::min(probe_index_, probe_order_.size());
@@ -93,6 +94,20 @@ void swim_state::refute(std::uint64_t heard) {
     broadcast_self_alive();
 }
 
+void swim_state::about_self(std::uint64_t heard) {
+    if (leaving_) {
+        return;
+    }
+    if (heard >= self_.incarnation) {
+        refute(heard);
+    } else {
+        // Deviation from memberlist: someone still holds an older suspicion (it missed our
+        // refutation, which is retransmitted only O(log N) times). Gossip our current alive
+        // again, without a new incarnation, so it recovers before its suspicion timer expires.
+        broadcast_self_alive();
+    }
+}
+
 void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
     if (m.name.empty()) {
         return;
@@ -115,6 +130,10 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
     }
     const auto old = e->m.status;
     const bool changed = e->m.addr != m.addr || e->m.tags != m.tags;
+    if (e->m.addr != m.addr) {
+        addr_index_.erase({e->m.addr.host, e->m.addr.port});
+        addr_index_[{m.addr.host, m.addr.port}] = m.name;
+    }
     e->m.addr = m.addr;
     e->m.tags = m.tags;
     e->m.incarnation = m.incarnation;
@@ -144,9 +163,7 @@ void swim_state::suspect_member(entry& e, const std::string& from, common::time_
 
 void swim_state::apply_suspect(const wire::suspect_msg& m, common::time_point now) {
     if (m.name == self_.name) {
-        if (!leaving_ && m.incarnation >= self_.incarnation) {
-            refute(m.incarnation);
-        }
+        about_self(m.incarnation);
         return;
     }
     entry* e = lookup(m.name);
@@ -166,9 +183,7 @@ void swim_state::apply_suspect(const wire::suspect_msg& m, common::time_point no
 
 void swim_state::apply_failed(const wire::failed_msg& m, common::time_point now) {
     if (m.name == self_.name) {
-        if (!leaving_ && m.incarnation >= self_.incarnation) {
-            refute(m.incarnation);
-        }
+        about_self(m.incarnation);
         return;
     }
     entry* e = lookup(m.name);
@@ -184,9 +199,7 @@ void swim_state::apply_failed(const wire::failed_msg& m, common::time_point now)
 void swim_state::apply_left(const wire::left_msg& m, common::time_point now) {
     if (m.name == self_.name) {
         // A previous life of ours left, or someone replays it: we are here, say so.
-        if (!leaving_ && m.incarnation >= self_.incarnation) {
-            refute(m.incarnation);
-        }
+        about_self(m.incarnation);
         return;
     }
     entry* e = lookup(m.name);

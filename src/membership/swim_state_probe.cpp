@@ -85,6 +85,14 @@ void swim_state::handle(const common::endpoint& from, const wire::message& m,
 
 void swim_state::send(out_vec& out, const common::endpoint& to,
                       std::vector<std::vector<std::uint8_t>> head) {
+    // Lifeguard's buddy system, extended to every datagram: whatever we send to a member we
+    // suspect carries the suspicion, so a live suspect that missed it refutes at once.
+    if (const auto idx = addr_index_.find({to.host, to.port}); idx != addr_index_.end()) {
+        if (entry* e = lookup(idx->second); e && e->m.status == member_status::suspect) {
+            head.push_back(
+                wire::encode_message(wire::suspect_msg{e->m.name, e->m.incarnation, self_.name}));
+        }
+    }
     std::size_t used = wire::header_size(self_.name);
     for (const auto& h : head) {
         used += h.size();
@@ -135,14 +143,7 @@ void swim_state::start_probe(entry& e, common::time_point now, out_vec& out) {
                          0};
     e.probing = true;
     ++counters_.probes;
-    std::vector<std::vector<std::uint8_t>> head{
-        wire::encode_message(wire::ping_msg{seq, e.m.name})};
-    if (e.m.status == member_status::suspect) {
-        // Tell the suspect directly so a live one refutes in its ack (see header).
-        head.push_back(
-            wire::encode_message(wire::suspect_msg{e.m.name, e.m.incarnation, self_.name}));
-    }
-    send(out, e.m.addr, std::move(head));
+    send(out, e.m.addr, {wire::encode_message(wire::ping_msg{seq, e.m.name})});
 }
 
 void swim_state::round_robin_probe(common::time_point now, out_vec& out) {
@@ -367,6 +368,11 @@ void swim_state::reap(common::time_point now) {
     for (const auto& name : gone) {
         dead_.erase(name);
         suspects_.erase(name);
+        const auto& a = members_.at(name).m.addr;
+        if (auto it = addr_index_.find({a.host, a.port}); it != addr_index_.end() &&
+                                                            it->second == name) {
+            addr_index_.erase(it);
+        }
         members_.erase(name);
         if (auto it = std::find(names_.begin(), names_.end(), name); it != names_.end()) {
             *it = std::move(names_.back());

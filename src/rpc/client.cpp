@@ -56,6 +56,12 @@ net::awaitable<std::tuple<net::error_code, net::tcp::socket>> tcp_connect(
 } // namespace detail
 
 net::awaitable<boost::system::result<client>> client::connect(
+    asio::any_io_executor ex, const common::endpoint& target,
+    std::shared_ptr<asio::ssl::context> ssl, const client_options& opts) {
+    return connect_impl(std::move(ex), target, std::move(ssl), opts);
+}
+
+net::awaitable<boost::system::result<client>> client::connect_impl(
     asio::any_io_executor ex, common::endpoint target, std::shared_ptr<asio::ssl::context> ssl,
     client_options opts) {
     const auto deadline = clock::now() + opts.connect_timeout;

@@ -30,6 +30,7 @@
 namespace rpcnetd::rpc {
 
 struct client_options {
+    client_options() {}  // user-provided: not an aggregate (see connect() on GCC 12)
     tls_config tls;  // server_name: the name to verify (empty = target host); files are used
                      // only when connect() is given no ssl context
     limits lim;
@@ -50,9 +51,13 @@ public:
     // ~100 µs and may throw usage_error for bad files). Errors: system errors (connection
     // refused), TLS errors (e.g. "certificate verify failed"), errc::handshake_timeout or
     // errc::deadline_exceeded when the timeout passes, errc::protocol_version.
+    // GCC 12 bug: an AGGREGATE temporary used as an argument inside a co_await expression is
+    // destroyed twice (heap double free). common::endpoint is an aggregate: write
+    //   const common::endpoint target{"h", 1}; co_await client::connect(ex, target, ssl, {});
+    // not co_await client::connect(ex, {"h", 1}, ...). client_options is not an aggregate.
     static net::awaitable<boost::system::result<client>> connect(
-        net::asio::any_io_executor ex, common::endpoint target,
-        std::shared_ptr<boost::asio::ssl::context> ssl, client_options opts);
+        net::asio::any_io_executor ex, const common::endpoint& target,
+        std::shared_ptr<boost::asio::ssl::context> ssl, const client_options& opts);
 
     client() = default;  // not connected: every call fails with UNAVAILABLE
 
@@ -79,6 +84,9 @@ public:
     void close();
 
 private:
+    static net::awaitable<boost::system::result<client>> connect_impl(
+        net::asio::any_io_executor ex, common::endpoint target,
+        std::shared_ptr<boost::asio::ssl::context> ssl, client_options opts);
     explicit client(std::shared_ptr<detail::client_handle> h) noexcept : handle_(std::move(h)) {}
     std::shared_ptr<detail::client_handle> handle_;
 };

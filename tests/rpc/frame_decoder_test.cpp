@@ -1,6 +1,7 @@
 #include "rpc/frame_decoder.hpp"
 
 #include "common/error.hpp"
+#include "rpc/alloc_counter.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,6 +17,10 @@ namespace {
 std::atomic<std::size_t> g_large_allocs{0};
 constexpr std::size_t large_alloc = 1U << 20U;
 } // namespace
+
+std::size_t rpcnetd::test::large_allocations() {
+    return g_large_allocs.load();
+}
 
 void* operator new(std::size_t n) {
     if (n >= large_alloc) {

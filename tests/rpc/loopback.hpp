@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "rpc/client.hpp"
 #include "rpc/server.hpp"
+#include "net/with_timeout.hpp"
 #include "rpc/tls_context.hpp"
 #include "support/process.hpp"
 

@@ -189,6 +189,7 @@ void sim_network::deliver(std::size_t from, std::vector<outbound> out) {
         }
         ++stats_.datagrams_sent;
         stats_.bytes_sent += o.payload.size();
+        stats_.largest_datagram = std::max(stats_.largest_datagram, o.payload.size());
         const auto to = index_of(o.to);
         double p = loss_;
         if (to) {

@@ -32,6 +32,7 @@ struct sim_stats {
     std::uint64_t datagrams_dropped = 0;
     std::uint64_t bytes_sent = 0;
     std::uint64_t push_pulls = 0;
+    std::size_t largest_datagram = 0;
 };
 
 class sim_network {
