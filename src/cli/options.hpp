@@ -27,7 +27,7 @@ struct common_config {
     common::log_format log_format = common::log_format::text;
 };
 
-enum class strategy { least_connections, round_robin, random };
+enum class balance_strategy { least_connections, round_robin, random };
 
 // A member (director or worker) runs gossip on UDP addr and RPC on TCP addr.
 struct member_config {
@@ -43,7 +43,7 @@ struct member_config {
 struct director_config {
     common_config common;
     member_config member;
-    strategy strategy = strategy::least_connections;
+    balance_strategy strategy = balance_strategy::least_connections;
     std::chrono::milliseconds health_interval{100};   // direct health check of assignable workers
     std::chrono::milliseconds status_interval{5000};  // pool print period
 };

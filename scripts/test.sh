@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, builds with warnings as errors,
+# runs every test, then builds and runs everything again under AddressSanitizer + UBSan.
+#
+#   scripts/test.sh            full suite (normal + ASan/UBSan)
+#   scripts/test.sh --quick    normal build only
+#   scripts/test.sh --asan     ASan/UBSan build only
+# Build trees: build/ and build-asan/. Extra ctest arguments after "--", e.g. -- -R membership.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+configs=(normal asan)
+case "${1:-}" in
+--quick) configs=(normal); shift ;;
+--asan) configs=(asan); shift ;;
+esac
+[ "${1:-}" = "--" ] && shift
+
+scripts/deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+for cfg in "${configs[@]}"; do
+    if [ "$cfg" = normal ]; then
+        dir=build
+        flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+    else
+        dir=build-asan
+        flags=(-DCMAKE_BUILD_TYPE=Debug -DRPCNETD_SANITIZE=address,undefined)
+    fi
+    echo "=== $cfg: configure + build ($dir) ==="
+    cmake -S . -B "$dir" -G Ninja -DRPCNETD_WARNINGS_AS_ERRORS=ON "${flags[@]}" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+    echo "=== $cfg: tests ==="
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 "$@"
+done

@@ -1,0 +1,55 @@
+#pragma once
+// The load-balancing strategy interface (STYLE.md §2): given the candidate backends, pick one.
+//
+// Strategies are pure: no clock, no I/O; randomness comes from the caller. The worker_registry
+// builds the candidate list (alive, healthy, filter-matching, not excluded) and calls pick().
+// A strategy may keep state between picks (round_robin remembers the last name) and is therefore
+// not thread-safe: use one per registry, on the registry's strand.
+#include "balance/random_source.hpp"
+#include "common/random.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace rpcnetd::balance {
+
+// One candidate as a strategy sees it. The name identifies it across calls (the candidate list
+// changes as members join, fail or are filtered); active is the registry's best estimate of the
+// streams running on it (reported count + assignments since the report).
+struct backend {
+    std::string_view name;
+    std::uint32_t active = 0;
+};
+
+class balancer {
+public:
+    virtual ~balancer() = default;
+
+    // Index into candidates of the chosen backend; nullopt when candidates is empty.
+    std::optional<std::size_t> pick(std::span<const backend> candidates, common::rng& r) {
+        random_source source(r);
+        return pick(candidates, source);
+    }
+    std::optional<std::size_t> pick(std::span<const backend> candidates, random_source& r) {
+        if (candidates.empty()) {
+            return std::nullopt;
+        }
+        return do_pick(candidates, r);
+    }
+
+    // The strategy's command-line name ("least-connections", "round-robin", "random").
+    virtual std::string_view name() const noexcept = 0;
+
+private:
+    // candidates is never empty; the result is < candidates.size().
+    virtual std::size_t do_pick(std::span<const backend> candidates, random_source& r) = 0;
+};
+
+// The strategy named as on the command line; nullptr for an unknown name.
+std::unique_ptr<balancer> make_balancer(std::string_view name);
+
+} // namespace rpcnetd::balance

@@ -1,0 +1,55 @@
+#pragma once
+// A non-owning, type-erased reference to a 64-bit random bit generator.
+//
+// Balancers are called with the project's common::rng (std::mt19937_64), but their tests need to
+// script the exact draws ("the next random number is 5"). random_source lets both be passed to the
+// same code without templates on a virtual interface. It also fixes how a draw becomes an index
+// (below()), so a scripted draw maps to a predictable pick on every standard library.
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace rpcnetd::balance {
+
+class random_source {
+public:
+    // g must outlive this object and produce uniformly distributed 64-bit values over the full
+    // range (std::mt19937_64 does).
+    template <class Generator>
+    explicit random_source(Generator& g) noexcept
+        : object_(&g), next_([](void* o) -> std::uint64_t {
+              return static_cast<std::uint64_t>((*static_cast<Generator*>(o))());
+          }) {
+        static_assert(Generator::min() == 0 &&
+                          Generator::max() == std::numeric_limits<std::uint64_t>::max(),
+                      "random_source needs a full-range 64-bit generator");
+    }
+
+    // One raw 64-bit draw.
+    std::uint64_t next() { return next_(object_); }
+
+    // A uniform index in [0, n) for n > 0 (n == 0 returns 0 without drawing). Unbiased modulo
+    // reduction: the top 2^64 mod n values cannot be spread evenly over n buckets, so such a draw
+    // is rejected and redrawn; any other draw x gives x % n. For scripted tests: a small draw x
+    // always maps to x % n.
+    std::size_t below(std::size_t n) {
+        if (n <= 1) {
+            return 0;
+        }
+        const auto bound = static_cast<std::uint64_t>(n);
+        const std::uint64_t tail = (0 - bound) % bound; // 2^64 mod n
+        const std::uint64_t last_accepted = std::numeric_limits<std::uint64_t>::max() - tail;
+        for (;;) {
+            const std::uint64_t x = next();
+            if (x <= last_accepted) {
+                return static_cast<std::size_t>(x % bound);
+            }
+        }
+    }
+
+private:
+    void* object_;
+    std::uint64_t (*next_)(void*);
+};
+
+} // namespace rpcnetd::balance

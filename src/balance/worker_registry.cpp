@@ -1,0 +1,251 @@
+#include "balance/worker_registry.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace rpcnetd::balance {
+
+worker_registry::worker_registry(std::unique_ptr<balancer> strategy, registry_config config)
+    : strategy_(std::move(strategy)), config_(config),
+      next_lease_(config.first_lease_id == 0 ? 1 : config.first_lease_id) {
+    if (!strategy_) {
+        throw std::invalid_argument("worker_registry needs a balancing strategy");
+    }
+}
+
+// --- membership feed ---------------------------------------------------------------------------
+
+void worker_registry::update(const member_snapshot& member, common::time_point now) {
+    if (!member.is_worker() || member.state == member_state::failed ||
+        member.state == member_state::left) {
+        remove(member.name);
+        return;
+    }
+    auto it = workers_.find(member.name);
+    if (it == workers_.end()) {
+        it = workers_.emplace(member.name, worker{}).first;
+    } else if (it->second.member.state != member_state::alive &&
+               member.state == member_state::alive) {
+        // Refuted suspicion: the worker proved it is back, so a stale unhealthy mark goes too.
+        it->second.unhealthy_since.reset();
+    }
+    worker& w = it->second;
+    const auto report = member.reported_streams();
+    if (!report) {
+        w.reported.reset();
+    } else if (!w.reported || *w.reported != *report ||
+               w.member.incarnation != member.incarnation) {
+        w.reported = report;
+        w.report_at = now;
+    }
+    w.member = member;
+}
+
+void worker_registry::sync(std::span<const member_snapshot> view, common::time_point now) {
+    std::vector<std::string_view> present;
+    present.reserve(view.size());
+    for (const auto& m : view) {
+        update(m, now);
+        present.push_back(m.name);
+    }
+    std::sort(present.begin(), present.end());
+    for (auto it = workers_.begin(); it != workers_.end();) {
+        if (std::binary_search(present.begin(), present.end(), std::string_view(it->first))) {
+            ++it;
+        } else {
+            drop_leases(it->second);
+            it = workers_.erase(it);
+        }
+    }
+}
+
+void worker_registry::remove(std::string_view name) {
+    const auto it = workers_.find(name);
+    if (it != workers_.end()) {
+        drop_leases(it->second);
+        workers_.erase(it);
+    }
+}
+
+void worker_registry::drop_leases(const worker& w) {
+    for (const auto& [id, at] : w.leases) {
+        lease_owner_.erase(id);
+    }
+}
+
+// --- assignment --------------------------------------------------------------------------------
+
+std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
+                                                       std::span<const std::string> exclude,
+                                                       common::time_point now, common::rng& r) {
+    random_source source(r);
+    return assign(filter, exclude, now, source);
+}
+
+std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
+                                                       std::span<const std::string> exclude,
+                                                       common::time_point now, random_source& r) {
+    expire(now);
+    candidates_.clear();
+    candidate_workers_.clear();
+    for (auto& [name, w] : workers_) {
+        if (w.member.state != member_state::alive || w.unhealthy_since ||
+            !filter.matches(w.member.tags) ||
+            std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
+            continue;
+        }
+        candidates_.push_back(backend{name, connections(w, now)});
+        candidate_workers_.push_back(&w);
+    }
+    const auto index = strategy_->pick(candidates_, r);
+    if (!index) {
+        return errc::no_workers;
+    }
+    worker& chosen = *candidate_workers_[*index];
+    const lease_id id = next_lease_++;
+    if (next_lease_ == 0) {
+        next_lease_ = 1; // 0 means "no lease"
+    }
+    chosen.leases.emplace(id, now);
+    lease_owner_.emplace(id, chosen.member.name);
+
+    assignment out;
+    out.lease = id;
+    out.worker = chosen.member.name;
+    const auto label = chosen.member.tags.find(std::string(label_tag));
+    out.label = label == chosen.member.tags.end() ? std::string{} : label->second;
+    out.rpc_addr = chosen.member.rpc_addr;
+    return out;
+}
+
+bool worker_registry::release(lease_id id) {
+    const auto it = lease_owner_.find(id);
+    if (it == lease_owner_.end()) {
+        return false;
+    }
+    const auto w = workers_.find(it->second);
+    if (w != workers_.end()) {
+        w->second.leases.erase(id);
+    }
+    lease_owner_.erase(it);
+    return true;
+}
+
+void worker_registry::expire(common::time_point now) {
+    for (auto& [name, w] : workers_) {
+        if (!w.reported) {
+            continue; // counted by leases alone: they last until released
+        }
+        for (auto it = w.leases.begin(); it != w.leases.end();) {
+            if (now - it->second >= config_.lease_timeout) {
+                lease_owner_.erase(it->first);
+                it = w.leases.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+}
+
+// --- load --------------------------------------------------------------------------------------
+
+std::uint32_t worker_registry::pending(const worker& w, common::time_point now) const {
+    std::uint32_t n = 0;
+    for (const auto& [id, at] : w.leases) {
+        if (!w.reported || (at >= w.report_at && now - at < config_.lease_timeout)) {
+            ++n;
+        }
+    }
+    return n;
+}
+
+std::uint32_t worker_registry::connections(const worker& w, common::time_point now) const {
+    return w.reported.value_or(0) + pending(w, now);
+}
+
+// --- health ------------------------------------------------------------------------------------
+
+bool worker_registry::mark_unhealthy(std::string_view name, common::time_point now) {
+    const auto it = workers_.find(name);
+    if (it == workers_.end()) {
+        return false;
+    }
+    if (!it->second.unhealthy_since) {
+        it->second.unhealthy_since = now;
+    }
+    return true;
+}
+
+bool worker_registry::mark_healthy(std::string_view name) {
+    const auto it = workers_.find(name);
+    if (it == workers_.end()) {
+        return false;
+    }
+    it->second.unhealthy_since.reset();
+    return true;
+}
+
+// --- inspection --------------------------------------------------------------------------------
+
+std::vector<pool_entry> worker_registry::pool(common::time_point now) const {
+    std::vector<pool_entry> out;
+    out.reserve(workers_.size());
+    for (const auto& [name, w] : workers_) {
+        pool_entry e;
+        e.name = name;
+        const auto label = w.member.tags.find(std::string(label_tag));
+        e.label = label == w.member.tags.end() ? std::string{} : label->second;
+        e.rpc_addr = w.member.rpc_addr;
+        e.state = w.member.state;
+        e.reported = w.reported;
+        e.pending = pending(w, now);
+        e.connections = connections(w, now);
+        e.healthy = !w.unhealthy_since;
+        e.assignable = e.healthy && e.state == member_state::alive;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::size_t worker_registry::assignable_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(workers_.begin(), workers_.end(), [](const auto& kv) {
+            return kv.second.member.state == member_state::alive && !kv.second.unhealthy_since;
+        }));
+}
+
+std::optional<std::uint32_t> worker_registry::connections(std::string_view name,
+                                                          common::time_point now) const {
+    const auto it = workers_.find(name);
+    if (it == workers_.end()) {
+        return std::nullopt;
+    }
+    return connections(it->second, now);
+}
+
+// --- lease handle ------------------------------------------------------------------------------
+
+worker_registry::lease& worker_registry::lease::operator=(lease&& other) noexcept {
+    if (this != &other) {
+        reset();
+        registry_ = other.registry_;
+        id_ = other.id_;
+        other.id_ = 0;
+    }
+    return *this;
+}
+
+void worker_registry::lease::reset() noexcept {
+    if (id_ != 0 && registry_ != nullptr) {
+        registry_->release(id_);
+    }
+    id_ = 0;
+}
+
+lease_id worker_registry::lease::detach() noexcept {
+    const lease_id id = id_;
+    id_ = 0;
+    return id;
+}
+
+} // namespace rpcnetd::balance

@@ -1,0 +1,175 @@
+#pragma once
+// The director's worker pool (DESIGN.md §3 "Assignment"): the alive members tagged role=worker,
+// how loaded each one is, and which client leases are outstanding. Pure: fed membership snapshots
+// and the current time by the director's shell; randomness is a parameter.
+//
+// Load accounting (why counts fall even when clients vanish silently):
+//   connections(w) = reported(w) + pending leases of w
+// where reported(w) is the active-stream count the worker itself last gossiped, and a lease is
+// pending while the registry cannot yet see it in a report: it was made at or after the time that
+// report arrived, it has not been released, and it is younger than lease_timeout. So a worker's
+// report replaces the director's guess, plus the assignments it cannot know about yet. A lease
+// whose client never opens its stream stops counting after lease_timeout (had the stream started,
+// the worker's count would have changed and a newer report would cover it).
+//   Workers that have never reported (or stopped reporting) are counted by leases alone, which then
+// count until released: without a report nothing tells a started stream from an abandoned lease.
+//
+// Health: mark_unhealthy() (the director's own health check failing, or a client's ReportFailure)
+// stops assignment to that worker at once, before the cluster agrees it failed. It is cleared by
+// mark_healthy(), or when membership shows the worker alive again after suspect/failed/left
+// (a refutation with a higher incarnation proves the worker is back).
+//
+// Member states: alive workers are assignable; suspect workers stay in the pool (keeping their
+// counts, since they may refute) but are not assigned; failed and left workers are removed with
+// their leases (releasing one of those later is a harmless no-op).
+//
+// Not thread-safe: use from one strand. Lifetime: lease handles must not outlive the registry.
+#include "balance/balancer.hpp"
+#include "balance/member_snapshot.hpp"
+#include "balance/tag_filter.hpp"
+#include "common/endpoint.hpp"
+#include "common/error.hpp"
+#include "common/random.hpp"
+#include "common/time.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace rpcnetd::balance {
+
+using lease_id = std::uint64_t;
+
+struct registry_config {
+    // How long an assignment counts toward its worker before only the worker's report does.
+    // Longer: a client that never connects inflates the count for longer. Shorter: a client that
+    // connects slowly, or a worker whose report is slow to gossip, is briefly undercounted.
+    std::chrono::milliseconds lease_timeout{10000};
+    // First lease id handed out; the shell may seed it randomly so that lease ids from a previous
+    // director process are unlikely to release someone else's lease. Never 0 (0 = "no lease").
+    lease_id first_lease_id = 1;
+};
+
+struct assignment {
+    lease_id lease = 0;
+    std::string worker; // member name
+    std::string label;  // the worker's label tag ("" when untagged)
+    common::endpoint rpc_addr;
+};
+
+// One row of the pool printout.
+struct pool_entry {
+    std::string name;
+    std::string label;
+    common::endpoint rpc_addr;
+    member_state state = member_state::alive;
+    std::uint32_t connections = 0;         // the count least-connections uses
+    std::optional<std::uint32_t> reported; // the worker's last report, if any
+    std::uint32_t pending = 0;             // leases counted on top of the report
+    bool healthy = true;                   // not marked unhealthy
+    bool assignable = false;               // alive and healthy
+};
+
+class worker_registry {
+public:
+    class lease;
+
+    // strategy must not be null.
+    explicit worker_registry(std::unique_ptr<balancer> strategy, registry_config config = {});
+
+    // --- membership feed -----------------------------------------------------------------------
+    // Adds or refreshes one member. Members not tagged role=worker, and failed or left members,
+    // are removed (with their leases). A changed report (incarnation or count) is stamped `now`.
+    void update(const member_snapshot& member, common::time_point now);
+    // The whole membership view: update() each, and remove the pool members not in it.
+    void sync(std::span<const member_snapshot> view, common::time_point now);
+    void remove(std::string_view name);
+
+    // --- assignment ----------------------------------------------------------------------------
+    // Picks an alive, healthy worker matching filter and not named in exclude, with the configured
+    // strategy; records a lease for it. errc::no_workers when no worker qualifies. Also expires
+    // old leases (expire(now)).
+    std::variant<assignment, errc> assign(const tag_filter& filter,
+                                          std::span<const std::string> exclude,
+                                          common::time_point now, common::rng& r);
+    std::variant<assignment, errc> assign(const tag_filter& filter,
+                                          std::span<const std::string> exclude,
+                                          common::time_point now, random_source& r);
+
+    // Ends a lease (the client's stream finished, or it reported the worker failed). False when
+    // the id is unknown: never issued, already released, expired, or its worker left the pool.
+    bool release(lease_id id);
+
+    // Drops leases that no longer count (see the header comment). Called by assign(); the shell
+    // may also call it periodically so that lease memory stays bounded when nobody assigns.
+    void expire(common::time_point now);
+
+    // --- health --------------------------------------------------------------------------------
+    // False when name is not in the pool.
+    bool mark_unhealthy(std::string_view name, common::time_point now);
+    bool mark_healthy(std::string_view name);
+
+    // --- inspection ----------------------------------------------------------------------------
+    std::vector<pool_entry> pool(common::time_point now) const; // sorted by name
+    std::size_t assignable_count() const;
+    std::optional<std::uint32_t> connections(std::string_view name, common::time_point now) const;
+    std::size_t lease_count() const noexcept { return lease_owner_.size(); }
+    const balancer& strategy() const noexcept { return *strategy_; }
+
+private:
+    struct worker {
+        member_snapshot member;
+        std::optional<std::uint32_t> reported;
+        common::time_point report_at{};
+        std::optional<common::time_point> unhealthy_since;
+        std::map<lease_id, common::time_point> leases; // id -> assigned at
+    };
+
+    std::uint32_t pending(const worker& w, common::time_point now) const;
+    std::uint32_t connections(const worker& w, common::time_point now) const;
+    void drop_leases(const worker& w);
+
+    std::unique_ptr<balancer> strategy_;
+    registry_config config_;
+    std::map<std::string, worker, std::less<>> workers_;
+    std::unordered_map<lease_id, std::string> lease_owner_;
+    lease_id next_lease_;
+    // Scratch space reused by assign() to avoid allocating per call.
+    std::vector<backend> candidates_;
+    std::vector<worker*> candidate_workers_;
+};
+
+// Move-only handle that releases its lease when destroyed, so every increment has its decrement
+// (STYLE.md §2). Used where one scope owns a lease end to end (tests, in-process clients); the
+// director's RPC handlers pass plain lease ids across calls instead.
+class worker_registry::lease {
+public:
+    lease() = default;
+    lease(worker_registry& registry, lease_id id) noexcept : registry_(&registry), id_(id) {}
+    lease(lease&& other) noexcept : registry_(other.registry_), id_(other.id_) { other.id_ = 0; }
+    lease& operator=(lease&& other) noexcept;
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease() { reset(); }
+
+    lease_id id() const noexcept { return id_; }
+    explicit operator bool() const noexcept { return id_ != 0; }
+    // Releases now (no-op when empty).
+    void reset() noexcept;
+    // Gives up ownership without releasing; returns the id.
+    lease_id detach() noexcept;
+
+private:
+    worker_registry* registry_ = nullptr;
+    lease_id id_ = 0;
+};
+
+} // namespace rpcnetd::balance

@@ -1,0 +1,202 @@
+// option_groups::finish and helpers: raw flag strings -> validated config structs.
+#include "cli/flag_parsers.hpp"
+#include "cli/option_groups.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+#include <boost/program_options.hpp>
+
+namespace po = boost::program_options;
+
+namespace rpcnetd::cli {
+namespace {
+
+template <typename Enum>
+Enum pick(const std::string& flag, const std::string& value,
+          std::initializer_list<std::pair<const char*, Enum>> choices) {
+    std::string names;
+    for (const auto& [name, e] : choices) {
+        if (value == name) {
+            return e;
+        }
+        names += names.empty() ? name : std::string(", ") + name;
+    }
+    throw usage_error("invalid --" + flag + " '" + value + "' (expected " + names + ")");
+}
+
+void require_positive(const char* flag, unsigned long long value) {
+    if (value == 0) {
+        throw usage_error(std::string("--") + flag + " must be greater than 0");
+    }
+}
+
+} // namespace
+
+common_config option_groups::finish_common(const po::variables_map&) {
+    common_config c;
+    c.tls.cert_file = cert_;
+    c.tls.key_file = key_;
+    c.tls.ca_file = ca_;
+    c.tls.require_client_cert = require_client_cert_;
+    c.gossip_key_file = gossip_key_;
+    if (cluster_.empty()) {
+        throw usage_error("--cluster must not be empty");
+    }
+    c.cluster = cluster_;
+    (void)common::parse_log_level(log_level_); // validate now: bad levels are usage errors
+    c.log_level = log_level_;
+    c.log_format = pick<common::log_format>(
+        "log-format", log_format_,
+        {{"text", common::log_format::text}, {"json", common::log_format::json}});
+    return c;
+}
+
+member_config option_groups::finish_member(const po::variables_map&, bool is_director) {
+    member_config m;
+    m.addr = parse_endpoint_flag("addr", addr_);
+    m.name = is_director ? name_ : label_;
+    if (m.name.empty()) {
+        throw usage_error(is_director ? "--name must not be empty" : "--label must not be empty");
+    }
+    if (!join_.empty()) {
+        m.join = parse_endpoint_list_flag("join", join_);
+    }
+    for (const auto& t : tags_) {
+        parse_tags_flag("tag", t, m.tags);
+    }
+    m.drain_timeout = parse_duration_flag("drain-timeout", drain_timeout_);
+
+    auto& s = m.swim;
+    s.probe_interval = parse_duration_flag("probe-interval", probe_interval_);
+    s.probe_timeout = parse_duration_flag("probe-timeout", probe_timeout_);
+    s.gossip_interval = parse_duration_flag("gossip-interval", gossip_interval_);
+    s.push_pull_interval = parse_duration_flag("push-pull-interval", push_pull_interval_);
+    s.reconnect_interval = parse_duration_flag("reconnect-interval", reconnect_interval_);
+    s.reap_after = parse_duration_flag("reap-after", reap_after_);
+    require_positive("probe-interval", static_cast<unsigned long long>(s.probe_interval.count()));
+    require_positive("probe-timeout", static_cast<unsigned long long>(s.probe_timeout.count()));
+    require_positive("gossip-interval", static_cast<unsigned long long>(s.gossip_interval.count()));
+    if (s.probe_timeout >= s.probe_interval) {
+        throw usage_error("--probe-timeout must be shorter than --probe-interval");
+    }
+    s.indirect_probes = indirect_probes_;
+    require_positive("suspicion-mult", suspicion_mult_);
+    s.suspicion_mult = suspicion_mult_;
+    require_positive("suspicion-max-mult", suspicion_max_mult_);
+    s.suspicion_max_mult = suspicion_max_mult_;
+    require_positive("awareness-max", awareness_max_);
+    s.awareness_max = awareness_max_;
+    require_positive("retransmit-mult", retransmit_mult_);
+    s.retransmit_mult = retransmit_mult_;
+    require_positive("gossip-fanout", gossip_fanout_);
+    s.gossip_fanout = gossip_fanout_;
+    if (!(phi_threshold_ > 0.0)) {
+        throw usage_error("--phi-threshold must be greater than 0");
+    }
+    s.phi_threshold = phi_threshold_;
+
+    auto& l = m.limits;
+    if (max_frame_ < 1024) {
+        throw usage_error("--max-frame must be at least 1024 bytes");
+    }
+    l.max_frame = max_frame_;
+    require_positive("max-streams", max_streams_);
+    l.max_streams_per_connection = max_streams_;
+    require_positive("max-connections", max_connections_);
+    l.max_connections = max_connections_;
+    l.handshake_timeout = parse_duration_flag("handshake-timeout", handshake_timeout_);
+    l.idle_timeout = parse_duration_flag("idle-timeout", idle_timeout_);
+    l.keepalive_interval = parse_duration_flag("keepalive-interval", keepalive_interval_);
+    return m;
+}
+
+command option_groups::finish(const std::string& mode, const po::variables_map& vm) {
+    if (mode == "director") {
+        director_config c;
+        c.common = finish_common(vm);
+        c.member = finish_member(vm, true);
+        c.member.tags["role"] = "director";
+        c.strategy = parse_strategy(strategy_);
+        c.health_interval = parse_duration_flag("health-interval", health_interval_);
+        c.status_interval = parse_duration_flag("status-interval", status_interval_);
+        return c;
+    }
+    if (mode == "worker") {
+        worker_config c;
+        c.common = finish_common(vm);
+        c.member = finish_member(vm, false);
+        c.label = label_;
+        c.member.tags["role"] = "worker";
+        c.member.tags["label"] = label_;
+        c.token_interval = parse_duration_flag("token-interval", token_interval_);
+        auto env_fail = env_("WORKER_FAILURE_ENABLED");
+        c.failures.enabled =
+            simulate_failures_ || (env_fail && parse_bool_env("WORKER_FAILURE_ENABLED", *env_fail));
+        c.failures.healthy = parse_duration_flag("failure-healthy", failure_healthy_);
+        c.failures.warning = parse_duration_flag("failure-warning", failure_warning_);
+        c.failures.failed = parse_duration_flag("failure-failed", failure_failed_);
+        if (c.failures.warning > c.failures.healthy) {
+            throw usage_error("--failure-warning must not exceed --failure-healthy");
+        }
+        return c;
+    }
+    if (mode == "client") {
+        client_config c;
+        c.common = finish_common(vm);
+        c.directors = parse_endpoint_list_flag("director", director_);
+        c.tokens = tokens_;
+        c.prompt = prompt_;
+        if (!filter_.empty()) {
+            parse_tags_flag("filter", filter_, c.filter);
+        }
+        c.output = pick<client_output>("output", output_,
+                                       {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
+        c.wait_timeout = parse_duration_flag("wait-timeout", wait_timeout_);
+        c.stream_idle_timeout = parse_duration_flag("stream-idle-timeout", stream_idle_timeout_);
+        c.connect_timeout = parse_duration_flag("connect-timeout", connect_timeout_);
+        c.job = job_;
+        return c;
+    }
+    if (mode == "members") {
+        members_config c;
+        c.common = finish_common(vm);
+        c.director = parse_endpoint_flag("director", director_);
+        c.output = pick<table_output>("output", output_,
+                                      {{"table", table_output::table}, {"json", table_output::json}});
+        return c;
+    }
+    if (mode == "events") {
+        events_config c;
+        c.common = finish_common(vm);
+        c.director = parse_endpoint_flag("director", director_);
+        c.output = pick<client_output>("output", output_,
+                                       {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
+        return c;
+    }
+    bench_config c;
+    c.common = finish_common(vm);
+    c.target = parse_endpoint_flag("target", target_);
+    c.mode = pick<bench_mode>("mode", bench_mode_,
+                              {{"unary", bench_mode::unary}, {"stream", bench_mode::stream},
+                               {"connect", bench_mode::connect}, {"idle", bench_mode::idle}});
+    require_positive("concurrency", concurrency_);
+    c.concurrency = concurrency_;
+    c.payload = payload_;
+    c.duration = parse_duration_flag("duration", duration_);
+    c.warmup = parse_duration_flag("warmup", warmup_);
+    require_positive("streams", streams_);
+    c.streams = streams_;
+    c.count = count_;
+    c.warmup_count = warmup_count_;
+    c.iters = iters_;
+    c.warmup_iters = warmup_iters_;
+    require_positive("channels", channels_);
+    c.channels = channels_;
+    c.server_pid = server_pid_;
+    c.output = pick<bench_output>("output", output_,
+                                  {{"text", bench_output::text}, {"json", bench_output::json},
+                                   {"result", bench_output::result}});
+    return c;
+}
+
+} // namespace rpcnetd::cli

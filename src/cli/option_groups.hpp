@@ -1,0 +1,67 @@
+#pragma once
+// The flag tables of every mode (Boost.Program_options) and their conversion into config structs.
+// Raw strings are bound first and validated in finish(), so every error names its flag.
+#include "cli/options.hpp"
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+#include <string>
+#include <vector>
+
+namespace rpcnetd::cli {
+
+class option_groups {
+public:
+    explicit option_groups(env_lookup env);
+
+    // Throws usage_error for an unknown mode.
+    boost::program_options::options_description for_mode(const std::string& mode);
+    std::string synopsis(const std::string& mode) const;
+    command finish(const std::string& mode, const boost::program_options::variables_map& vm);
+
+private:
+    boost::program_options::options_description common_group();
+    boost::program_options::options_description member_group(bool is_director);
+    boost::program_options::options_description swim_group();
+    boost::program_options::options_description rpc_group();
+
+    common_config finish_common(const boost::program_options::variables_map& vm);
+    member_config finish_member(const boost::program_options::variables_map& vm,
+                                bool is_director);
+    std::string env_or(const char* name, const std::string& fallback) const;
+    std::string log_level_default() const;
+
+    env_lookup env_;
+    // common
+    std::string cert_, key_, ca_, gossip_key_, cluster_, log_level_, log_format_;
+    bool require_client_cert_ = false;
+    // member
+    std::string addr_, name_, join_, drain_timeout_;
+    std::vector<std::string> tags_;
+    // swim
+    std::string probe_interval_, probe_timeout_, gossip_interval_, push_pull_interval_,
+        reconnect_interval_, reap_after_;
+    unsigned indirect_probes_ = 0, suspicion_mult_ = 0, suspicion_max_mult_ = 0,
+             awareness_max_ = 0, retransmit_mult_ = 0, gossip_fanout_ = 0;
+    double phi_threshold_ = 0;
+    // rpc limits
+    unsigned max_frame_ = 0, max_streams_ = 0, max_connections_ = 0;
+    std::string handshake_timeout_, idle_timeout_, keepalive_interval_;
+    // director
+    std::string strategy_, health_interval_, status_interval_;
+    // worker
+    std::string label_, token_interval_, failure_healthy_, failure_warning_, failure_failed_;
+    bool simulate_failures_ = false;
+    // client / members / events
+    std::string director_, prompt_, filter_, output_, wait_timeout_, stream_idle_timeout_,
+        connect_timeout_, job_;
+    unsigned long long tokens_ = 0;
+    // bench
+    std::string target_, bench_mode_, duration_, warmup_;
+    unsigned concurrency_ = 0, payload_ = 0, streams_ = 0, count_ = 0, warmup_count_ = 0,
+             iters_ = 0, warmup_iters_ = 0, channels_ = 0;
+    int server_pid_ = 0;
+};
+
+} // namespace rpcnetd::cli

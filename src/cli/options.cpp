@@ -1,0 +1,89 @@
+#include "cli/options.hpp"
+
+#include "cli/flag_parsers.hpp"
+#include "cli/option_groups.hpp"
+#include "common/error.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace rpcnetd::cli {
+
+std::optional<std::string> real_env(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr) {
+        return std::nullopt;
+    }
+    return std::string(v);
+}
+
+namespace {
+
+constexpr const char* top_usage = R"(rpcnetd - cluster daemon: SWIM membership, TLS RPC streams, load-balanced workers
+
+Usage: rpcnetd MODE [OPTIONS]
+
+Modes:
+  director   coordinator and seed node: discovers workers by gossip, assigns them to clients
+  worker     joins the cluster, serves token streams over TLS
+  client     asks the director for a worker and consumes its stream, failing over losslessly
+  members    prints the director's view of the cluster
+  events     follows the director's cluster event stream
+  bench      measures the RPC layer against a running worker
+
+Run 'rpcnetd MODE --help' for the options of a mode. 'rpcnetd --version' prints the version.
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+)";
+
+po::variables_map parse_mode(const po::options_description& desc, int argc,
+                             const char* const* argv) {
+    po::variables_map vm;
+    try {
+        auto parsed = po::command_line_parser(argc, argv).options(desc).run();
+        po::store(parsed, vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    return vm;
+}
+
+std::string help_text(const std::string& mode, const std::string& synopsis,
+                      const po::options_description& desc) {
+    std::ostringstream out;
+    out << "Usage: rpcnetd " << mode << " " << synopsis << "\n\n" << desc;
+    return out.str();
+}
+
+} // namespace
+
+command parse_command_line(int argc, const char* const* argv, env_lookup env) {
+    if (argc < 2) {
+        throw usage_error("missing mode (director, worker, client, members, events, bench); "
+                          "see 'rpcnetd --help'");
+    }
+    const std::string mode = argv[1];
+    if (mode == "--help" || mode == "-h" || mode == "help") {
+        return help_request{top_usage};
+    }
+    if (mode == "--version" || mode == "-V") {
+        return help_request{std::string("rpcnetd ") + RPCNETD_VERSION + "\n"};
+    }
+    // Sub-mode parsing skips argv[0] (binary) so argv[1] (mode) acts as the program name.
+    const int sub_argc = argc - 1;
+    const char* const* sub_argv = argv + 1;
+
+    option_groups groups(env);
+    po::options_description desc = groups.for_mode(mode);
+    const po::variables_map vm = parse_mode(desc, sub_argc, sub_argv);
+    if (vm.count("help") != 0U) {
+        return help_request{help_text(mode, groups.synopsis(mode), desc)};
+    }
+    return groups.finish(mode, vm);
+}
+
+} // namespace rpcnetd::cli

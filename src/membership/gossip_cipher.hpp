@@ -1,0 +1,85 @@
+#pragma once
+// Authenticated encryption of gossip datagrams (DESIGN.md §4 "Gossip"): AES-256-GCM with the
+// cluster name as associated data, so a datagram from outside the cluster, from a cluster with
+// another name, or altered on the way is dropped before any SWIM parsing.
+//
+// Envelope (all sizes in bytes):
+//
+//   | version (1) = 1 | nonce (12, RAND_bytes) | ciphertext (= plaintext size) | GCM tag (16) |
+//
+// The associated data is the version byte followed by the cluster name, so neither can be swapped
+// without failing the tag. Nonces are random: with 96-bit random nonces NIST SP 800-38D allows
+// 2^32 messages per key, i.e. years of gossip at thousands of datagrams per second per node;
+// rotating keys (issue #5) resets the budget.
+//
+// Keyring: seal() always uses the primary key (the first); open() tries every key, so a cluster
+// can roll a new key out before making it primary and retire the old one after. TODO(#5): key
+// rotation through the command line / a signal.
+//
+// Thread-safety: const methods may run concurrently (each call makes its own EVP context).
+// Keys are wiped from memory when the cipher is destroyed. A moved-from cipher holds no key: it
+// opens nothing and seal() throws std::logic_error.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rpcnetd::membership {
+
+class gossip_cipher {
+public:
+    static constexpr std::size_t key_size = 32;
+    static constexpr std::size_t nonce_size = 12;
+    static constexpr std::size_t tag_size = 16;
+    static constexpr std::uint8_t version = 1;
+
+    using key = std::array<std::uint8_t, key_size>;
+
+    // Bytes seal() adds to a plaintext: the gossip layer fills at most
+    // max_datagram - overhead() bytes of SWIM messages per datagram.
+    static constexpr std::size_t overhead() noexcept { return 1 + nonce_size + tag_size; }
+
+    // A cipher with one key.
+    explicit gossip_cipher(const key& primary);
+    // A keyring: keys[0] is primary. Throws std::invalid_argument when keys is empty.
+    explicit gossip_cipher(std::vector<key> keys);
+    gossip_cipher(const gossip_cipher&) = default;
+    gossip_cipher& operator=(const gossip_cipher&) = default;
+    gossip_cipher(gossip_cipher&&) noexcept = default;
+    gossip_cipher& operator=(gossip_cipher&&) noexcept = default;
+    ~gossip_cipher();
+
+    // Reads a key file: base64 of exactly 32 bytes (`openssl rand -base64 32`), surrounding
+    // whitespace ignored. Throws rpcnetd::usage_error naming the path when the file cannot be
+    // read, is not base64, or does not hold 32 bytes.
+    static key load_key_file(const std::string& path);
+    // Decodes base64 text into a key; nullopt when it is not strict base64 of 32 bytes.
+    static std::optional<key> decode_key(std::string_view base64);
+    static std::string encode_key(const key& k);
+    // A fresh random key (RAND_bytes). Throws rpcnetd::runtime_failure if the CSPRNG fails.
+    static key generate_key();
+
+    // Encrypts and authenticates plaintext; aad is the cluster name. Throws
+    // rpcnetd::runtime_failure only if OpenSSL itself fails (no entropy, allocation).
+    std::vector<std::uint8_t> seal(std::span<const std::uint8_t> plaintext,
+                                   std::string_view aad) const;
+
+    // The plaintext of a sealed datagram; nullopt for anything truncated, altered, of another
+    // version, sealed with a key not in the ring, or with another cluster name. Never throws.
+    std::optional<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> datagram,
+                                                  std::string_view aad) const noexcept;
+
+    std::size_t key_count() const noexcept { return keys_.size(); }
+
+private:
+    std::optional<std::vector<std::uint8_t>>
+    open_with(const key& k, std::span<const std::uint8_t> datagram, std::string_view aad) const;
+
+    std::vector<key> keys_;
+};
+
+} // namespace rpcnetd::membership

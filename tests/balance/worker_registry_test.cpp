@@ -1,0 +1,328 @@
+#include "balance/worker_registry.hpp"
+
+#include "balance/least_connections.hpp"
+#include "balance/round_robin.hpp"
+#include "balance/scripted_rng.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+using namespace std::chrono_literals;
+using rpcnetd::errc;
+using rpcnetd::balance::assignment;
+using rpcnetd::balance::lease_id;
+using rpcnetd::balance::make_balancer;
+using rpcnetd::balance::member_snapshot;
+using rpcnetd::balance::member_state;
+using rpcnetd::balance::random_source;
+using rpcnetd::balance::registry_config;
+using rpcnetd::balance::tag_filter;
+using rpcnetd::balance::worker_registry;
+using rpcnetd::common::time_point;
+using rpcnetd::test::scripted_rng;
+
+namespace {
+
+const time_point t0 = time_point{} + 1h;
+
+member_snapshot worker(const std::string& name, std::uint16_t port,
+                       std::optional<std::uint32_t> streams = std::nullopt,
+                       std::uint64_t incarnation = 1) {
+    member_snapshot m;
+    m.name = name;
+    m.rpc_addr = {"127.0.0.1", port};
+    m.incarnation = incarnation;
+    m.tags = {{"role", "worker"}, {"label", "label-" + name}};
+    m.active_streams = streams;
+    return m;
+}
+
+worker_registry make(const char* strategy = "least-connections", registry_config c = {}) {
+    return worker_registry(make_balancer(strategy), c);
+}
+
+assignment must_assign(worker_registry& r, random_source& s, time_point now,
+                       const tag_filter& f = {}, std::vector<std::string> exclude = {}) {
+    auto a = r.assign(f, exclude, now, s);
+    REQUIRE(std::holds_alternative<assignment>(a));
+    return std::get<assignment>(a);
+}
+
+assignment must_assign(worker_registry& r, rpcnetd::common::rng& g, time_point now) {
+    random_source s(g);
+    return must_assign(r, s, now);
+}
+
+bool no_workers(worker_registry& r, time_point now, const tag_filter& f = {},
+                std::vector<std::string> exclude = {}) {
+    rpcnetd::common::rng g(1);
+    auto a = r.assign(f, exclude, now, g);
+    return std::holds_alternative<errc>(a) && std::get<errc>(a) == errc::no_workers;
+}
+
+} // namespace
+
+TEST_CASE("worker_registry: the pool is the alive and suspect role=worker members", "[balance]") {
+    auto r = make();
+    member_snapshot director = worker("director", 61000);
+    director.tags = {{"role", "director"}};
+    r.update(director, t0);
+    r.update(worker("w1", 62001), t0);
+    r.update(worker("w2", 62002), t0);
+    auto suspect = worker("w3", 62003);
+    suspect.state = member_state::suspect;
+    r.update(suspect, t0);
+
+    const auto pool = r.pool(t0);
+    REQUIRE(pool.size() == 3);
+    CHECK(pool[0].name == "w1");
+    CHECK(pool[0].label == "label-w1");
+    CHECK(pool[0].rpc_addr == rpcnetd::common::endpoint{"127.0.0.1", 62001});
+    CHECK(pool[0].assignable);
+    CHECK(pool[2].state == member_state::suspect);
+    CHECK_FALSE(pool[2].assignable);
+    CHECK(r.assignable_count() == 2);
+
+    SECTION("failed and left members leave the pool") {
+        auto failed = worker("w1", 62001);
+        failed.state = member_state::failed;
+        r.update(failed, t0 + 1s);
+        auto left = worker("w2", 62002);
+        left.state = member_state::left;
+        r.update(left, t0 + 1s);
+        CHECK(r.pool(t0 + 1s).size() == 1);
+        CHECK(no_workers(r, t0 + 1s)); // only the suspect is left
+    }
+    SECTION("a member that drops the worker role leaves the pool") {
+        auto w = worker("w1", 62001);
+        w.tags.erase("role");
+        r.update(w, t0 + 1s);
+        CHECK(r.pool(t0 + 1s).size() == 2);
+    }
+    SECTION("sync removes members missing from the view") {
+        const std::vector<member_snapshot> view{worker("w2", 62002)};
+        r.sync(view, t0 + 1s);
+        const auto p = r.pool(t0 + 1s);
+        REQUIRE(p.size() == 1);
+        CHECK(p[0].name == "w2");
+    }
+}
+
+TEST_CASE("worker_registry: no_workers when nothing qualifies", "[balance]") {
+    auto r = make();
+    CHECK(no_workers(r, t0));
+    r.update(worker("w1", 62001), t0);
+    CHECK_FALSE(no_workers(r, t0));
+    CHECK(no_workers(r, t0, {}, {"w1"}));
+    CHECK(no_workers(r, t0, tag_filter::parse_or_throw("gpu=a100")));
+    r.mark_unhealthy("w1", t0);
+    CHECK(no_workers(r, t0));
+    CHECK(r.lease_count() == 1); // only the one successful assignment made a lease
+}
+
+TEST_CASE("worker_registry: exact picks from a scripted rng", "[balance]") {
+    auto r = make();
+    r.update(worker("w1", 62001), t0);
+    r.update(worker("w2", 62002), t0);
+    r.update(worker("w3", 62003), t0);
+    // All at 0: a 3-way tie, draw 1 -> w2. Then w1,w3 tie at 0: draw 1 -> w3. Then w1 alone at 0:
+    // no draw. Then all at 1: draw 5 -> 5 % 3 = 2 -> w3.
+    scripted_rng g({1, 1, 5});
+    random_source s(g);
+    const auto a1 = must_assign(r, s, t0);
+    CHECK(a1.worker == "w2");
+    CHECK(a1.label == "label-w2");
+    CHECK(a1.rpc_addr.port == 62002);
+    CHECK(must_assign(r, s, t0).worker == "w3");
+    CHECK(must_assign(r, s, t0).worker == "w1");
+    CHECK(must_assign(r, s, t0).worker == "w3");
+    CHECK(g.exhausted());
+    CHECK(r.connections("w3", t0) == 2u);
+}
+
+TEST_CASE("worker_registry: filters and exclusions narrow the candidates", "[balance]") {
+    auto r = make("round-robin");
+    auto gpu = worker("w1", 62001);
+    gpu.tags["gpu"] = "a100";
+    r.update(gpu, t0);
+    r.update(worker("w2", 62002), t0);
+    r.update(worker("w3", 62003), t0);
+    scripted_rng none({});
+    random_source s(none);
+    const auto gpu_only = tag_filter::parse_or_throw("gpu=a100");
+    for (int i = 0; i < 3; ++i) {
+        CHECK(must_assign(r, s, t0, gpu_only).worker == "w1");
+    }
+    CHECK(must_assign(r, s, t0, {}, {"w2"}).worker == "w3");
+    CHECK(must_assign(r, s, t0, {}, {"w1", "w3"}).worker == "w2");
+    CHECK(must_assign(r, s, t0, tag_filter::parse_or_throw("label=label-w3")).worker == "w3");
+    CHECK(no_workers(r, t0, gpu_only, {"w1"}));
+}
+
+TEST_CASE("worker_registry: leases count until released", "[balance]") {
+    auto r = make("least-connections", {.lease_timeout = 10s, .first_lease_id = 100});
+    r.update(worker("w1", 62001), t0);
+    rpcnetd::common::rng g(3);
+    const auto a = must_assign(r, g, t0);
+    const auto b = must_assign(r, g, t0);
+    CHECK(a.lease == 100);
+    CHECK(b.lease == 101);
+    CHECK(r.connections("w1", t0) == 2u);
+    CHECK(r.release(a.lease));
+    CHECK(r.connections("w1", t0) == 1u);
+    CHECK_FALSE(r.release(a.lease)); // twice
+    CHECK_FALSE(r.release(9999));    // never issued
+    CHECK_FALSE(r.release(0));
+
+    SECTION("the RAII handle releases on scope exit, and detach() keeps the lease") {
+        {
+            worker_registry::lease held(r, b.lease);
+            CHECK(held);
+            CHECK(r.connections("w1", t0) == 1u);
+        }
+        CHECK(r.connections("w1", t0) == 0u);
+        const auto c = must_assign(r, g, t0);
+        worker_registry::lease moved;
+        {
+            worker_registry::lease held(r, c.lease);
+            moved = std::move(held);
+        }
+        CHECK(r.connections("w1", t0) == 1u);
+        CHECK(moved.detach() == c.lease);
+        CHECK(r.connections("w1", t0) == 1u);
+        CHECK(r.release(c.lease));
+    }
+    SECTION("a worker that never reports keeps counting unreleased leases past the timeout") {
+        CHECK(r.connections("w1", t0 + 1h) == 1u);
+        r.expire(t0 + 1h);
+        CHECK(r.release(b.lease));
+    }
+    SECTION("leases of a worker that fails are dropped") {
+        auto failed = worker("w1", 62001);
+        failed.state = member_state::failed;
+        r.update(failed, t0 + 1s);
+        CHECK(r.lease_count() == 0);
+        CHECK_FALSE(r.release(b.lease));
+    }
+}
+
+TEST_CASE("worker_registry: a worker's report replaces the director's count", "[balance]") {
+    auto r = make("least-connections", {.lease_timeout = 10s});
+    r.update(worker("w1", 62001, 0u, 1), t0);
+    rpcnetd::common::rng g(5);
+    for (int i = 0; i < 3; ++i) {
+        must_assign(r, g, t0 + 100ms);
+    }
+    CHECK(r.connections("w1", t0 + 100ms) == 3u); // report 0 + 3 assignments since
+
+    // Two of the three clients connected; the third vanished before opening its stream.
+    r.update(worker("w1", 62001, 2u, 2), t0 + 500ms);
+    CHECK(r.connections("w1", t0 + 500ms) == 2u);
+    const auto p = r.pool(t0 + 500ms);
+    CHECK(p[0].reported == 2u);
+    CHECK(p[0].pending == 0u);
+
+    // One more assignment after the report counts on top of it.
+    must_assign(r, g, t0 + 600ms);
+    CHECK(r.connections("w1", t0 + 600ms) == 3u);
+
+    SECTION("clients that die silently: the report falls, and so does the count") {
+        r.update(worker("w1", 62001, 0u, 3), t0 + 2s);
+        CHECK(r.connections("w1", t0 + 2s) == 0u);
+    }
+    SECTION("the same snapshot fed again is not a new report") {
+        r.update(worker("w1", 62001, 2u, 2), t0 + 1s);
+        CHECK(r.connections("w1", t0 + 1s) == 3u);
+    }
+    SECTION("a pending lease whose client never starts expires after lease_timeout") {
+        CHECK(r.connections("w1", t0 + 600ms + 9s) == 3u);
+        CHECK(r.connections("w1", t0 + 600ms + 10s) == 2u);
+        r.expire(t0 + 600ms + 10s);
+        CHECK(r.lease_count() == 0);
+    }
+    SECTION("a count given as the active_streams tag works like the field") {
+        auto tagged = worker("w1", 62001, std::nullopt, 4);
+        tagged.tags["active_streams"] = "7";
+        r.update(tagged, t0 + 3s);
+        CHECK(r.connections("w1", t0 + 3s) == 7u);
+    }
+}
+
+TEST_CASE("worker_registry: unhealthy workers are skipped at once", "[balance]") {
+    auto r = make();
+    r.update(worker("w1", 62001), t0);
+    r.update(worker("w2", 62002), t0);
+    rpcnetd::common::rng g(11);
+    CHECK(r.mark_unhealthy("w1", t0));
+    CHECK_FALSE(r.mark_unhealthy("nobody", t0));
+    for (int i = 0; i < 10; ++i) {
+        CHECK(must_assign(r, g, t0).worker == "w2");
+    }
+    CHECK_FALSE(r.pool(t0)[0].healthy);
+    CHECK(r.assignable_count() == 1);
+
+    SECTION("mark_healthy restores it") {
+        CHECK(r.mark_healthy("w1"));
+        CHECK(must_assign(r, g, t0).worker == "w1"); // 0 vs 10 connections
+    }
+    SECTION("a gossip update while still alive does not clear the mark") {
+        r.update(worker("w1", 62001, std::nullopt, 2), t0 + 1s);
+        CHECK(must_assign(r, g, t0 + 1s).worker == "w2");
+    }
+    SECTION("recovery through suspect -> alive clears the mark") {
+        auto s = worker("w1", 62001, std::nullopt, 2);
+        s.state = member_state::suspect;
+        r.update(s, t0 + 1s);
+        r.update(worker("w1", 62001, std::nullopt, 3), t0 + 2s);
+        CHECK(must_assign(r, g, t0 + 2s).worker == "w1");
+    }
+    SECTION("failed then rejoined comes back healthy") {
+        auto f = worker("w1", 62001, std::nullopt, 2);
+        f.state = member_state::failed;
+        r.update(f, t0 + 1s);
+        r.update(worker("w1", 62001, std::nullopt, 3), t0 + 6s);
+        CHECK(must_assign(r, g, t0 + 6s).worker == "w1");
+    }
+}
+
+TEST_CASE("worker_registry: 30 concurrent clients over 3 workers stay within +-1", "[balance]") {
+    auto r = make();
+    for (std::uint16_t i = 1; i <= 3; ++i) {
+        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i)), t0);
+    }
+    rpcnetd::common::rng g(30);
+    std::map<std::string, std::vector<lease_id>> held;
+    const auto spread = [&](time_point now) {
+        std::vector<std::uint32_t> c;
+        for (const auto& e : r.pool(now)) {
+            c.push_back(e.connections);
+        }
+        return *std::max_element(c.begin(), c.end()) - *std::min_element(c.begin(), c.end());
+    };
+    for (int i = 0; i < 30; ++i) {
+        const auto a = must_assign(r, g, t0);
+        held[a.worker].push_back(a.lease);
+        CHECK(spread(t0) <= 1);
+    }
+    for (const auto& e : r.pool(t0)) {
+        CHECK(e.connections == 10);
+    }
+
+    SECTION("churn: clients finish and new ones arrive, counts stay balanced") {
+        // Release a random client and assign a new one, 300 times: each new client goes to a
+        // least-loaded worker, so the spread never exceeds 2 and is back to <= 1 after assigning.
+        for (int step = 0; step < 300; ++step) {
+            auto& victims = held[std::string("w") + std::to_string(1 + g() % 3)];
+            if (!victims.empty()) {
+                CHECK(r.release(victims.back()));
+                victims.pop_back();
+            }
+            const auto a = must_assign(r, g, t0);
+            held[a.worker].push_back(a.lease);
+            CHECK(spread(t0) <= 1);
+        }
+    }
+}

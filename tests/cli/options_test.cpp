@@ -1,0 +1,145 @@
+#include "cli/options.hpp"
+#include "common/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace rpcnetd;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::map<std::string, std::string>& fake_env() {
+    static std::map<std::string, std::string> env;
+    return env;
+}
+
+std::optional<std::string> lookup(const char* name) {
+    auto it = fake_env().find(name);
+    if (it == fake_env().end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+cli::command parse(std::vector<std::string> args) {
+    std::vector<const char*> argv{"rpcnetd"};
+    for (auto& a : args) {
+        argv.push_back(a.c_str());
+    }
+    return cli::parse_command_line(static_cast<int>(argv.size()), argv.data(), lookup);
+}
+
+} // namespace
+
+TEST_CASE("options: defaults follow DESIGN.md §5 and §6", "[cli]") {
+    fake_env().clear();
+    auto d = std::get<cli::director_config>(parse({"director"}));
+    CHECK(d.member.addr.to_string() == "127.0.0.1:61000");
+    CHECK(d.member.name == "director");
+    CHECK(d.strategy == cli::balance_strategy::least_connections);
+    CHECK(d.member.tags.at("role") == "director");
+    CHECK(d.member.swim.probe_interval == 200ms);
+    CHECK(d.member.swim.probe_timeout == 100ms);
+    CHECK(d.member.swim.indirect_probes == 3);
+    CHECK(d.member.swim.phi_threshold == Approx(8.0));
+    CHECK(d.member.swim.push_pull_interval == 15s);
+    CHECK(d.member.swim.gossip_fanout == 3);
+    CHECK(d.member.limits.max_frame == 4U * 1024U * 1024U);
+    CHECK(d.member.limits.handshake_timeout == 5s);
+    CHECK(d.common.tls.cert_file == "certs/test_cert.pem");
+
+    auto w = std::get<cli::worker_config>(parse({"worker"}));
+    CHECK(w.member.addr.to_string() == "127.0.0.1:62001");
+    CHECK(w.label == "worker-1");
+    REQUIRE(w.member.join.size() == 1);
+    CHECK(w.member.join[0].to_string() == "127.0.0.1:61000");
+    CHECK(w.member.tags.at("role") == "worker");
+    CHECK(w.member.tags.at("label") == "worker-1");
+    CHECK(w.token_interval == 100ms);
+    CHECK_FALSE(w.failures.enabled);
+
+    auto c = std::get<cli::client_config>(parse({"client"}));
+    REQUIRE(c.directors.size() == 1);
+    CHECK(c.tokens == 0);
+    CHECK(c.output == cli::client_output::text);
+}
+
+TEST_CASE("options: environment variables apply and flags win", "[cli]") {
+    fake_env() = {{"DIRECTOR_ADDR", "127.0.0.1:7000"},
+                  {"WORKER_LABEL", "worker-env"},
+                  {"WORKER_ADDR", "127.0.0.1:7001"},
+                  {"WORKER_FAILURE_ENABLED", "true"},
+                  {"RUST_LOG", "debug"}};
+    auto w = std::get<cli::worker_config>(parse({"worker"}));
+    CHECK(w.label == "worker-env");
+    CHECK(w.member.addr.port == 7001);
+    CHECK(w.member.join[0].port == 7000);
+    CHECK(w.failures.enabled);
+    CHECK(w.common.log_level == "debug");
+
+    auto w2 = std::get<cli::worker_config>(
+        parse({"worker", "--label", "worker-a", "--addr", "127.0.0.1:7100", "--log-level", "warn"}));
+    CHECK(w2.label == "worker-a");
+    CHECK(w2.member.name == "worker-a");
+    CHECK(w2.member.addr.port == 7100);
+    CHECK(w2.common.log_level == "warn");
+
+    fake_env()["RPCNET_LOG"] = "trace";
+    auto d = std::get<cli::director_config>(parse({"director"}));
+    CHECK(d.member.addr.port == 7000);
+    CHECK(d.common.log_level == "trace");
+    fake_env().clear();
+}
+
+TEST_CASE("options: worker tags, client filter, durations", "[cli]") {
+    fake_env().clear();
+    auto w = std::get<cli::worker_config>(parse(
+        {"worker", "--tag", "gpu=true", "--tag", "zone=eu", "--simulate-failures",
+         "--token-interval", "0ms", "--join", "127.0.0.1:1,127.0.0.1:2"}));
+    CHECK(w.member.tags.at("gpu") == "true");
+    CHECK(w.member.tags.at("zone") == "eu");
+    CHECK(w.failures.enabled);
+    CHECK(w.token_interval == 0ms);
+    CHECK(w.member.join.size() == 2);
+
+    auto c = std::get<cli::client_config>(parse(
+        {"client", "--filter", "gpu=true,zone=eu", "--tokens", "200", "--output", "jsonl"}));
+    CHECK(c.filter.size() == 2);
+    CHECK(c.tokens == 200);
+    CHECK(c.output == cli::client_output::jsonl);
+}
+
+TEST_CASE("options: bad input is a usage error naming the flag", "[cli]") {
+    fake_env().clear();
+    CHECK_THROWS_AS(parse({}), usage_error);
+    CHECK_THROWS_AS(parse({"--bogus"}), usage_error);
+    CHECK_THROWS_AS(parse({"director", "--bogus"}), usage_error);
+    CHECK_THROWS_WITH(parse({"worker", "--token-interval", "5"}),
+                      Catch::Contains("--token-interval"));
+    CHECK_THROWS_WITH(parse({"director", "--strategy", "fastest"}), Catch::Contains("strategy"));
+    CHECK_THROWS_WITH(parse({"director", "--addr", "nowhere"}), Catch::Contains("--addr"));
+    CHECK_THROWS_WITH(parse({"client", "--filter", "gpu"}), Catch::Contains("--filter"));
+    CHECK_THROWS_WITH(parse({"client", "--output", "xml"}), Catch::Contains("--output"));
+    CHECK_THROWS_WITH(parse({"members", "--output", "jsonl"}), Catch::Contains("--output"));
+    CHECK_THROWS_WITH(parse({"director", "--log-level", "loud"}), Catch::Contains("log level"));
+    CHECK_THROWS_WITH(parse({"director", "--probe-timeout", "300ms"}),
+                      Catch::Contains("--probe-timeout"));
+    fake_env()["WORKER_FAILURE_ENABLED"] = "maybe";
+    CHECK_THROWS_WITH(parse({"worker"}), Catch::Contains("WORKER_FAILURE_ENABLED"));
+    fake_env().clear();
+}
+
+TEST_CASE("options: help and version are requests, not errors", "[cli]") {
+    fake_env().clear();
+    CHECK(std::get<cli::help_request>(parse({"--help"})).text.find("director") !=
+          std::string::npos);
+    CHECK(std::get<cli::help_request>(parse({"--version"})).text.find("rpcnetd") !=
+          std::string::npos);
+    auto h = std::get<cli::help_request>(parse({"worker", "--help"}));
+    CHECK(h.text.find("--simulate-failures") != std::string::npos);
+    CHECK(h.text.find("--probe-interval") != std::string::npos);
+}

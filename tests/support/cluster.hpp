@@ -1,0 +1,90 @@
+#pragma once
+// A real rpcnetd cluster on 127.0.0.1 for integration tests: director and workers on free ports,
+// each a child_process killed by PID. Waits are polls with generous bounds, never fixed sleeps.
+#include "support/process.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rpcnetd::test {
+
+// Pulls "key":value out of one JSON line (numbers and strings only; enough for our own output).
+std::optional<std::uint64_t> json_uint(const std::string& line, const std::string& key);
+std::optional<std::string> json_string(const std::string& line, const std::string& key);
+std::vector<std::string> split_lines(const std::string& text);
+
+struct member_view {
+    std::string name;
+    std::string state;
+    std::uint64_t incarnation = 0;
+    std::uint64_t active_streams = 0;
+};
+
+class cluster {
+public:
+    explicit cluster(std::vector<std::string> director_flags = {});
+
+    std::string director_addr() const { return "127.0.0.1:" + std::to_string(director_port_); }
+    child_process& director() { return *director_; }
+
+    // Starts a worker; returns its index. Extra flags are appended.
+    std::size_t add_worker(const std::string& label, std::vector<std::string> flags = {});
+    // Restarts worker i (same label, address and flags) after it was killed.
+    void restart_worker(std::size_t i);
+    child_process& worker(std::size_t i) { return *workers_.at(i).process; }
+    const std::string& worker_addr(std::size_t i) const { return workers_.at(i).addr; }
+
+    // `rpcnetd members --output json` against the director; empty on failure.
+    std::vector<member_view> members();
+    // Polls members() until `pred` holds or `limit` passes.
+    template <typename Pred>
+    bool wait_members(Pred pred, std::chrono::milliseconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        do {
+            if (pred(members())) {
+                return true;
+            }
+            pause(std::chrono::milliseconds(100));
+        } while (std::chrono::steady_clock::now() < deadline);
+        return false;
+    }
+    bool wait_alive_workers(std::size_t n, std::chrono::milliseconds limit);
+    std::optional<std::string> state_of(const std::string& name);
+
+    // Client with the given flags against the director (jsonl output is added).
+    std::unique_ptr<child_process> start_client(std::vector<std::string> flags);
+    std::vector<std::string> common_flags() const;
+
+private:
+    static void pause(std::chrono::milliseconds d);
+    struct worker_entry {
+        std::string label;
+        std::string addr;
+        std::vector<std::string> flags;
+        std::unique_ptr<child_process> process;
+    };
+    std::unique_ptr<child_process> spawn_worker(const worker_entry& w);
+
+    unsigned short director_port_;
+    std::unique_ptr<child_process> director_;
+    std::vector<worker_entry> workers_;
+};
+
+// Parses client jsonl output: token sequences in arrival order, workers seen, failovers.
+struct client_run {
+    std::vector<std::uint64_t> sequences;
+    std::vector<std::string> token_workers;
+    std::size_t failovers = 0;
+    std::size_t waiting = 0;
+    bool done = false;
+};
+client_run parse_client_output(const std::string& output);
+// True when sequences are exactly 1..n, each once, in order.
+bool exactly_once_in_order(const std::vector<std::uint64_t>& sequences, std::uint64_t n);
+
+} // namespace rpcnetd::test
