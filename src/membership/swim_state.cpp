@@ -158,6 +158,7 @@ std::vector<member> swim_state::local_state() const {
 }
 
 void swim_state::merge_remote_state(const std::vector<member>& remote, common::time_point now) {
+    size_hint_ = std::max(live_count(), remote.size());
     for (const auto& m : remote) {
         switch (m.status) {
         case member_status::alive:
@@ -173,6 +174,7 @@ void swim_state::merge_remote_state(const std::vector<member>& remote, common::t
             break;
         }
     }
+    size_hint_ = 0;
 }
 
 common::time_point swim_state::next_deadline() const {

@@ -226,6 +226,7 @@ private:
     std::vector<std::string> probe_order_;
     std::size_t probe_index_ = 0;
     std::size_t live_ = 0;  // alive + suspect in members_
+    std::size_t size_hint_ = 0;  // cluster size while merging a full state (phi estimates)
     // (deadline, name) ordered timers, so next_deadline() and the expiry scans stay O(log N)
     // with many suspects or dead members.
     using timer_set = std::set<std::pair<common::time_point, std::string>>;

@@ -64,7 +64,8 @@ void swim_state::add_member(const wire::alive_msg& m, common::time_point now, bo
     // not probe every newly heard member out of turn.
     auto phi = phi_config();
     phi.first_heartbeat_estimate = std::max<common::duration>(
-        phi.first_heartbeat_estimate, config_.probe_interval * (live_count() + 1) / 2);
+        phi.first_heartbeat_estimate,
+        config_.probe_interval * (std::max(live_count() + 1, size_hint_)) / 2);
     entry e{member{m.name, m.addr, m.incarnation, member_status::alive, m.tags}, now,
             std::nullopt, failure::phi_detector(phi), std::nullopt, false, std::nullopt};
     members_.emplace(m.name, std::move(e));
@@ -83,6 +84,7 @@ void swim_state::add_member(const wire::alive_msg& m, common::time_point now, bo
 }
 
 void swim_state::seed_members(const std::vector<member>& known, common::time_point now) {
+    size_hint_ = live_count() + known.size();
     for (const auto& m : known) {
         const wire::alive_msg a{m.name, m.addr, m.incarnation, m.tags};
         if (m.name.empty() || m.name == self_.name) {
@@ -92,6 +94,7 @@ void swim_state::seed_members(const std::vector<member>& known, common::time_poi
             add_member(a, now, true);
         }
     }
+    size_hint_ = 0;
 }
 
 void swim_state::refute(std::uint64_t heard) {
