@@ -3,7 +3,7 @@
 // failure::phi_detector (Akka's HeartbeatHistory). Pure: no clock, no allocation after the
 // window fills.
 #include <cstddef>
-#include <deque>
+#include <vector>
 
 namespace rpcnetd::failure {
 
@@ -16,14 +16,16 @@ public:
     // Adds one interval in milliseconds; evicts the oldest when the window is full.
     void add(double interval_ms);
 
-    std::size_t size() const { return intervals_.size(); }
+    std::size_t size() const { return ring_.size(); }
     double mean() const;      // 0 when empty
     double variance() const;  // population variance; 0 when empty
     double std_deviation() const;
 
 private:
     std::size_t max_sample_size_;
-    std::deque<double> intervals_;
+    // Ring buffer grown on demand: thousands of members each hold one, most with few samples.
+    std::vector<double> ring_;
+    std::size_t oldest_ = 0;
     double sum_ = 0.0;
     double squared_sum_ = 0.0;
 };

@@ -45,9 +45,10 @@ swim_service::~swim_service() {
     }
 }
 
-void swim_service::set_envelope(seal_fn seal, open_fn open) {
+void swim_service::set_envelope(seal_fn seal, open_fn open, std::size_t overhead) {
     seal_ = std::move(seal);
     open_ = std::move(open);
+    options_.config.envelope_reserve = static_cast<std::uint32_t>(overhead);
 }
 
 void swim_service::set_push_pull(push_pull_fn fn) {

@@ -57,7 +57,9 @@ public:
 
     // Before start(): optional hooks. Without push_pull, push-pull (and so join through seeds)
     // is skipped: members then only find each other once one of them pings the other.
-    void set_envelope(seal_fn seal, open_fn open);
+    // overhead: bytes seal() adds (gossip_cipher::overhead()); SWIM payloads shrink by as much
+    // so sealed datagrams stay within max_datagram.
+    void set_envelope(seal_fn seal, open_fn open, std::size_t overhead);
     void set_push_pull(push_pull_fn fn);
 
     // Binds the socket (throws runtime_failure when the address cannot be bound), creates the

@@ -158,6 +158,7 @@ std::vector<member> swim_state::local_state() const {
 }
 
 void swim_state::merge_remote_state(const std::vector<member>& remote, common::time_point now) {
+    size_hint_ = std::max(live_count(), remote.size());
     for (const auto& m : remote) {
         switch (m.status) {
         case member_status::alive:
@@ -173,6 +174,7 @@ void swim_state::merge_remote_state(const std::vector<member>& remote, common::t
             break;
         }
     }
+    size_hint_ = 0;
 }
 
 common::time_point swim_state::next_deadline() const {
@@ -186,17 +188,14 @@ common::time_point swim_state::next_deadline() const {
     for (const auto& [seq, r] : relays_) {
         t = std::min(t, r.deadline);
     }
-    for (const auto& name : suspects_) {
-        const auto& e = members_.at(name);
-        if (e.suspicion) {
-            t = std::min(t, e.suspicion->deadline());
-        }
+    if (!suspicion_timers_.empty()) {
+        t = std::min(t, suspicion_timers_.begin()->first);
     }
     if (!phi_checks_.empty()) {
         t = std::min(t, phi_checks_.top().first);
     }
-    for (const auto& name : dead_) {
-        t = std::min(t, members_.at(name).state_change + config_.reap_after);
+    if (!reap_timers_.empty()) {
+        t = std::min(t, reap_timers_.begin()->first);
     }
     return t;
 }

@@ -150,6 +150,7 @@ private:
         failure::phi_detector phi;
         std::optional<common::time_point> phi_check;
         bool probing = false;
+        std::optional<common::time_point> suspicion_timer;  // key in suspicion_timers_
     };
     struct probe {
         std::string target;
@@ -177,6 +178,7 @@ private:
     void about_self(std::uint64_t heard);
     void suspect_member(entry& e, const std::string& from, common::time_point now);
     void set_status(entry& e, member_status s, common::time_point now);
+    void arm_suspicion(entry& e);
     void add_member(const wire::alive_msg& m, common::time_point now, bool quiet = false);
     void emit(member_event_kind kind, const member& m);
     void broadcast(const wire::message& m, const std::string& about, bool priority = false);
@@ -214,13 +216,22 @@ private:
 
     std::unordered_map<std::string, entry> members_;  // everyone but ourselves
     std::vector<std::string> names_;                   // keys of members_, for random picks
+    struct endpoint_hash {
+        std::size_t operator()(const common::endpoint& e) const {
+            return std::hash<std::string>{}(e.host) * 31 + e.port;
+        }
+    };
     // address -> name, to recognise the member behind a datagram's address
-    std::map<std::pair<std::string, std::uint16_t>, std::string> addr_index_;
+    std::unordered_map<common::endpoint, std::string, endpoint_hash> addr_index_;
     std::vector<std::string> probe_order_;
     std::size_t probe_index_ = 0;
     std::size_t live_ = 0;  // alive + suspect in members_
-    std::set<std::string> suspects_;
-    std::set<std::string> dead_;  // failed or left, awaiting reaping
+    std::size_t size_hint_ = 0;  // cluster size while merging a full state (phi estimates)
+    // (deadline, name) ordered timers, so next_deadline() and the expiry scans stay O(log N)
+    // with many suspects or dead members.
+    using timer_set = std::set<std::pair<common::time_point, std::string>>;
+    timer_set suspicion_timers_;  // suspects, by suspicion deadline
+    timer_set reap_timers_;       // failed or left members, by reap time
 
     std::map<std::uint32_t, probe> probes_;
     std::map<std::uint32_t, relay> relays_;

@@ -35,19 +35,27 @@ void swim_state::set_status(entry& e, member_status s, common::time_point now) {
     } else if (!was_live && now_live) {
         ++live_;
     }
-    if (s == member_status::suspect) {
-        suspects_.insert(e.m.name);
-    } else {
-        suspects_.erase(e.m.name);
-        e.suspicion.reset();
+    if (!was_live) {
+        reap_timers_.erase({e.state_change + config_.reap_after, e.m.name});
     }
-    if (now_live) {
-        dead_.erase(e.m.name);
-    } else {
-        dead_.insert(e.m.name);
+    if (e.suspicion_timer) {
+        suspicion_timers_.erase({*e.suspicion_timer, e.m.name});
+        e.suspicion_timer.reset();
     }
+    e.suspicion.reset();
     e.m.status = s;
     e.state_change = now;
+    if (!now_live) {
+        reap_timers_.insert({now + config_.reap_after, e.m.name});
+    }
+}
+
+void swim_state::arm_suspicion(entry& e) {
+    if (e.suspicion_timer) {
+        suspicion_timers_.erase({*e.suspicion_timer, e.m.name});
+    }
+    e.suspicion_timer = e.suspicion->deadline();
+    suspicion_timers_.insert({*e.suspicion_timer, e.m.name});
 }
 
 void swim_state::add_member(const wire::alive_msg& m, common::time_point now, bool quiet) {
@@ -56,25 +64,27 @@ void swim_state::add_member(const wire::alive_msg& m, common::time_point now, bo
     // not probe every newly heard member out of turn.
     auto phi = phi_config();
     phi.first_heartbeat_estimate = std::max<common::duration>(
-        phi.first_heartbeat_estimate, config_.probe_interval * (live_count() + 1) / 2);
+        phi.first_heartbeat_estimate,
+        config_.probe_interval * (std::max(live_count() + 1, size_hint_)) / 2);
     entry e{member{m.name, m.addr, m.incarnation, member_status::alive, m.tags}, now,
-            std::nullopt, failure::phi_detector(phi), std::nullopt, false};
+            std::nullopt, failure::phi_detector(phi), std::nullopt, false, std::nullopt};
     members_.emplace(m.name, std::move(e));
     names_.push_back(m.name);
-    addr_index_[{m.addr.host, m.addr.port}] = m.name;
+    addr_index_[m.addr] = m.name;
     ++live_;
+    if (quiet) {
+        return;  // picked up when the probe list is next rebuilt
+    }
     // Insert into the remaining part of this round so the newcomer is probed soon but fairly.
     const std::size_t lo = std::min(probe_index_, probe_order_.size());
     std::uniform_int_distribution<std::size_t> pos(lo, probe_order_.size());
     probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(pos(rng_)), m.name);
-    if (quiet) {
-        return;
-    }
     emit(member_event_kind::joined, members_.at(m.name).m);
     broadcast(m, m.name);
 }
 
 void swim_state::seed_members(const std::vector<member>& known, common::time_point now) {
+    size_hint_ = live_count() + known.size();
     for (const auto& m : known) {
         const wire::alive_msg a{m.name, m.addr, m.incarnation, m.tags};
         if (m.name.empty() || m.name == self_.name) {
@@ -84,6 +94,7 @@ void swim_state::seed_members(const std::vector<member>& known, common::time_poi
             add_member(a, now, true);
         }
     }
+    size_hint_ = 0;
 }
 
 void swim_state::refute(std::uint64_t heard) {
@@ -132,7 +143,7 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
     const bool changed = e->m.addr != m.addr || e->m.tags != m.tags;
     if (e->m.addr != m.addr) {
         addr_index_.erase({e->m.addr.host, e->m.addr.port});
-        addr_index_[{m.addr.host, m.addr.port}] = m.name;
+        addr_index_[m.addr] = m.name;
     }
     e->m.addr = m.addr;
     e->m.tags = m.tags;
@@ -156,6 +167,7 @@ void swim_state::suspect_member(entry& e, const std::string& from, common::time_
     const auto max = min * std::max<std::uint32_t>(1, config_.suspicion_max_mult);
     set_status(e, member_status::suspect, now);
     e.suspicion.emplace(from, expected_confirmations(), min, max, now);
+    arm_suspicion(e);
     ++counters_.suspicions;
     emit(member_event_kind::suspect, e.m);
     broadcast(wire::suspect_msg{e.m.name, e.m.incarnation, from}, e.m.name);
@@ -173,6 +185,7 @@ void swim_state::apply_suspect(const wire::suspect_msg& m, common::time_point no
     if (e->m.status == member_status::suspect) {
         // An independent confirmation shrinks the timer; pass it on so others count it too.
         if (e->suspicion && e->suspicion->confirm(m.from)) {
+            arm_suspicion(*e);
             broadcast(m, m.name);
         }
         return;

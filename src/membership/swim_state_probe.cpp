@@ -86,11 +86,17 @@ void swim_state::handle(const common::endpoint& from, const wire::message& m,
 void swim_state::send(out_vec& out, const common::endpoint& to,
                       std::vector<std::vector<std::uint8_t>> head) {
     // Lifeguard's buddy system, extended to every datagram: whatever we send to a member we
-    // suspect carries the suspicion, so a live suspect that missed it refutes at once.
-    if (const auto idx = addr_index_.find({to.host, to.port}); idx != addr_index_.end()) {
-        if (entry* e = lookup(idx->second); e && e->m.status == member_status::suspect) {
-            head.push_back(
-                wire::encode_message(wire::suspect_msg{e->m.name, e->m.incarnation, self_.name}));
+    // suspect carries the suspicion, so a live suspect that missed it refutes at once. Likewise a
+    // member we hold failed that talks to us (a hung process resuming) hears it in our answer.
+    if (const auto idx = addr_index_.find(to); idx != addr_index_.end()) {
+        if (entry* e = lookup(idx->second); e != nullptr) {
+            if (e->m.status == member_status::suspect) {
+                head.push_back(wire::encode_message(
+                    wire::suspect_msg{e->m.name, e->m.incarnation, self_.name}));
+            } else if (e->m.status == member_status::failed) {
+                head.push_back(wire::encode_message(
+                    wire::failed_msg{e->m.name, e->m.incarnation, self_.name}));
+            }
         }
     }
     std::size_t used = wire::header_size(self_.name);
@@ -222,6 +228,7 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     if (e->m.status == member_status::alive) {
         suspect_member(*e, self_.name, now);
     } else if (e->suspicion && e->suspicion->confirm(self_.name)) {
+        arm_suspicion(*e);
         broadcast(wire::suspect_msg{e->m.name, e->m.incarnation, self_.name}, e->m.name);
     }
 }
@@ -238,16 +245,10 @@ void swim_state::run_relays(common::time_point now, out_vec& out) {
 }
 
 void swim_state::run_suspicions(common::time_point now) {
-    std::vector<std::string> expired;
-    for (const auto& name : suspects_) {
-        const auto& e = members_.at(name);
-        if (e.suspicion && now >= e.suspicion->deadline()) {
-            expired.push_back(name);
-        }
-    }
-    for (const auto& name : expired) {
+    while (!suspicion_timers_.empty() && suspicion_timers_.begin()->first <= now) {
+        const std::string name = suspicion_timers_.begin()->second;
         entry& e = members_.at(name);
-        set_status(e, member_status::failed, now);
+        set_status(e, member_status::failed, now);  // disarms the timer
         ++counters_.failures_declared;
         emit(member_event_kind::failed, e.m);
         broadcast(wire::failed_msg{name, e.m.incarnation, self_.name}, name);
@@ -333,7 +334,7 @@ void swim_state::run_reconnect(common::time_point now, out_vec& out) {
         return;
     }
     std::vector<common::endpoint> failed;
-    for (const auto& name : dead_) {
+    for (const auto& [at, name] : reap_timers_) {
         const auto& e = members_.at(name);
         if (e.m.status == member_status::failed) {
             failed.push_back(e.m.addr);
@@ -359,18 +360,11 @@ void swim_state::run_reconnect(common::time_point now, out_vec& out) {
 }
 
 void swim_state::reap(common::time_point now) {
-    std::vector<std::string> gone;
-    for (const auto& name : dead_) {
-        if (now >= members_.at(name).state_change + config_.reap_after) {
-            gone.push_back(name);
-        }
-    }
-    for (const auto& name : gone) {
-        dead_.erase(name);
-        suspects_.erase(name);
+    while (!reap_timers_.empty() && reap_timers_.begin()->first <= now) {
+        const std::string name = reap_timers_.begin()->second;
+        reap_timers_.erase(reap_timers_.begin());
         const auto& a = members_.at(name).m.addr;
-        if (auto it = addr_index_.find({a.host, a.port}); it != addr_index_.end() &&
-                                                            it->second == name) {
+        if (auto it = addr_index_.find(a); it != addr_index_.end() && it->second == name) {
             addr_index_.erase(it);
         }
         members_.erase(name);

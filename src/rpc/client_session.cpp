@@ -55,6 +55,9 @@ void client_session::abandon(call_state& st) {
         send(frame_type::cancel, st.id, {});
         st.end = status{v1::CANCELLED, "cancelled"};
         st.transport_error = true;  // ended locally, not by a server status
+        if (st.waiting) {
+            st.wake.cancel();  // a next() in progress returns the cancellation
+        }
     }
     std::size_t buffered = 0;
     for (const auto& m : st.inbox) {

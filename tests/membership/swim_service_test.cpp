@@ -148,7 +148,7 @@ net::awaitable<void> rejecting_envelope(rejecting_outcome& out) {
     // Every datagram fails to open: x must stay silent.
     x.service->set_envelope([](std::span<const std::uint8_t> p) {
         return std::vector<std::uint8_t>(p.begin(), p.end());
-    }, [](std::span<const std::uint8_t>) { return std::optional<std::vector<std::uint8_t>>{}; });
+    }, [](std::span<const std::uint8_t>) { return std::optional<std::vector<std::uint8_t>>{}; }, 0);
     x.service->start();
     reg.by_port[x.service->local_endpoint().port] = x.service.get();
     node y(ex, reg, "y", {x.service->local_endpoint()});

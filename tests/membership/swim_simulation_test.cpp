@@ -111,7 +111,11 @@ TEST_CASE("swim simulation: a paused node is found, and recovers when it resumes
     start_converged(sim, 10);
     sim.pause(7, true);
     REQUIRE(sim.run_until([&] { return sim.all_see("node-7", member_status::failed); }, 10s));
+    const auto resumed = sim.now();
     sim.pause(7, false);
     REQUIRE(sim.run_until([&] { return sim.converged(); }, 15s));
+    // It learns of its failure from the first answer to its own probes, well before the
+    // reconnect interval (5 s) would retry it.
+    CHECK(sim.now() - resumed < 2s);
     CHECK(sim.state(7).counters().refutations >= 1);
 }
