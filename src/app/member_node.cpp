@@ -43,7 +43,6 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     std::optional<membership::gossip_cipher> cipher;
     if (!common.gossip_key_file.empty()) {
         cipher.emplace(membership::gossip_cipher::load_key_file(common.gossip_key_file));
-        opts.config.max_datagram -= static_cast<std::uint32_t>(membership::gossip_cipher::overhead());
     }
     swim_ = std::make_unique<membership::swim_service>(ex, opts, on_event_);
     if (cipher) {
@@ -53,7 +52,8 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
             [shared, aad](std::span<const std::uint8_t> plain) { return shared->seal(plain, aad); },
             [shared, aad](std::span<const std::uint8_t> sealed) {
                 return shared->open(sealed, aad);
-            });
+            },
+            membership::gossip_cipher::overhead());
     } else {
         common::logger("swim").warn(
             "gossip is unauthenticated: pass --gossip-key FILE (scripts/gen-certs.sh "
