@@ -40,13 +40,13 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     opts.addr = member.addr;
     opts.tags = tags_;
     opts.seeds = member.join;
-    std::optional<membership::gossip_cipher> cipher;
     if (!common.gossip_key_file.empty()) {
-        cipher.emplace(membership::gossip_cipher::load_key_file(common.gossip_key_file));
+        cipher_ = std::make_shared<membership::gossip_cipher>(
+            membership::gossip_cipher::load_key_file(common.gossip_key_file));
     }
     swim_ = std::make_unique<membership::swim_service>(ex, opts, on_event_);
-    if (cipher) {
-        auto shared = std::make_shared<membership::gossip_cipher>(std::move(*cipher));
+    if (cipher_) {
+        auto shared = cipher_;
         const std::string aad = common.cluster;
         swim_->set_envelope(
             [shared, aad](std::span<const std::uint8_t> plain) { return shared->seal(plain, aad); },
@@ -108,10 +108,12 @@ net::awaitable<std::optional<std::vector<membership::member>>> member_node::push
     rpc::client c = *conn;
     v1::PushPullRequest req;
     membership::fill(*req.mutable_members(), state);
-    auto r = co_await c.unary("Membership.PushPull", req.SerializeAsString(), 3s);
+    req.set_cluster(common_.cluster);
+    auto r = co_await c.unary("Membership.PushPull", seal_body(req.SerializeAsString()), 3s);
     c.close();
     v1::PushPullResponse resp;
-    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
+    const auto body = r.st.ok() ? open_body(r.response) : std::nullopt;
+    if (!body || !resp.ParseFromString(*body)) {
         common::logger("swim").debug("push-pull failed peer={} status={}", peer.to_string(),
                                      r.st.to_string());
         co_return std::nullopt;
@@ -120,10 +122,15 @@ net::awaitable<std::optional<std::vector<membership::member>>> member_node::push
 }
 
 net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_push_pull(
-    rpc::call_context&, std::string request) {
+    rpc::call_context& ctx, std::string request) {
     v1::PushPullRequest req;
-    if (!req.ParseFromString(request)) {
-        co_return std::pair{rpc::status{v1::INVALID_ARGUMENT, "malformed PushPullRequest"},
+    const auto body = open_body(request);
+    if (!body || !req.ParseFromString(*body) || req.cluster() != common_.cluster) {
+        // Another key, another cluster, or garbage: never merge it.
+        common::logger("swim").warn("push-pull refused peer={}: not sealed with our gossip key "
+                                    "and cluster name",
+                                    ctx.peer());
+        co_return std::pair{rpc::status{v1::UNAUTHENTICATED, "push-pull refused"},
                             std::string{}};
     }
     if (swim_->paused()) {
@@ -132,7 +139,28 @@ net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_push_pull
     }
     v1::PushPullResponse resp;
     membership::fill(*resp.mutable_members(), swim_->handle_push_pull(membership::from_proto(req.members())));
-    co_return std::pair{rpc::status{}, resp.SerializeAsString()};
+    co_return std::pair{rpc::status{}, seal_body(resp.SerializeAsString())};
+}
+
+std::string member_node::seal_body(const std::string& plain) const {
+    if (!cipher_) {
+        return plain;
+    }
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(plain.data());
+    const auto sealed = cipher_->seal({bytes, plain.size()}, common_.cluster);
+    return {sealed.begin(), sealed.end()};
+}
+
+std::optional<std::string> member_node::open_body(const std::string& sealed) const {
+    if (!cipher_) {
+        return sealed;
+    }
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(sealed.data());
+    auto plain = cipher_->open({bytes, sealed.size()}, common_.cluster);
+    if (!plain) {
+        return std::nullopt;
+    }
+    return std::string(plain->begin(), plain->end());
 }
 
 std::string describe_event(const membership::member_event& e) {

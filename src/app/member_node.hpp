@@ -20,7 +20,8 @@
 
 namespace rpcnetd::membership {
 class swim_service;
-}
+class gossip_cipher;
+} // namespace rpcnetd::membership
 
 namespace rpcnetd::app {
 
@@ -64,6 +65,10 @@ private:
     net::awaitable<std::pair<rpc::status, std::string>> serve_push_pull(rpc::call_context& ctx,
                                                                         std::string request);
 
+    // Gossip-key envelope for push-pull bodies; identity when no key is configured.
+    std::string seal_body(const std::string& plain) const;
+    std::optional<std::string> open_body(const std::string& sealed) const;
+
     net::asio::any_io_executor ex_;
     cli::common_config common_;
     cli::member_config member_;
@@ -72,6 +77,7 @@ private:
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<rpc::server> server_;
+    std::shared_ptr<membership::gossip_cipher> cipher_;  // null: gossip unauthenticated
     std::unique_ptr<membership::swim_service> swim_;
 };
 

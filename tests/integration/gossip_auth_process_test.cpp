@@ -1,0 +1,104 @@
+// Authenticated gossip with real processes: members with another gossip key or another cluster
+// name never merge (neither over UDP gossip nor over push-pull), and forged datagrams change
+// nothing.
+#include "membership/gossip_cipher.hpp"
+#include "support/cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace rpcnetd::test;
+using rpcnetd::membership::gossip_cipher;
+
+namespace {
+
+std::string write_key_file() {
+    char tmpl[] = "/tmp/rpcnetd-key-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    std::ofstream(tmpl) << gossip_cipher::encode_key(gossip_cipher::generate_key()) << "\n";
+    return tmpl;
+}
+
+bool has_member(cluster& c, const std::string& name) {
+    const auto ms = c.members();
+    return std::any_of(ms.begin(), ms.end(), [&](const member_view& m) { return m.name == name; });
+}
+
+unsigned short port_of(const std::string& addr) {
+    return static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)));
+}
+
+} // namespace
+
+TEST_CASE("gossip auth: other keys and other cluster names never merge",
+          "[membership][integration]") {
+    const std::string key_a = write_key_file();
+    const std::string key_b = write_key_file();
+    cluster c({"--gossip-key", key_a, "--cluster", "prod"});
+    c.add_worker("worker-ok", {"--gossip-key", key_a, "--cluster", "prod"});
+    c.add_worker("worker-wrong-key", {"--gossip-key", key_b, "--cluster", "prod"});
+    c.add_worker("worker-wrong-cluster", {"--gossip-key", key_a, "--cluster", "staging"});
+    c.add_worker("worker-no-key", {"--cluster", "prod"});
+    REQUIRE(c.wait_alive_workers(1, 20s));
+    // Give the outsiders every chance: several probe periods and join retries.
+    std::this_thread::sleep_for(6s);
+    CHECK(has_member(c, "worker-ok"));
+    CHECK_FALSE(has_member(c, "worker-wrong-key"));
+    CHECK_FALSE(has_member(c, "worker-wrong-cluster"));
+    CHECK_FALSE(has_member(c, "worker-no-key"));
+    for (std::size_t i = 1; i <= 3; ++i) {
+        CHECK(c.worker(i).output().find("NodeJoined node=director") == std::string::npos);
+        CHECK(c.worker(i).running());
+    }
+    ::unlink(key_a.c_str());
+    ::unlink(key_b.c_str());
+}
+
+TEST_CASE("gossip auth: forged and random datagrams change nothing", "[membership][integration]") {
+    const std::string key = write_key_file();
+    cluster c({"--gossip-key", key});
+    c.add_worker("worker-a", {"--gossip-key", key});
+    REQUIRE(c.wait_alive_workers(1, 20s));
+    const auto before = c.members();
+
+    const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(sock >= 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port_of(c.director_addr()));
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    std::mt19937 gen(42);
+    std::vector<std::uint8_t> buf(1400);
+    for (int i = 0; i < 20000; ++i) {
+        const std::size_t n = 1 + gen() % buf.size();
+        for (std::size_t j = 0; j < n; ++j) {
+            buf[j] = static_cast<std::uint8_t>(gen());
+        }
+        if (i % 2 == 0) {
+            buf[0] = gossip_cipher::version; // looks like an envelope, fails authentication
+        }
+        ::sendto(sock, buf.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    }
+    ::close(sock);
+
+    std::this_thread::sleep_for(2s);
+    CHECK(c.director().running());
+    const auto after = c.members();
+    REQUIRE(after.size() == before.size());
+    for (const auto& m : after) {
+        CHECK(m.state == "alive");
+    }
+    ::unlink(key.c_str());
+}
