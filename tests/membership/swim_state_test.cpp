@@ -123,6 +123,11 @@ TEST_CASE("swim_state: an unanswered suspicion expires to failed", "[membership]
         declared += sim.state(i).counters().failures_declared;
     }
     CHECK(declared >= 1);
+    std::uint64_t nacks = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+        nacks += sim.state(i).counters().nacks_received;
+    }
+    CHECK(nacks > 0);  // intermediaries said "I am fine, the target is silent" (Lifeguard)
     sim.run_for(5s);
     CHECK(sim.all_see("node-4", member_status::failed));  // nobody resurrects it
 }
@@ -366,4 +371,20 @@ TEST_CASE("swim_state: independent confirmations shrink the suspicion timeout", 
     CHECK(std::count_if(events.begin(), events.end(), [](const auto& e) {
               return e.kind == member_event_kind::failed && e.snapshot.name == "j";
           }) == 1);
+}
+
+TEST_CASE("swim_state: a member that cannot send raises its local health multiplier",
+          "[membership]") {
+    sim_network sim(test_config(), 13);
+    start_cluster(sim, 5);
+    for (std::size_t j = 1; j < 5; ++j) {
+        sim.set_link_loss(0, j, 1.0);  // node-0 hears everyone, nobody hears node-0
+    }
+    sim.run_for(3s);
+    // Its probes fail and no nacks come back: it slows its own probing down (Lifeguard LHM)
+    // instead of accusing healthy peers at full rate.
+    CHECK(sim.state(0).health_score() > 0);
+    for (std::size_t j = 1; j < 5; ++j) {
+        CHECK(sim.state(j).health_score() == 0);
+    }
 }
