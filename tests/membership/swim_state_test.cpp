@@ -388,3 +388,38 @@ TEST_CASE("swim_state: a member that cannot send raises its local health multipl
         CHECK(sim.state(j).health_score() == 0);
     }
 }
+
+TEST_CASE("swim_state: piggybacked updates are packed within the payload budget",
+          "[membership]") {
+    auto config = test_config();
+    config.envelope_reserve = 29;  // gossip_cipher: version + nonce + tag
+    common::rng rng(14);
+    const auto t0 = common::time_point{} + 100s;
+    membership::swim_state s(config, "a", {"10.0.0.1", 7946}, {}, rng, t0);
+    std::vector<membership::member> remote;
+    for (std::uint16_t i = 0; i < 300; ++i) {
+        remote.push_back({"member-with-a-longish-name-" + std::to_string(i),
+                          {"10.0.1." + std::to_string(i % 250), static_cast<std::uint16_t>(7000 + i)},
+                          1,
+                          member_status::alive,
+                          {{"role", "worker"}, {"label", "worker-" + std::to_string(i)}}});
+    }
+    s.merge_remote_state(remote, t0);  // 300 joins to gossip
+    CHECK(s.broadcasts_pending());
+    std::size_t datagrams = 0;
+    std::size_t messages = 0;
+    for (auto t = t0; t < t0 + 2s; t += 10ms) {
+        for (const auto& o : s.on_tick(t)) {
+            if (o.type != membership::outbound::kind::datagram) {
+                continue;
+            }
+            ++datagrams;
+            CHECK(o.payload.size() <= config.max_datagram - config.envelope_reserve);
+            auto p = membership::wire::decode_packet(o.payload);
+            REQUIRE(p.has_value());
+            messages += p->messages.size();
+        }
+    }
+    CHECK(datagrams > 0);
+    CHECK(messages > 10 * datagrams);  // many updates per datagram, not one each
+}
