@@ -423,3 +423,59 @@ TEST_CASE("swim_state: piggybacked updates are packed within the payload budget"
     CHECK(datagrams > 0);
     CHECK(messages > 10 * datagrams);  // many updates per datagram, not one each
 }
+
+TEST_CASE("swim_state: random well-formed gossip never breaks its invariants", "[membership]") {
+    common::rng rng(15);
+    common::rng script(16);
+    auto t = common::time_point{} + 100s;
+    membership::swim_state s(test_config(), "a", {"h", 1}, {}, rng, t);
+    const std::vector<std::string> names{"a", "b", "c", "d", "e"};
+    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(script() % n); };
+    for (int i = 0; i < 20000; ++i) {
+        const auto& name = names[pick(names.size())];
+        const auto& from = names[pick(names.size())];
+        const std::uint64_t inc = pick(6);
+        const std::uint16_t port = static_cast<std::uint16_t>(1 + pick(5));
+        std::vector<membership::wire::message> m;
+        switch (pick(8)) {
+        case 0:
+            m.push_back(membership::wire::alive_msg{name, {"h", port}, inc, {{"k", from}}});
+            break;
+        case 1:
+            m.push_back(membership::wire::suspect_msg{name, inc, from});
+            break;
+        case 2:
+            m.push_back(membership::wire::failed_msg{name, inc, from});
+            break;
+        case 3:
+            m.push_back(membership::wire::left_msg{name, inc});
+            break;
+        case 4:
+            m.push_back(membership::wire::ping_msg{static_cast<std::uint32_t>(pick(50)), name});
+            break;
+        case 5:
+            m.push_back(membership::wire::ack_msg{static_cast<std::uint32_t>(pick(50))});
+            break;
+        case 6:
+            m.push_back(membership::wire::nack_msg{static_cast<std::uint32_t>(pick(50))});
+            break;
+        default:
+            m.push_back(membership::wire::ping_req_msg{static_cast<std::uint32_t>(pick(50)),
+                                                       name,
+                                                       {"h", port}});
+        }
+        t += std::chrono::milliseconds{pick(40)};
+        CHECK_NOTHROW(s.on_datagram({"h", port}, membership::wire::encode_packet(from, m), t));
+        CHECK_NOTHROW(s.on_tick(t));
+        if (i % 5000 == 4999) {
+            CHECK_NOTHROW(s.merge_remote_state(s.local_state(), t));
+        }
+    }
+    const auto members = s.members();
+    const auto live = std::count_if(members.begin(), members.end(), [](const auto& m) {
+        return m.status == member_status::alive || m.status == member_status::suspect;
+    });
+    CHECK(static_cast<std::size_t>(live) == s.live_count());
+    CHECK(s.self().status == member_status::alive);
+    CHECK(s.next_deadline() > t - 1s);
+}
