@@ -70,7 +70,7 @@ public:
     void start_director(std::vector<std::string> flags = {}) {
         director_.addr = fmt::format("127.0.0.1:{}", test::free_port());
         director_.name = "director";
-        director_.argv = {binary_, "director", "--addr", director_.addr, "--status-interval", "1s"};
+        director_.argv = {binary_, "director", "--addr", director_.addr};
         append(director_.argv, common_flags());
         append(director_.argv, flags);
         director_.start();
@@ -172,6 +172,21 @@ public:
                     }
                 }
                 return alive == workers_.size();
+            },
+            deadline);
+    }
+
+    // Polls `members` until the director lists itself (matched by address); records its name.
+    bool learn_director_name(bclock::time_point deadline) {
+        return wait_members(
+            [&](const std::vector<member_row>& ms) {
+                for (const auto& m : ms) {
+                    if (m.addr == director_.addr) {
+                        director_.name = m.name;
+                        return true;
+                    }
+                }
+                return false;
             },
             deadline);
     }
