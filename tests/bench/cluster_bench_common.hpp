@@ -108,13 +108,15 @@ inline auto is_event(std::string kind, std::string node) {
 }
 
 // --- /proc sampling --------------------------------------------------------------------------------
-// Resident set size in KiB (VmRSS), 0 when the process is gone.
-inline std::uint64_t rss_kib(pid_t pid) {
+// A field of /proc/PID/status in KiB ("VmRSS", or "RssAnon": the private part, without the
+// shared-library pages that every member maps), 0 when the process is gone.
+inline std::uint64_t status_kib(pid_t pid, std::string_view field) {
     std::ifstream in(fmt::format("/proc/{}/status", pid));
     std::string line;
+    const std::string prefix = std::string(field) + ":";
     while (std::getline(in, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) {
-            return std::strtoull(line.c_str() + 6, nullptr, 10);
+        if (line.rfind(prefix, 0) == 0) {
+            return std::strtoull(line.c_str() + prefix.size(), nullptr, 10);
         }
     }
     return 0;
@@ -162,6 +164,7 @@ inline std::uint64_t cpu_ns(pid_t pid) {
 
 struct idle_sample {
     std::vector<double> rss_mib;
+    std::vector<double> anon_mib;
     std::vector<double> cpu_percent; // of one core
 };
 
@@ -178,7 +181,8 @@ inline idle_sample sample_idle(const std::vector<pid_t>& pids, std::chrono::mill
     for (std::size_t i = 0; i < pids.size(); ++i) {
         const auto used = static_cast<double>(cpu_ns(pids[i]) - before[i]);
         s.cpu_percent.push_back(100.0 * used / wall_ns);
-        s.rss_mib.push_back(static_cast<double>(rss_kib(pids[i])) / 1024.0);
+        s.rss_mib.push_back(static_cast<double>(status_kib(pids[i], "VmRSS")) / 1024.0);
+        s.anon_mib.push_back(static_cast<double>(status_kib(pids[i], "RssAnon")) / 1024.0);
     }
     return s;
 }

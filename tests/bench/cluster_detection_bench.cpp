@@ -58,19 +58,22 @@ idle_result measure_idle(bench_cluster& c, std::chrono::seconds window) {
 }
 
 void print_idle(const idle_result& r) {
-    fmt::print("idle {} members over the window: RSS median={:.1f}MiB max={:.1f}MiB; CPU median="
-               "{:.3f}% max={:.3f}% of a core (director: {:.1f}MiB, {:.3f}%; targets <= 8MiB, "
-               "<= 0.25%)\n",
+    fmt::print("idle {} members over the window: RSS median={:.1f}MiB max={:.1f}MiB (RssAnon "
+               "median={:.1f}MiB); CPU median={:.3f}% max={:.3f}% of a core (director: {:.1f}MiB, "
+               "{:.3f}%; targets <= 8MiB, <= 0.25%)\n",
                r.members, median(r.sample.rss_mib), percentile(r.sample.rss_mib, 100),
+               median(r.sample.anon_mib),
                median(r.sample.cpu_percent), percentile(r.sample.cpu_percent, 100),
                r.sample.rss_mib.at(0), r.sample.cpu_percent.at(0));
 }
 
 std::string idle_json(const idle_result& r) {
     return fmt::format("{{\"members\":{},\"rss_mib_median\":{},\"rss_mib_max\":{},"
-                       "\"cpu_pct_median\":{:.3f},\"cpu_pct_max\":{:.3f}}}",
+                       "\"rss_anon_mib_median\":{},\"cpu_pct_median\":{:.3f},"
+                       "\"cpu_pct_max\":{:.3f}}}",
                        r.members, jnum(median(r.sample.rss_mib)),
-                       jnum(percentile(r.sample.rss_mib, 100)), median(r.sample.cpu_percent),
+                       jnum(percentile(r.sample.rss_mib, 100)), jnum(median(r.sample.anon_mib)),
+                       median(r.sample.cpu_percent),
                        percentile(r.sample.cpu_percent, 100));
 }
 
