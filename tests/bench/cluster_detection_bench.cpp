@@ -248,6 +248,64 @@ template <class F> std::vector<double> collect(const std::vector<round_result>& 
     return out;
 }
 
+// The 10-member part: idle cost, then the kill rounds. nullopt when the cluster cannot start.
+std::optional<std::vector<round_result>> detection_phase(const std::string& binary,
+                                                         std::size_t rounds, std::mt19937_64& rng,
+                                                         std::chrono::seconds idle_window,
+                                                         idle_result& idle) {
+    bench_cluster c(binary);
+    c.start_director();
+    for (int i = 1; i <= 9; ++i) {
+        c.add_worker(fmt::format("worker-{}", i));
+    }
+    if (!c.wait_all_alive(bclock::now() + 20s)) {
+        fmt::print(stderr, "setup failed: 9 workers not alive within 20s. director said:\n{}\n",
+                   c.director().proc->all_text());
+        return std::nullopt;
+    }
+    idle = measure_idle(c, idle_window);
+    print_idle(idle);
+    std::vector<round_result> rs;
+    for (std::size_t i = 0; i < rounds; ++i) {
+        const auto r = detection_round(c, std::uniform_int_distribution<std::size_t>(0, 8)(rng));
+        fmt::print("  round {:2}: victim={} health_check={} probe_waiting={} client_report={} "
+                   "first_NodeFailed={} all_NodeFailed={} missing={} rejoin_all={}\n",
+                   i + 1, r.victim, opt_ms(r.health_ms), opt_ms(r.probe_ms), opt_ms(r.report_ms),
+                   opt_ms(r.first_failed_ms), opt_ms(r.all_failed_ms), r.missing,
+                   opt_ms(r.rejoin_ms));
+        rs.push_back(r);
+    }
+    return rs;
+}
+
+struct detection_summary {
+    std::vector<double> health, probe, first, all;
+    std::size_t reports = 0;
+    std::size_t missing = 0;
+};
+
+detection_summary summarize(const std::vector<round_result>& rs) {
+    detection_summary d;
+    d.health = collect(rs, [](const round_result& r) { return r.health_ms; });
+    d.probe = collect(rs, [](const round_result& r) { return r.probe_ms; });
+    d.first = collect(rs, [](const round_result& r) { return r.first_failed_ms; });
+    d.all = collect(rs, [](const round_result& r) { return r.all_failed_ms; });
+    for (const auto& r : rs) {
+        d.reports += r.report_ms ? 1 : 0;
+        d.missing += r.missing;
+    }
+    fmt::print("director stops assigning (health check line): {} (target median 500ms)\n",
+               describe_ms(d.health));
+    fmt::print("director stops assigning (probe clients): {} ({} of {} rounds had a client "
+               "report)\n",
+               describe_ms(d.probe), d.reports, rs.size());
+    fmt::print("first survivor prints NodeFailed: {}\n", describe_ms(d.first));
+    fmt::print("every survivor printed NodeFailed: {} (missing {}; target median 2500ms, "
+               "memberlist/serf 6500ms)\n",
+               describe_ms(d.all), d.missing);
+    return d;
+}
+
 int run(const bench_args& args) {
     const std::size_t rounds = args.count("--rounds", 10, 3);
     const std::size_t join_n = std::max<std::size_t>(2, args.count("--join-members", 30, 30));
@@ -259,51 +317,12 @@ int run(const bench_args& args) {
     const std::string binary = binary_from(args);
     fmt::print("cluster_detection_bench: binary={} rounds={} seed={}\n", binary, rounds, seed);
 
-    std::vector<round_result> rs;
     idle_result idle10;
-    {
-        bench_cluster c(binary);
-        c.start_director();
-        for (int i = 1; i <= 9; ++i) {
-            c.add_worker(fmt::format("worker-{}", i));
-        }
-        if (!c.wait_all_alive(bclock::now() + 20s)) {
-            fmt::print(stderr, "setup failed: 9 workers not alive within 20s. director said:\n{}\n",
-                       c.director().proc->all_text());
-            return 1;
-        }
-        idle10 = measure_idle(c, idle_window);
-        print_idle(idle10);
-        for (std::size_t i = 0; i < rounds; ++i) {
-            const auto v = std::uniform_int_distribution<std::size_t>(0, 8)(rng);
-            const auto r = detection_round(c, v);
-            fmt::print("  round {:2}: victim={} health_check={} probe_waiting={} client_report={} "
-                       "first_NodeFailed={} all_NodeFailed={} missing={} rejoin_all={}\n",
-                       i + 1, r.victim, opt_ms(r.health_ms), opt_ms(r.probe_ms),
-                       opt_ms(r.report_ms), opt_ms(r.first_failed_ms), opt_ms(r.all_failed_ms),
-                       r.missing, opt_ms(r.rejoin_ms));
-            rs.push_back(r);
-        }
+    const auto rs = detection_phase(binary, rounds, rng, idle_window, idle10);
+    if (!rs) {
+        return 1;
     }
-    const auto health = collect(rs, [](const round_result& r) { return r.health_ms; });
-    const auto probe = collect(rs, [](const round_result& r) { return r.probe_ms; });
-    const auto first = collect(rs, [](const round_result& r) { return r.first_failed_ms; });
-    const auto all = collect(rs, [](const round_result& r) { return r.all_failed_ms; });
-    std::size_t reports = 0;
-    std::size_t missing = 0;
-    for (const auto& r : rs) {
-        reports += r.report_ms ? 1 : 0;
-        missing += r.missing;
-    }
-    fmt::print("director stops assigning (health check line): {} (target median 500ms)\n",
-               describe_ms(health));
-    fmt::print("director stops assigning (probe clients): {} ({} of {} rounds had a client "
-               "report)\n",
-               describe_ms(probe), reports, rs.size());
-    fmt::print("first survivor prints NodeFailed: {}\n", describe_ms(first));
-    fmt::print("every survivor printed NodeFailed: {} (missing {}; target median 2500ms, "
-               "memberlist/serf 6500ms)\n",
-               describe_ms(all), missing);
+    const detection_summary d = summarize(*rs);
 
     bench_cluster big(binary);
     const join_result j = join_convergence(big, join_n);
@@ -322,11 +341,11 @@ int run(const bench_args& args) {
         "\"join\":{{\"members\":{},\"from_last_ms\":{},\"from_first_ms\":{},\"unconverged\":{},"
         "\"target_ms\":1000}},\"idle_10\":{},\"idle_{}\":{},"
         "\"idle_targets\":{{\"rss_mib\":8,\"cpu_pct\":0.25}},\"seconds\":{:.0f}}}\n",
-        rs.size(), seed, jnum(median(health)), jnum(median(probe)), reports, jnum(median(all)),
-        jnum(percentile(all, 100)), jnum(median(first)), missing, j.members,
-        jnum(j.from_last_ms.value_or(std::nan(""))), jnum(j.from_first_ms.value_or(std::nan(""))),
-        j.unconverged, idle_json(idle10), j.members, idle_json(idle_big),
-        std::chrono::duration<double>(bclock::now() - start).count());
+        rs->size(), seed, jnum(median(d.health)), jnum(median(d.probe)), d.reports,
+        jnum(median(d.all)), jnum(percentile(d.all, 100)), jnum(median(d.first)), d.missing,
+        j.members, jnum(j.from_last_ms.value_or(std::nan(""))),
+        jnum(j.from_first_ms.value_or(std::nan(""))), j.unconverged, idle_json(idle10), j.members,
+        idle_json(idle_big), std::chrono::duration<double>(bclock::now() - start).count());
     return 0;
 }
 

@@ -57,6 +57,26 @@ bool wait_tokens(const piped_process& client, std::size_t n, bclock::time_point 
         .has_value();
 }
 
+// Fills r.reason and r.path from the client's events between the signal and the next token.
+void describe_path(const piped_process& client, std::size_t from, bclock::time_point t0,
+                   const std::optional<stamped_line>& next, round_result& r) {
+    for (const auto& l : client.lines_from(from)) {
+        if (next && l.at > next->at) {
+            break;
+        }
+        const auto event = json_string(l.text, "event").value_or("");
+        if (event == "failover" && r.reason.empty()) {
+            r.reason = json_string(l.text, "reason").value_or("");
+        }
+        if (event == "token" || event.empty()) {
+            continue;
+        }
+        const auto who = json_string(l.text, event == "failover" ? "from" : "worker");
+        r.path += fmt::format("{}{}{}@{:.0f}ms", r.path.empty() ? "" : " ", event,
+                              who ? ":" + *who : "", ms_between(t0, l.at));
+    }
+}
+
 std::optional<round_result> run_round(bench_cluster& c, const piped_process& client, bool hang) {
     if (!wait_tokens(client, 20, bclock::now() + 15s)) {
         fmt::print("  client is not streaming; round skipped\n");
@@ -90,21 +110,7 @@ std::optional<round_result> run_round(bench_cluster& c, const piped_process& cli
     if (next) {
         r.gap_ms = ms_between(t0, next->at);
     }
-    for (const auto& l : client.lines_from(client_from)) {
-        if (next && l.at > next->at) {
-            break;
-        }
-        const auto event = json_string(l.text, "event").value_or("");
-        if (event == "failover" && r.reason.empty()) {
-            r.reason = json_string(l.text, "reason").value_or("");
-        }
-        if (event == "token" || event.empty()) {
-            continue;
-        }
-        const auto who = json_string(l.text, event == "failover" ? "from" : "worker");
-        r.path += fmt::format("{}{}{}@{:.0f}ms", r.path.empty() ? "" : " ", event,
-                              who ? ":" + *who : "", ms_between(t0, l.at));
-    }
+    describe_path(client, client_from, t0, next, r);
 
     if (hang) {
         victim.proc->signal(SIGCONT);
@@ -181,6 +187,27 @@ std::string json_block(const std::vector<double>& v, std::size_t missed, double 
                        target_p99 ? fmt::format(",\"target_p99_ms\":{}", *target_p99) : "");
 }
 
+void report(const std::vector<round_result>& kills, const std::vector<round_result>& hangs,
+            const order_check& order, std::chrono::milliseconds gap, bclock::time_point start) {
+    std::size_t kill_missed = 0;
+    std::size_t hang_missed = 0;
+    const auto kill_gaps = gaps_of(kills, &kill_missed);
+    const auto hang_gaps = gaps_of(hangs, &hang_missed);
+    fmt::print("kill -9 -> next token: {} (missed {}; target median 50ms, p99 250ms)\n",
+               describe_ms(kill_gaps), kill_missed);
+    fmt::print("SIGSTOP -> next token: {} (missed {}; target median 1500ms)\n",
+               describe_ms(hang_gaps), hang_missed);
+    fmt::print("client sequences: {} tokens, starts_at_1={} duplicates={} gaps={} -> {}\n",
+               order.tokens, order.starts_at_one, order.duplicates, order.gaps,
+               order.ok() ? "exactly once, in order" : "NOT exactly once in order");
+    fmt::print("{{\"bench\":\"cluster_failover\",\"kill\":{},\"hang\":{},\"tokens\":{},"
+               "\"duplicates\":{},\"gaps\":{},\"exactly_once_in_order\":{},\"min_round_gap_ms\":{},"
+               "\"seconds\":{:.0f}}}\n",
+               json_block(kill_gaps, kill_missed, 50, 250), json_block(hang_gaps, hang_missed, 1500, {}),
+               order.tokens, order.duplicates, order.gaps, order.ok(), gap.count(),
+               std::chrono::duration<double>(bclock::now() - start).count());
+}
+
 int run(const bench_args& args) {
     const std::size_t kill_rounds = args.count("--kill-rounds", 20, 5);
     const std::size_t hang_rounds = args.count("--hang-rounds", 10, 3);
@@ -229,23 +256,7 @@ int run(const bench_args& args) {
     client->kill_and_reap();
     const order_check order = check_order(*client);
 
-    std::size_t kill_missed = 0;
-    std::size_t hang_missed = 0;
-    const auto kill_gaps = gaps_of(kills, &kill_missed);
-    const auto hang_gaps = gaps_of(hangs, &hang_missed);
-    fmt::print("kill -9 -> next token: {} (missed {}; target median 50ms, p99 250ms)\n",
-               describe_ms(kill_gaps), kill_missed);
-    fmt::print("SIGSTOP -> next token: {} (missed {}; target median 1500ms)\n",
-               describe_ms(hang_gaps), hang_missed);
-    fmt::print("client sequences: {} tokens, starts_at_1={} duplicates={} gaps={} -> {}\n",
-               order.tokens, order.starts_at_one, order.duplicates, order.gaps,
-               order.ok() ? "exactly once, in order" : "NOT exactly once in order");
-    fmt::print("{{\"bench\":\"cluster_failover\",\"kill\":{},\"hang\":{},\"tokens\":{},"
-               "\"duplicates\":{},\"gaps\":{},\"exactly_once_in_order\":{},\"min_round_gap_ms\":{},"
-               "\"seconds\":{:.0f}}}\n",
-               json_block(kill_gaps, kill_missed, 50, 250), json_block(hang_gaps, hang_missed, 1500, {}),
-               order.tokens, order.duplicates, order.gaps, order.ok(), gap.count(),
-               std::chrono::duration<double>(bclock::now() - start).count());
+    report(kills, hangs, order, gap, start);
     return 0;
 }
 
