@@ -1,0 +1,110 @@
+#include "app/bench_stats.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace rpcnetd::app {
+
+double percentile_us(std::vector<std::uint64_t>& v, double p) {
+    if (v.empty()) {
+        return 0;
+    }
+    auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    k = std::min(k, v.size() - 1);
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return static_cast<double>(v[k]) / 1000.0;
+}
+
+double process_cpu_seconds(int pid) {
+    if (pid <= 0) {
+        return 0;
+    }
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s;
+    std::getline(f, s);
+    const auto rp = s.rfind(')');
+    if (rp == std::string::npos || rp + 2 > s.size()) {
+        return 0;
+    }
+    std::istringstream is(s.substr(rp + 2));
+    std::string tok;
+    unsigned long long ut = 0;
+    unsigned long long st = 0;
+    for (int field = 3; is >> tok; ++field) {
+        if (field == 14) {
+            ut = std::stoull(tok);
+        }
+        if (field == 15) {
+            st = std::stoull(tok);
+            break;
+        }
+    }
+    return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6 +
+           static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6;
+}
+
+long process_status_field(int pid, const char* key) {
+    if (pid <= 0) {
+        return -1;
+    }
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    const std::size_t kl = std::strlen(key);
+    while (std::getline(f, line)) {
+        if (line.compare(0, kl, key) == 0 && line.size() > kl && line[kl] == ':') {
+            return std::atol(line.c_str() + kl + 1);
+        }
+    }
+    return -1;
+}
+
+void bench_report::add(const std::string& key, double value, int decimals) {
+    kv_.emplace_back(key, fmt::format("{:.{}f}", value, decimals));
+}
+
+void bench_report::add(const std::string& key, long long value) {
+    kv_.emplace_back(key, std::to_string(value));
+}
+
+void bench_report::print(cli::bench_output format) const {
+    std::string out;
+    switch (format) {
+    case cli::bench_output::result:
+        out = "RESULT phase=" + phase_;
+        for (const auto& [k, v] : kv_) {
+            out += " " + k + "=" + v;
+        }
+        break;
+    case cli::bench_output::json:
+        out = "{\"phase\":\"" + phase_ + "\"";
+        for (const auto& [k, v] : kv_) {
+            out += ",\"" + k + "\":" + v;
+        }
+        out += "}";
+        break;
+    case cli::bench_output::text:
+        out = "bench " + phase_ + "\n";
+        for (const auto& [k, v] : kv_) {
+            out += fmt::format("  {:<24} {}\n", k, v);
+        }
+        out.pop_back();
+        break;
+    }
+    std::fputs((out + "\n").c_str(), stdout);
+    std::fflush(stdout);
+}
+
+} // namespace rpcnetd::app

@@ -1,0 +1,38 @@
+#pragma once
+// Measurement helpers of `rpcnetd bench`, matching /work/shared/bench/grpc/common.h so the
+// numbers are comparable with grpc_client's: nearest-rank percentiles, CPU from /proc/<pid>/stat
+// (utime+stime, all threads) and getrusage, VmRSS/Threads from /proc/<pid>/status; and the
+// report in three formats (text, JSON, the harness's "RESULT phase=... key=value" line).
+#include "cli/options.hpp"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rpcnetd::app {
+
+// Nearest-rank percentile (p in [0,1]) of nanosecond samples, in µs; 0 when empty. Reorders v.
+double percentile_us(std::vector<std::uint64_t>& v, double p);
+
+// CPU seconds used so far by process `pid` (0 when pid <= 0 or unreadable).
+double process_cpu_seconds(int pid);
+// CPU seconds used so far by this process.
+double self_cpu_seconds();
+// A "Key:" field of /proc/<pid>/status as a number (VmRSS is in KiB); -1 when unavailable.
+long process_status_field(int pid, const char* key);
+
+// One result: the phase and its key=value pairs, in print order.
+class bench_report {
+public:
+    explicit bench_report(std::string phase) : phase_(std::move(phase)) {}
+    void add(const std::string& key, double value, int decimals);
+    void add(const std::string& key, long long value);
+    void print(cli::bench_output format) const;  // to stdout
+
+private:
+    std::string phase_;
+    std::vector<std::pair<std::string, std::string>> kv_;
+};
+
+} // namespace rpcnetd::app

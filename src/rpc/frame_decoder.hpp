@@ -1,0 +1,55 @@
+#pragma once
+// Sans-I/O frame decoder in the shape of Beast's basic_parser: the caller feeds whatever bytes it
+// read with put(), which consumes them up to the end of the current frame; once is_done() is true
+// the caller takes the frame with release() and goes on feeding the rest.
+//
+// The header's length is checked against max_body before the body buffer is allocated, so a peer
+// announcing a huge frame costs nothing. Errors (untrusted input) are values:
+//   errc::frame_too_large  header length > max_body
+//   errc::malformed_frame  unknown frame type or non-zero reserved bytes
+// After an error the decoder stays failed (every later put() reports the same error); the
+// connection that owns it is expected to close.
+//
+// Pure: no I/O, no clock.
+#include "rpc/frame.hpp"
+
+#include <boost/system/error_code.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace rpcnetd::rpc {
+
+class frame_decoder {
+public:
+    explicit frame_decoder(std::uint32_t max_body) noexcept : max_body_(max_body) {}
+
+    // Consumes bytes of `data` until the current frame is complete or the input runs out.
+    // Returns the number of bytes consumed. Consumes nothing while a finished frame waits to be
+    // released, or after an error.
+    std::size_t put(std::span<const std::uint8_t> data, boost::system::error_code& ec);
+
+    // A complete frame is ready.
+    bool is_done() const noexcept { return state_ == state::done; }
+
+    // Hands out the finished frame and starts the next one. Precondition: is_done().
+    frame release();
+
+    std::uint32_t max_body() const noexcept { return max_body_; }
+
+private:
+    enum class state { header, body, done, failed };
+
+    boost::system::error_code validate_header();
+
+    std::uint32_t max_body_;
+    state state_ = state::header;
+    std::array<std::uint8_t, frame_header_size> hdr_buf_{};
+    std::size_t hdr_have_ = 0;
+    frame current_;
+    boost::system::error_code failure_;
+};
+
+} // namespace rpcnetd::rpc

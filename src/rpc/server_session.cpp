@@ -1,0 +1,238 @@
+#include "rpc/server_session.hpp"
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "rpc/stream_writer.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/post.hpp>
+
+namespace rpcnetd::rpc {
+namespace {
+
+namespace asio = net::asio;
+
+spdlog::logger& log() {
+    static spdlog::logger& l = common::logger("rpc");
+    return l;
+}
+
+connection_options session_options(const detail::server_core& core) {
+    return {core.lim, core.node_name, true};
+}
+
+} // namespace
+
+namespace detail {
+
+server_core::server_core(net::asio::any_io_executor ex, limits l, std::string name,
+                         std::shared_ptr<boost::asio::ssl::context> ctx)
+    : lim(l),
+      node_name(std::move(name)),
+      ssl(std::move(ctx)),
+      changed(std::move(ex), common::clock::time_point::max()) {}
+
+} // namespace detail
+
+// Completion of a handler coroutine: a plain (non-coroutine) callable holding the session.
+struct server_session::call_done {
+    std::shared_ptr<server_session> session;
+    std::uint32_t id;
+    bool slot_bound;
+    void operator()(const std::exception_ptr& e) const { session->on_call_done(id, e, slot_bound); }
+};
+
+server_session::server_session(tls_stream stream, std::shared_ptr<detail::server_core> core)
+    : connection(std::move(stream), session_options(*core)), core_(std::move(core)) {
+    core_->sessions.insert(this);
+}
+
+server_session::~server_session() {
+    core_->sessions.erase(this);
+    core_->notify();
+}
+
+void server_session::on_stream_frame(frame f) {
+    switch (f.header.type) {
+    case frame_type::call:
+        on_call(f);
+        return;
+    case frame_type::cancel:
+        if (auto it = streams_.find(f.header.stream_id); it != streams_.end()) {
+            it->second->cancel(true);
+        }
+        return;
+    default:
+        // DATA/END from a client are not part of the protocol (server streaming only); a late
+        // frame for a finished stream is harmless, so they are ignored rather than fatal.
+        log().debug("ignored frame peer={} type={} stream={}", peer(),
+                    static_cast<int>(f.header.type), f.header.stream_id);
+        return;
+    }
+}
+
+void server_session::refuse(std::uint32_t id, status st) {
+    v1::End end;
+    end.set_code(static_cast<std::uint32_t>(st.code));
+    end.set_message(st.message);
+    end.SerializeToString(&scratch_);
+    send(frame_type::end, id, scratch_);
+}
+
+void server_session::on_call(frame& f) {
+    const std::uint32_t id = f.header.stream_id;
+    if (id <= last_stream_id_) {
+        log().warn("protocol error peer={} stream id {} reused", peer(), id);
+        close(errc::malformed_frame);
+        return;
+    }
+    last_stream_id_ = id;
+    v1::Call call;
+    if (!call.ParseFromString(f.body)) {
+        refuse(id, {v1::INVALID_ARGUMENT, "malformed Call"});
+        return;
+    }
+    if (goaway_sent_ || core_->draining) {
+        refuse(id, {v1::UNAVAILABLE, "server is shutting down"});
+        return;
+    }
+    if (!core_->accepting) {
+        refuse(id, {v1::UNAVAILABLE, "server is not accepting calls"});
+        return;
+    }
+    if (streams_.size() >= core_->lim.max_streams_per_connection) {
+        refuse(id, {v1::RESOURCE_EXHAUSTED,
+                    "stream limit of " + std::to_string(core_->lim.max_streams_per_connection) +
+                        " per connection reached"});
+        return;
+    }
+    const unary_handler* uh = nullptr;
+    const stream_handler* sh = nullptr;
+    if (auto it = core_->unary.find(call.method()); it != core_->unary.end()) {
+        uh = &it->second;
+    } else if (auto st = core_->streaming.find(call.method()); st != core_->streaming.end()) {
+        sh = &st->second;
+    } else {
+        refuse(id, {v1::UNIMPLEMENTED, "unknown method " + call.method()});
+        return;
+    }
+    std::optional<common::time_point> deadline;
+    if (call.deadline_ms() > 0) {
+        deadline = common::clock::now() + std::chrono::milliseconds(call.deadline_ms());
+    }
+    auto owned = std::make_unique<call_context>(get_executor(), std::move(*call.mutable_method()),
+                                                id, peer(), deadline);
+    call_context* ctx = owned.get();
+    streams_.emplace(id, std::move(owned));
+    ++core_->active_streams;
+    std::string request = std::move(*call.mutable_request());
+    if (uh != nullptr) {
+        // Unary handlers are short: they see cancellation through ctx, no slot is bound.
+        asio::co_spawn(get_executor(), run_unary(shared_self(), ctx, uh, std::move(request)),
+                       call_done{shared_self(), id, false});
+    } else {
+        asio::co_spawn(get_executor(), run_stream(shared_self(), ctx, sh, std::move(request)),
+                       asio::bind_cancellation_slot(ctx->slot(),
+                                                    call_done{shared_self(), id, true}));
+    }
+}
+
+net::awaitable<void> server_session::run_unary(std::shared_ptr<server_session> self,
+                                               call_context* ctx, const unary_handler* h,
+                                               std::string request) {
+    status st;
+    std::string response;
+    try {
+        auto r = co_await (*h)(*ctx, std::move(request));
+        st = std::move(r.first);
+        response = std::move(r.second);
+    } catch (const std::exception& e) {
+        st = ctx->cancelled() ? status{v1::CANCELLED, "cancelled"} : status{v1::INTERNAL, e.what()};
+    }
+    // Keep the outbound queue bounded: a client that sends calls but does not read answers
+    // ends up with calls waiting here, and then with RESOURCE_EXHAUSTED.
+    while (!has_space() && is_open() && !ctx->cancelled()) {
+        co_await wait_for_space();
+    }
+    respond(*ctx, st, &response);
+    (void)self;
+}
+
+net::awaitable<void> server_session::run_stream(std::shared_ptr<server_session> self,
+                                                call_context* ctx, const stream_handler* h,
+                                                std::string request) {
+    status st;
+    try {
+        stream_writer w(*this, *ctx);
+        st = co_await (*h)(*ctx, std::move(request), w);
+    } catch (const std::exception& e) {
+        st = ctx->cancelled() ? status{v1::CANCELLED, "cancelled"} : status{v1::INTERNAL, e.what()};
+    }
+    respond(*ctx, st, nullptr);
+    (void)self;
+}
+
+void server_session::respond(call_context& ctx, const status& st, const std::string* response) {
+    if (ctx.cancelled_by_peer() || !is_open()) {
+        return;  // the caller is gone: nothing to say
+    }
+    if (ctx.cancelled() && st.ok()) {
+        refuse(ctx.stream_id(), {v1::UNAVAILABLE, "server is shutting down"});
+        return;
+    }
+    if (st.ok() && response != nullptr) {
+        send(frame_type::data, ctx.stream_id(), *response);
+    }
+    if (st.ok()) {
+        send(frame_type::end, ctx.stream_id(), {});  // End{code=OK} encodes to zero bytes
+    } else {
+        refuse(ctx.stream_id(), st);
+    }
+}
+
+void server_session::on_call_done(std::uint32_t id, const std::exception_ptr& e, bool slot_bound) {
+    if (e) {
+        log().error("handler failed peer={} stream={}", peer(), id);
+    }
+    auto node = streams_.extract(id);
+    --core_->active_streams;
+    if (slot_bound && !node.empty()) {
+        // The finished coroutine's cancellation state lives in the context's signal; free it on
+        // a later turn, after co_spawn's machinery has let go of it.
+        asio::post(get_executor(), [owned = std::move(node.mapped())]() mutable { owned.reset(); });
+    }
+    if (streams_.empty() && goaway_sent_) {
+        close_after_flush();
+    }
+    if (core_->draining) {
+        core_->notify();
+    }
+}
+
+void server_session::drain() {
+    if (goaway_sent_ || !is_open()) {
+        return;
+    }
+    goaway_sent_ = true;
+    v1::GoAway g;
+    g.set_last_stream_id(last_stream_id_);
+    g.set_reason("server shutting down");
+    send(frame_type::goaway, 0, g.SerializeAsString());
+    if (streams_.empty()) {
+        close_after_flush();
+    }
+}
+
+void server_session::cancel_all() {
+    for (auto& [id, ctx] : streams_) {
+        ctx->cancel(false);
+    }
+}
+
+void server_session::on_closed(net::error_code reason) {
+    (void)reason;
+    cancel_all();
+    core_->notify();
+}
+
+} // namespace rpcnetd::rpc

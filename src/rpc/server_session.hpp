@@ -1,0 +1,87 @@
+#pragma once
+// Server side of one connection: opens a stream per CALL, runs the method's handler inline on the
+// I/O thread, sends DATA/END, honours CANCEL, refuses calls over the per-connection stream limit
+// (RESOURCE_EXHAUSTED), unknown methods (UNIMPLEMENTED) and calls while not accepting or draining
+// (UNAVAILABLE). Internal to rpc::server.
+#include "rpc/call_context.hpp"
+#include "rpc/connection.hpp"
+#include "rpc/handler.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace rpcnetd::rpc {
+
+class server_session;
+
+namespace detail {
+
+// State shared by a server and its sessions (sessions may briefly outlive the server object).
+struct server_core {
+    server_core(net::asio::any_io_executor ex, limits l, std::string name,
+                std::shared_ptr<boost::asio::ssl::context> ctx);
+
+    std::unordered_map<std::string, unary_handler> unary;
+    std::unordered_map<std::string, stream_handler> streaming;
+    limits lim;
+    std::string node_name;
+    std::shared_ptr<boost::asio::ssl::context> ssl;
+    bool accepting = true;   // false: new calls get UNAVAILABLE
+    bool draining = false;   // stop() in progress: GOAWAY sent on every connection
+    std::size_t active_streams = 0;
+    std::unordered_set<server_session*> sessions;
+    net::asio::steady_timer changed;  // stop() waits here; cancelled when a session/stream ends
+    bool stop_waiting = false;
+
+    void notify() {
+        if (stop_waiting) {
+            changed.cancel();
+        }
+    }
+};
+
+} // namespace detail
+
+class server_session final : public connection {
+public:
+    server_session(tls_stream stream, std::shared_ptr<detail::server_core> core);
+    ~server_session() override;
+
+    // Sends GOAWAY; the connection closes once its running streams have ended.
+    void drain();
+    // Cancels every running handler (server stop after the drain timeout).
+    void cancel_all();
+    std::size_t stream_count() const noexcept { return streams_.size(); }
+
+protected:
+    void on_stream_frame(frame f) override;
+    void on_closed(net::error_code reason) override;
+
+private:
+    struct call_done;
+    void on_call(frame& f);
+    void refuse(std::uint32_t id, status st);
+    void respond(call_context& ctx, const status& st, const std::string* response);
+    void on_call_done(std::uint32_t id, const std::exception_ptr& e, bool slot_bound);
+    net::awaitable<void> run_unary(std::shared_ptr<server_session> self, call_context* ctx,
+                                   const unary_handler* h, std::string request);
+    net::awaitable<void> run_stream(std::shared_ptr<server_session> self, call_context* ctx,
+                                    const stream_handler* h, std::string request);
+    std::shared_ptr<server_session> shared_self() {
+        return std::static_pointer_cast<server_session>(shared_from_this());
+    }
+
+    std::shared_ptr<detail::server_core> core_;
+    std::unordered_map<std::uint32_t, std::unique_ptr<call_context>> streams_;
+    std::uint32_t last_stream_id_ = 0;
+    bool goaway_sent_ = false;
+    std::string scratch_;
+};
+
+} // namespace rpcnetd::rpc

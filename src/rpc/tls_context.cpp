@@ -1,0 +1,130 @@
+#include "rpc/tls_context.hpp"
+
+#include "common/error.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <fstream>
+
+namespace rpcnetd::rpc {
+namespace {
+
+namespace ssl = boost::asio::ssl;
+
+constexpr const char* ciphersuites =
+    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
+constexpr const char* groups = "P-256:X25519";
+
+std::string openssl_reason() {
+    const unsigned long e = ERR_peek_last_error();
+    ERR_clear_error();
+    if (e == 0) {
+        return "unknown OpenSSL error";
+    }
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    return buf;
+}
+
+void require_readable(const std::string& path, const char* what) {
+    if (path.empty()) {
+        throw usage_error(std::string("no ") + what + " file given");
+    }
+    std::ifstream f(path);
+    if (!f) {
+        throw usage_error(std::string("cannot read ") + what + " file " + path);
+    }
+}
+
+bool readable(const std::string& path) {
+    return !path.empty() && std::ifstream(path).good();
+}
+
+void common_settings(ssl::context& ctx) {
+    SSL_CTX* c = ctx.native_handle();
+    if (SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) != 1 ||
+        SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) != 1 ||
+        SSL_CTX_set_ciphersuites(c, ciphersuites) != 1 || SSL_CTX_set1_groups_list(c, groups) != 1) {
+        throw runtime_failure("cannot configure TLS 1.3: " + openssl_reason());
+    }
+    SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+    // Idle connections give their record buffers back (memory per idle connection).
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+}
+
+void load_identity(ssl::context& ctx, const tls_config& cfg) {
+    require_readable(cfg.cert_file, "certificate");
+    require_readable(cfg.key_file, "key");
+    SSL_CTX* c = ctx.native_handle();
+    if (SSL_CTX_use_certificate_chain_file(c, cfg.cert_file.c_str()) != 1) {
+        throw usage_error("bad certificate file " + cfg.cert_file + ": " + openssl_reason());
+    }
+    if (SSL_CTX_use_PrivateKey_file(c, cfg.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        throw usage_error("bad key file " + cfg.key_file + ": " + openssl_reason());
+    }
+    if (SSL_CTX_check_private_key(c) != 1) {
+        throw usage_error("key file " + cfg.key_file + " does not match certificate " +
+                          cfg.cert_file);
+    }
+}
+
+void load_ca(ssl::context& ctx, const tls_config& cfg) {
+    const std::string& ca = cfg.ca_file.empty() ? cfg.cert_file : cfg.ca_file;
+    require_readable(ca, "CA");
+    if (SSL_CTX_load_verify_locations(ctx.native_handle(), ca.c_str(), nullptr) != 1) {
+        throw usage_error("bad CA file " + ca + ": " + openssl_reason());
+    }
+}
+
+} // namespace
+
+std::shared_ptr<ssl::context> tls_context::make_server(const tls_config& cfg) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    common_settings(*ctx);
+    SSL_CTX_set_num_tickets(ctx->native_handle(), 0);
+    load_identity(*ctx, cfg);
+    if (cfg.require_client_cert) {
+        load_ca(*ctx, cfg);
+        ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    } else {
+        ctx->set_verify_mode(ssl::verify_none);
+    }
+    return ctx;
+}
+
+std::shared_ptr<ssl::context> tls_context::make_client(const tls_config& cfg) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    common_settings(*ctx);
+    load_ca(*ctx, cfg);
+    if (readable(cfg.cert_file) && readable(cfg.key_file)) {
+        load_identity(*ctx, cfg);
+    }
+    ctx->set_verify_mode(ssl::verify_peer);
+    return ctx;
+}
+
+net::error_code tls_context::prepare_client(tls_stream& stream, const std::string& server_name) {
+    SSL* s = stream.native_handle();
+    X509_VERIFY_PARAM* param = SSL_get0_param(s);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    net::error_code ec;
+    const auto addr = boost::asio::ip::make_address(server_name, ec);
+    if (!ec) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(param, addr.to_string().c_str()) != 1) {
+            return make_error_code(errc::authentication_failed);
+        }
+        return {};
+    }
+    if (SSL_set_tlsext_host_name(s, server_name.c_str()) != 1 ||
+        SSL_set1_host(s, server_name.c_str()) != 1) {
+        return make_error_code(errc::authentication_failed);
+    }
+    return {};
+}
+
+} // namespace rpcnetd::rpc

@@ -1,0 +1,39 @@
+#pragma once
+// TLS settings of every rpcnetd connection: TLS 1.3 only (min = max = 1.3); suites preferred
+// TLS_AES_256_GCM_SHA384, then CHACHA20_POLY1305, then AES_128_GCM; key exchange P-256 first,
+// then X25519 (the same negotiation as gRPC on OpenSSL, so the bench compares like with like);
+// no session tickets (no resumption, as in the bench protocol; saves server CPU per handshake).
+// Clients always verify the server chain against the CA and check the server name (DNS or IP
+// SAN); servers optionally require and verify a client certificate (mTLS).
+//
+// Build one context per role per process and share it (std::shared_ptr): creating an OpenSSL 3
+// SSL_CTX costs ~100 µs, which would dominate a reconnect. Contexts are immutable after build and
+// may be used from any thread.
+#include "rpc/connection.hpp"
+#include "rpc/rpc_config.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <memory>
+#include <string>
+
+namespace rpcnetd::rpc {
+
+class tls_context {
+public:
+    // Server: certificate chain + key (+ CA when require_client_cert). Throws usage_error naming
+    // the file when a file is unreadable or not a valid certificate/key, or when they don't match.
+    static std::shared_ptr<boost::asio::ssl::context> make_server(const tls_config& cfg);
+
+    // Client: CA to verify servers against (ca_file, else cert_file), and our certificate + key
+    // when both files are readable (for mTLS servers; optional). Throws usage_error like
+    // make_server.
+    static std::shared_ptr<boost::asio::ssl::context> make_client(const tls_config& cfg);
+
+    // Per connection, before the handshake: SNI (for DNS names) and the name the server's
+    // certificate must carry (IP address SAN for an IP, DNS SAN otherwise). Returns an error
+    // (never throws) if OpenSSL refuses the name.
+    static net::error_code prepare_client(tls_stream& stream, const std::string& server_name);
+};
+
+} // namespace rpcnetd::rpc

@@ -1,0 +1,190 @@
+#include "rpc/frame_decoder.hpp"
+
+#include "common/error.hpp"
+#include "rpc/alloc_counter.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <span>
+#include <string>
+#include <vector>
+
+// Counts large allocations so the test can prove an oversized header allocates nothing.
+namespace {
+std::atomic<std::size_t> g_large_allocs{0};
+constexpr std::size_t large_alloc = 1U << 20U;
+} // namespace
+
+std::size_t rpcnetd::test::large_allocations() {
+    return g_large_allocs.load();
+}
+
+void* operator new(std::size_t n) {
+    if (n >= large_alloc) {
+        g_large_allocs.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (void* p = std::malloc(n == 0 ? 1 : n)) {
+        return p;
+    }
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace rpcnetd::rpc {
+namespace {
+
+std::span<const std::uint8_t> bytes(const std::string& s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string sample_stream() {
+    std::string wire;
+    append_frame(wire, frame_type::hello, 0, "hello-body");
+    append_frame(wire, frame_type::call, 1, std::string(300, 'c'));
+    append_frame(wire, frame_type::data, 1, "");
+    append_frame(wire, frame_type::end, 1, "x", 0x5);
+    append_frame(wire, frame_type::ping, 0, "12345678");
+    return wire;
+}
+
+// Feeds `wire` in pieces: [0, cut) then [cut, end), collecting frames.
+std::vector<frame> feed(frame_decoder& d, const std::string& wire, std::size_t cut,
+                        boost::system::error_code& ec) {
+    std::vector<frame> out;
+    auto all = bytes(wire);
+    for (auto part : {all.subspan(0, cut), all.subspan(cut)}) {
+        while (!part.empty()) {
+            const std::size_t n = d.put(part, ec);
+            if (ec) {
+                return out;
+            }
+            part = part.subspan(n);
+            if (d.is_done()) {
+                out.push_back(d.release());
+            }
+        }
+        if (d.is_done()) {
+            out.push_back(d.release());
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("frame: header encodes big-endian fields", "[rpc]") {
+    std::array<std::uint8_t, frame_header_size> h{};
+    encode_header({0x01020304U, 0x0A0B0C0DU, frame_type::goaway, 0x7F}, h);
+    const std::array<std::uint8_t, 12> want{1, 2, 3, 4, 0x0A, 0x0B, 0x0C, 0x0D, 8, 0x7F, 0, 0};
+    REQUIRE(h == want);
+    const auto back = decode_header(h.data());
+    CHECK(back.length == 0x01020304U);
+    CHECK(back.stream_id == 0x0A0B0C0DU);
+    CHECK(back.type == frame_type::goaway);
+    CHECK(back.flags == 0x7F);
+}
+
+TEST_CASE("frame_decoder: multi-frame input split at every byte boundary", "[rpc]") {
+    const std::string wire = sample_stream();
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+        frame_decoder d(1024);
+        boost::system::error_code ec;
+        const auto frames = feed(d, wire, cut, ec);
+        INFO("cut=" << cut);
+        REQUIRE_FALSE(ec);
+        REQUIRE(frames.size() == 5);
+        CHECK(frames[0].header.type == frame_type::hello);
+        CHECK(frames[0].body == "hello-body");
+        CHECK(frames[1].header.stream_id == 1);
+        CHECK(frames[1].body == std::string(300, 'c'));
+        CHECK(frames[2].header.type == frame_type::data);
+        CHECK(frames[2].body.empty());
+        CHECK(frames[3].header.flags == 0x5);
+        CHECK(frames[3].body == "x");
+        CHECK(frames[4].header.type == frame_type::ping);
+        CHECK(frames[4].body == "12345678");
+    }
+}
+
+TEST_CASE("frame_decoder: one byte at a time", "[rpc]") {
+    const std::string wire = sample_stream();
+    frame_decoder d(1024);
+    std::size_t frames = 0;
+    for (char c : wire) {
+        const std::uint8_t b = static_cast<std::uint8_t>(c);
+        boost::system::error_code ec;
+        REQUIRE(d.put({&b, 1}, ec) == 1);
+        REQUIRE_FALSE(ec);
+        if (d.is_done()) {
+            (void)d.release();
+            ++frames;
+        }
+    }
+    CHECK(frames == 5);
+}
+
+TEST_CASE("frame_decoder: oversized header is rejected before allocating", "[rpc]") {
+    std::array<std::uint8_t, frame_header_size> h{};
+    encode_header({1U << 30U, 1, frame_type::data, 0}, h);  // announces 1 GiB
+    frame_decoder d(4U * 1024U * 1024U);
+    boost::system::error_code ec;
+    const auto before = g_large_allocs.load();
+    SECTION("whole header at once") {
+        d.put(h, ec);
+    }
+    SECTION("split header") {
+        std::span<const std::uint8_t> s(h);
+        for (std::size_t i = 0; i < s.size() && !ec; ++i) {
+            d.put(s.subspan(i, 1), ec);
+        }
+    }
+    CHECK(ec == make_error_code(errc::frame_too_large));
+    CHECK(g_large_allocs.load() == before);
+    // Stays failed.
+    const std::uint8_t more[4] = {1, 2, 3, 4};
+    CHECK(d.put(more, ec) == 0);
+    CHECK(ec == make_error_code(errc::frame_too_large));
+}
+
+TEST_CASE("frame_decoder: bad type and reserved bytes are malformed", "[rpc]") {
+    std::array<std::uint8_t, frame_header_size> h{};
+    encode_header({0, 0, frame_type::ping, 0}, h);
+    SECTION("type 0") {
+        h[8] = 0;
+    }
+    SECTION("type 9") {
+        h[8] = 9;
+    }
+    SECTION("type 255") {
+        h[8] = 255;
+    }
+    SECTION("reserved high byte") {
+        h[10] = 1;
+    }
+    SECTION("reserved low byte") {
+        h[11] = 0x80;
+    }
+    frame_decoder d(1024);
+    boost::system::error_code ec;
+    d.put(h, ec);
+    CHECK(ec == make_error_code(errc::malformed_frame));
+    CHECK_FALSE(d.is_done());
+}
+
+TEST_CASE("frame_decoder: a frame at exactly the maximum is accepted", "[rpc]") {
+    std::string wire;
+    append_frame(wire, frame_type::data, 3, std::string(64, 'z'));
+    frame_decoder d(64);
+    boost::system::error_code ec;
+    const auto n = d.put(bytes(wire), ec);
+    REQUIRE_FALSE(ec);
+    CHECK(n == wire.size());
+    REQUIRE(d.is_done());
+    CHECK(d.release().body.size() == 64);
+}
+
+} // namespace rpcnetd::rpc

@@ -1,0 +1,124 @@
+// TLS policy: the client verifies chain and name, bad files are reported by name, mTLS works.
+#include "rpc/loopback.hpp"
+
+#include "common/error.hpp"
+
+#include <fstream>
+
+namespace rpcnetd::test {
+namespace {
+
+net::awaitable<void> connect_expecting(loopback& lb, std::shared_ptr<asio::ssl::context> ssl,
+                                       rpc::client_options opts, bool expect_ok,
+                                       std::string* error) {
+    auto r = co_await rpc::client::connect(lb.ioc.get_executor(), lb.target(), ssl, opts);
+    CHECK(r.has_value() == expect_ok);
+    if (!r) {
+        *error = r.error().message();
+    } else {
+        auto res = co_await r->unary("Bench.Echo", echo_request("tls"), 5s);
+        CHECK(res.st.ok());
+    }
+}
+
+std::string write_file(const std::string& name, const std::string& content) {
+    const std::string path = certs().dir + "/" + name;
+    std::ofstream(path) << content;
+    return path;
+}
+
+} // namespace
+
+TEST_CASE("tls: a client trusting another CA is refused", "[rpc][integration]") {
+    loopback lb;
+    lb.srv->start();
+    std::string error;
+    run_coro(lb.ioc, connect_expecting(lb, rpc::tls_context::make_client(client_tls(certs().other.cert)),
+                                       {}, false, &error));
+    CHECK_THAT(error, Catch::Contains("certificate verify failed"));
+}
+
+TEST_CASE("tls: the server name is verified", "[rpc][integration]") {
+    loopback lb;
+    lb.srv->start();
+    rpc::client_options o;
+    std::string error;
+    SECTION("wrong DNS name") {
+        o.tls.server_name = "not-the-server.example";
+        run_coro(lb.ioc, connect_expecting(lb, lb.client_ssl, o, false, &error));
+        CHECK_THAT(error, Catch::Contains("certificate verify failed"));
+    }
+    SECTION("wrong IP address") {
+        o.tls.server_name = "127.0.0.2";
+        run_coro(lb.ioc, connect_expecting(lb, lb.client_ssl, o, false, &error));
+        CHECK_THAT(error, Catch::Contains("certificate verify failed"));
+    }
+    SECTION("right DNS name") {
+        o.tls.server_name = "localhost";
+        run_coro(lb.ioc, connect_expecting(lb, lb.client_ssl, o, true, &error));
+    }
+    SECTION("target IP (default)") {
+        run_coro(lb.ioc, connect_expecting(lb, lb.client_ssl, o, true, &error));
+    }
+}
+
+TEST_CASE("tls: TLS 1.3 with AES-256-GCM and P-256 is negotiated", "[rpc][integration]") {
+    loopback lb;
+    lb.srv->start();
+    run_coro(lb.ioc, [](loopback& l) -> net::awaitable<void> {
+        net::tcp::socket sock(l.ioc.get_executor());
+        co_await sock.async_connect({asio::ip::make_address("127.0.0.1"), l.target().port},
+                                    net::use_awaitable);
+        rpc::tls_stream s(std::move(sock), *l.client_ssl);
+        REQUIRE_FALSE(rpc::tls_context::prepare_client(s, "127.0.0.1"));
+        co_await s.async_handshake(asio::ssl::stream_base::client, net::use_awaitable);
+        CHECK(std::string(SSL_get_version(s.native_handle())) == "TLSv1.3");
+        CHECK(std::string(SSL_get_cipher_name(s.native_handle())) == "TLS_AES_256_GCM_SHA384");
+        CHECK(SSL_get_negotiated_group(s.native_handle()) == NID_X9_62_prime256v1);
+    }(lb));
+}
+
+TEST_CASE("tls: mutual TLS when the server requires client certificates", "[rpc][integration]") {
+    rpc::server_options so;
+    so.tls = server_tls();
+    so.tls.require_client_cert = true;
+    so.tls.ca_file = certs().server.cert;
+    loopback lb;
+    lb.srv = std::make_unique<rpc::server>(lb.ioc.get_executor(), so);
+    app::register_bench_service(*lb.srv, "mtls");
+    lb.srv->start();
+    std::string error;
+    SECTION("client without a certificate is refused") {
+        run_coro(lb.ioc, connect_expecting(lb, lb.client_ssl, {}, false, &error));
+        CHECK_FALSE(error.empty());
+    }
+    SECTION("client with a trusted certificate is served") {
+        auto t = client_tls();
+        t.cert_file = certs().server.cert;
+        t.key_file = certs().server.key;
+        run_coro(lb.ioc, connect_expecting(lb, rpc::tls_context::make_client(t), {}, true, &error));
+    }
+}
+
+TEST_CASE("tls: unreadable or bad files are reported with their name", "[rpc]") {
+    auto cfg = server_tls();
+    SECTION("missing certificate") {
+        cfg.cert_file = certs().dir + "/nope.crt";
+        CHECK_THROWS_WITH(rpc::tls_context::make_server(cfg), Catch::Contains("nope.crt"));
+    }
+    SECTION("garbage certificate") {
+        cfg.cert_file = write_file("garbage.crt", "not a certificate\n");
+        CHECK_THROWS_AS(rpc::tls_context::make_server(cfg), usage_error);
+        CHECK_THROWS_WITH(rpc::tls_context::make_server(cfg), Catch::Contains("garbage.crt"));
+    }
+    SECTION("key of another certificate") {
+        cfg.key_file = certs().other.key;
+        CHECK_THROWS_WITH(rpc::tls_context::make_server(cfg), Catch::Contains("other.key"));
+    }
+    SECTION("missing CA on a client") {
+        CHECK_THROWS_WITH(rpc::tls_context::make_client(client_tls(certs().dir + "/noca.pem")),
+                          Catch::Contains("noca.pem"));
+    }
+}
+
+} // namespace rpcnetd::test
