@@ -67,25 +67,39 @@ std::optional<common::time_point> phi_detector::unavailable_at() const {
     if (!last_) {
         return std::nullopt;
     }
-    // phi is monotone in the elapsed time; bisect for the crossing point (in ms after last_).
     const double mean = mean_ms();
     const double sd = std_deviation_ms();
-    double lo = 0.0;
-    double hi = mean + 64.0 * sd;
-    if (phi_of(lo, mean, sd) >= config_.threshold) {
-        return last_;
-    }
-    for (int i = 0; i < 40; ++i) {
-        const double mid = (lo + hi) / 2.0;
-        if (phi_of(mid, mean, sd) >= config_.threshold) {
-            hi = mid;
-        } else {
-            lo = mid;
+    const double threshold = config_.threshold;
+    double t_ms = 0.0;
+    if (threshold > std::log10(2.0)) {
+        // Past the mean, phi = -log10(e / (1 + e)) with e = exp(-y (b + a y^2)), so phi = T
+        // solves a y^3 + b y - c = 0 with c = ln((1 - P) / P), P = 10^-T: a cubic with one
+        // real root (Cardano). This runs for every datagram, so no bisection.
+        constexpr double a = 0.070566;
+        constexpr double b = 1.5976;
+        const double p_late = std::pow(10.0, -threshold);
+        const double c = std::log((1.0 - p_late) / p_late);
+        const double p = b / a;
+        const double q = -c / a;
+        const double disc = std::sqrt(q * q / 4.0 + p * p * p / 27.0);
+        const double y = std::cbrt(-q / 2.0 + disc) + std::cbrt(-q / 2.0 - disc);
+        t_ms = std::max(0.0, mean + y * sd);
+    } else {
+        // Thresholds at or below phi(mean) are crossed before the mean; bisect there.
+        double lo = 0.0;
+        double hi = mean;
+        for (int i = 0; i < 50; ++i) {
+            const double mid = (lo + hi) / 2.0;
+            (phi_of(mid, mean, sd) >= threshold ? hi : lo) = mid;
         }
+        t_ms = hi;
     }
-    // Round up so phi(result) >= threshold holds exactly.
+    // Guard against rounding so that phi(result) >= threshold holds exactly.
+    for (int i = 0; i < 64 && phi_of(t_ms, mean, sd) < threshold; ++i) {
+        t_ms += 1e-3 * (i + 1);
+    }
     const auto offset =
-        std::chrono::ceil<common::duration>(std::chrono::duration<double, std::milli>(hi)) +
+        std::chrono::ceil<common::duration>(std::chrono::duration<double, std::milli>(t_ms)) +
         common::duration{1};
     return *last_ + offset;
 }

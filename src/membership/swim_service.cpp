@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 
 #include <chrono>
+#include <stdexcept>
 
 namespace rpcnetd::membership {
 
@@ -66,6 +67,9 @@ std::optional<net::udp::endpoint> swim_service::resolve(const common::endpoint& 
 }
 
 void swim_service::start() {
+    if (state_) {
+        throw std::logic_error("swim_service::start called twice");
+    }
     const auto bind_to = resolve(options_.addr);
     if (!bind_to) {
         throw runtime_failure("gossip address must be an IP literal or localhost: " +
@@ -86,6 +90,11 @@ void swim_service::start() {
     socket_.non_blocking(true, ec);
     self_addr_ = options_.addr;
     self_addr_.port = socket_.local_endpoint().port();
+    if (!bind_to->address().is_unspecified()) {
+        // Advertise the address peers will see as our datagrams' source ("localhost" ->
+        // "127.0.0.1"), so they can match our datagrams to our member entry.
+        self_addr_.host = bind_to->address().to_string();
+    }
     const auto generation =
         options_.generation != 0 ? options_.generation : default_generation();
     state_ = std::make_unique<swim_state>(options_.config, options_.name, self_addr_,

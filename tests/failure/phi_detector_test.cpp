@@ -77,6 +77,20 @@ TEST_CASE("phi_detector: phi grows while heartbeats stop", "[failure]") {
         CHECK(d.phi(*at) >= 8.0);
         CHECK(d.phi(*at - 5ms) < 8.0);
     }
+    SECTION("unavailable_at for other thresholds, including ones below phi(mean)") {
+        for (double threshold : {0.1, 0.5, 1.0, 3.0, 12.0, 16.0}) {
+            auto c = config_1s();
+            c.threshold = threshold;
+            phi_detector e(c);
+            for (int i = 0; i <= 10; ++i) {
+                e.heartbeat(t0 + std::chrono::seconds{i});
+            }
+            const auto at = e.unavailable_at();
+            REQUIRE(at);
+            CHECK(e.phi(*at) >= threshold);
+            CHECK(e.phi(*at - 1ms) < threshold);
+        }
+    }
     SECTION("a new heartbeat resets phi") {
         d.heartbeat(last + 1500ms);
         CHECK(d.phi(last + 1500ms) == Approx(0.0).margin(1e-6));

@@ -164,6 +164,34 @@ net::awaitable<void> rejecting_envelope(rejecting_outcome& out) {
     out.finished = true;
 }
 
+struct pause_outcome {
+    bool failed_while_paused = false;
+    bool recovered = false;
+    std::size_t recovered_events = 0;
+    bool finished = false;
+};
+
+net::awaitable<void> pause_and_resume(pause_outcome& out) {
+    auto ex = co_await asio::this_coro::executor;
+    registry reg;
+    node a(ex, reg, "a", {});
+    a.service->start();
+    reg.by_port[a.service->local_endpoint().port] = a.service.get();
+    node b(ex, reg, "b", {a.service->local_endpoint()});
+    b.service->start();
+    reg.by_port[b.service->local_endpoint().port] = b.service.get();
+    co_await wait_until([&] { return a.sees("b", member_status::alive); }, 10s);
+    b.service->set_paused(true);  // the worker's simulated hang
+    out.failed_while_paused =
+        co_await wait_until([&] { return a.sees("b", member_status::failed); }, 10s);
+    b.service->set_paused(false);
+    out.recovered = co_await wait_until([&] { return a.sees("b", member_status::alive); }, 10s);
+    out.recovered_events = a.count(member_event_kind::recovered, "b");
+    co_await b.service->stop();
+    co_await a.service->stop();
+    out.finished = true;
+}
+
 template <typename Outcome>
 void run_scenario(net::awaitable<void> (*scenario)(Outcome&), Outcome& out) {
     asio::io_context io;
@@ -197,4 +225,14 @@ TEST_CASE("swim_service: datagrams that fail to open are dropped, counted and no
     REQUIRE(out.finished);
     CHECK(out.rejected > 0);
     CHECK(out.peer_gave_up);
+}
+
+TEST_CASE("swim_service: a paused (hung) member is found failed and recovers when resumed",
+          "[membership][integration]") {
+    pause_outcome out;
+    run_scenario(&pause_and_resume, out);
+    REQUIRE(out.finished);
+    CHECK(out.failed_while_paused);
+    CHECK(out.recovered);
+    CHECK(out.recovered_events == 1);
 }
