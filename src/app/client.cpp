@@ -29,7 +29,7 @@ using common::clock;
 // How long a worker this client saw fail is excluded from its own assignments. The director
 // stops assigning it anyway (the report marks it unhealthy until its health check or a
 // refutation proves it back); this only covers the moment before the director has heard.
-constexpr auto exclude_window = 3s;
+constexpr auto exclude_window = 1s;
 
 std::string random_hex(common::rng& r) {
     return fmt::format("{:016x}", r());

@@ -94,6 +94,15 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
         throw usage_error("--phi-threshold must be greater than 0");
     }
     s.phi_threshold = phi_threshold_;
+    require_positive("phi-window", phi_window_);
+    s.phi_max_samples = phi_window_;
+    s.phi_min_std_deviation = parse_duration_flag("phi-min-std-dev", phi_min_std_dev_);
+    require_positive("phi-min-std-dev",
+                     static_cast<unsigned long long>(s.phi_min_std_deviation.count()));
+    s.phi_acceptable_pause = parse_duration_flag("phi-acceptable-pause", phi_acceptable_pause_);
+    s.phi_first_heartbeat = parse_duration_flag("phi-first-heartbeat", phi_first_heartbeat_);
+    require_positive("phi-first-heartbeat",
+                     static_cast<unsigned long long>(s.phi_first_heartbeat.count()));
 
     auto& l = m.limits;
     if (max_frame_ < 1024) {

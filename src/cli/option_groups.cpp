@@ -71,7 +71,15 @@ po::options_description option_groups::swim_group() {
         ("reap-after", po::value(&reap_after_)->default_value("30s"),
          "failed and left members are forgotten after this")
         ("phi-threshold", po::value(&phi_threshold_)->default_value(8.0, "8"),
-         "phi accrual level that triggers an immediate probe");
+         "phi accrual level that triggers an immediate probe")
+        ("phi-window", po::value(&phi_window_)->default_value(200),
+         "arrival intervals the phi detector remembers per member")
+        ("phi-min-std-dev", po::value(&phi_min_std_dev_)->default_value("100ms"),
+         "floor of the interval deviation (keeps phi sane for very regular traffic)")
+        ("phi-acceptable-pause", po::value(&phi_acceptable_pause_)->default_value("0ms"),
+         "silence tolerated on top of the expected interval")
+        ("phi-first-heartbeat", po::value(&phi_first_heartbeat_)->default_value("1s"),
+         "interval assumed before a member's first samples");
     return d;
 }
 

@@ -41,7 +41,9 @@ private:
     std::vector<std::string> tags_;
     // swim
     std::string probe_interval_, probe_timeout_, gossip_interval_, push_pull_interval_,
-        reconnect_interval_, reap_after_;
+        reconnect_interval_, reap_after_, phi_min_std_dev_, phi_acceptable_pause_,
+        phi_first_heartbeat_;
+    unsigned phi_window_ = 0;
     unsigned indirect_probes_ = 0, suspicion_mult_ = 0, suspicion_max_mult_ = 0,
              awareness_max_ = 0, retransmit_mult_ = 0, gossip_fanout_ = 0;
     double phi_threshold_ = 0;

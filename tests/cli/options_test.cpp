@@ -47,6 +47,9 @@ TEST_CASE("options: defaults follow DESIGN.md §5 and §6", "[cli]") {
     CHECK(d.member.swim.indirect_probes == 3);
     CHECK(d.member.swim.phi_threshold == Approx(8.0));
     CHECK(d.member.swim.push_pull_interval == 15s);
+    CHECK(d.member.swim.phi_max_samples == 200);
+    CHECK(d.member.swim.phi_min_std_deviation == 100ms);
+    CHECK(d.member.swim.phi_first_heartbeat == 1s);
     CHECK(d.member.swim.gossip_fanout == 3);
     CHECK(d.member.limits.max_frame == 4U * 1024U * 1024U);
     CHECK(d.member.limits.handshake_timeout == 5s);
