@@ -1,5 +1,6 @@
 #include "app/member_node.hpp"
 
+#include "app/keyring_service.hpp"
 #include "common/log.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "membership/member_proto.hpp"
@@ -46,6 +47,8 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     }
     swim_ = std::make_unique<membership::swim_service>(ex, opts, on_event_);
     if (cipher_) {
+        keyring_ = std::make_unique<keyring_service>(cipher_, common.cluster, member.name);
+        keyring_->register_on(*server_);
         auto shared = cipher_;
         const std::string aad = common.cluster;
         swim_->set_envelope(

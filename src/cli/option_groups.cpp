@@ -158,6 +158,9 @@ std::string option_groups::synopsis(const std::string& mode) const {
     if (mode == "events") {
         return "[--director H:P] [--output text|jsonl]";
     }
+    if (mode == "keys") {
+        return "install|use|remove|list [--director H:P] [--key-file FILE] --gossip-key CURRENT";
+    }
     return "--target H:P [--mode unary|stream|connect|idle] [--concurrency C] [--payload B] "
            "[--duration DUR] [--streams S] [--count M] [--output text|json|result]";
 }
@@ -194,6 +197,17 @@ po::options_description option_groups::for_mode(const std::string& mode) {
                  mode == "members" ? "table|json" : "text|jsonl");
         }
         all.add(d);
+    } else if (mode == "keys") {
+        po::options_description d("Keys options", 100);
+        d.add_options()
+            ("action", po::value(&keys_action_)->default_value(""),
+             "install|use|remove|list (the first word after 'keys')")
+            ("director", po::value(&director_)->default_value(env_or("DIRECTOR_ADDR",
+                                                                      default_director)),
+             "director H:P asked for the members (env DIRECTOR_ADDR)")
+            ("key-file", po::value(&key_file_)->default_value(""),
+             "base64 key to install, use or remove (not needed by list)");
+        all.add(d);
     } else if (mode == "bench") {
         po::options_description d("Bench options", 100);
         d.add_options()
@@ -215,7 +229,7 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         all.add(d);
     } else {
         throw usage_error("unknown mode '" + mode +
-                          "' (expected director, worker, client, members, events or bench)");
+                          "' (expected director, worker, client, members, events, keys or bench)");
     }
     all.add(common_group());
     return all;
