@@ -198,7 +198,10 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         }
         all.add(d);
     } else if (mode == "keys") {
-        po::options_description d("Keys options", 100);
+        po::options_description d(
+            "Keys options (--gossip-key is the cluster's current primary key: requests are "
+            "sealed with it)",
+            100);
         d.add_options()
             ("action", po::value(&keys_action_)->default_value(""),
              "install|use|remove|list (the first word after 'keys')")
