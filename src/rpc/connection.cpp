@@ -176,6 +176,7 @@ bool connection::on_hello(const frame& f) {
     }
     hello_received_ = true;
     ready_signal_.cancel();
+    watchdog_timer_.cancel();  // it slept until the handshake deadline: switch to keep-alive
     on_ready();
     return !closed_;
 }
