@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
@@ -120,6 +121,9 @@ net::awaitable<void> connection::read_loop() {
                 }
             }
         }
+        // Let the work this chunk produced run first (the writer sending the answers, callers
+        // resuming) before re-arming the read: the answer leaves one read attempt earlier.
+        co_await asio::post(get_executor(), net::use_awaitable);
     }
 }
 
