@@ -39,6 +39,36 @@ void worker_registry::update(const member_snapshot& member, common::time_point n
         w.report_at = now;
     }
     w.member = member;
+    reconcile(w);
+}
+
+bool worker_registry::observe_streams(std::string_view name, std::uint32_t active,
+                                      common::time_point now) {
+    const auto it = workers_.find(name);
+    if (it == workers_.end()) {
+        return false;
+    }
+    it->second.reported = active;
+    it->second.report_at = now;
+    reconcile(it->second, now);
+    return true;
+}
+
+void worker_registry::reconcile(worker& w, std::optional<common::time_point> now) {
+    if (!w.reported) {
+        return;
+    }
+    while (w.leases.size() > *w.reported) {
+        auto oldest = std::min_element(w.leases.begin(), w.leases.end(),
+                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+        const bool covered = w.report_at - oldest->second >= config_.report_grace;
+        const bool timed_out = now && *now - oldest->second >= config_.lease_timeout;
+        if (!covered && !timed_out) {
+            break;
+        }
+        lease_owner_.erase(oldest->first);
+        w.leases.erase(oldest);
+    }
 }
 
 void worker_registry::sync(std::span<const member_snapshot> view, common::time_point now) {
@@ -133,30 +163,16 @@ bool worker_registry::release(lease_id id) {
 
 void worker_registry::expire(common::time_point now) {
     for (auto& [name, w] : workers_) {
-        if (!w.reported) {
-            continue; // counted by leases alone: they last until released
-        }
-        for (auto it = w.leases.begin(); it != w.leases.end();) {
-            if (now - it->second >= config_.lease_timeout) {
-                lease_owner_.erase(it->first);
-                it = w.leases.erase(it);
-            } else {
-                ++it;
-            }
-        }
+        reconcile(w, now); // workers without reports keep their leases until released
     }
 }
 
 // --- load --------------------------------------------------------------------------------------
 
-std::uint32_t worker_registry::pending(const worker& w, common::time_point now) const {
-    std::uint32_t n = 0;
-    for (const auto& [id, at] : w.leases) {
-        if (!w.reported || (at >= w.report_at && now - at < config_.lease_timeout)) {
-            ++n;
-        }
-    }
-    return n;
+std::uint32_t worker_registry::pending(const worker& w, common::time_point) const {
+    const auto leases = static_cast<std::uint32_t>(w.leases.size());
+    const std::uint32_t reported = w.reported.value_or(0);
+    return leases > reported ? leases - reported : 0;
 }
 
 std::uint32_t worker_registry::connections(const worker& w, common::time_point now) const {

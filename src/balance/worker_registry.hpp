@@ -4,15 +4,18 @@
 // and the current time by the director's shell; randomness is a parameter.
 //
 // Load accounting (why counts fall even when clients vanish silently):
-//   connections(w) = reported(w) + pending leases of w
-// where reported(w) is the active-stream count the worker itself last gossiped, and a lease is
-// pending while the registry cannot yet see it in a report: it was made at or after the time that
-// report arrived, it has not been released, and it is younger than lease_timeout. So a worker's
-// report replaces the director's guess, plus the assignments it cannot know about yet. A lease
-// whose client never opens its stream stops counting after lease_timeout (had the stream started,
-// the worker's count would have changed and a newer report would cover it).
-//   Workers that have never reported (or stopped reporting) are counted by leases alone, which then
-// count until released: without a report nothing tells a started stream from an abandoned lease.
+//   connections(w) = max(live leases of w, reported(w))
+// A lease lives from assignment until the client releases it (its stream ended). reported(w) is
+// the active-stream count the worker itself last gossiped. While clients behave, leases are exact
+// and reports lag behind them, so the max is the lease count: the balancer never acts on a stale
+// report (a report can predate streams that are starting right now; trusting it would undercount
+// exactly the workers that were just picked, and a burst of clients would pile onto them).
+//   Reconciliation: a report that counts fewer streams than there are leases means clients
+// vanished without releasing (kill -9) or never opened their stream. Leases made at least
+// report_grace before that report arrived had time to show up in it, so the oldest of them are
+// dropped until the lease count matches the report. As a backstop for a report that never changes,
+// leases older than lease_timeout are dropped the same way. Workers that have never reported are
+// counted by leases alone, which count until released.
 //
 // Health: mark_unhealthy() (the director's own health check failing, or a client's ReportFailure)
 // stops assignment to that worker at once, before the cluster agrees it failed. It is cleared by
@@ -49,7 +52,11 @@ namespace rpcnetd::balance {
 using lease_id = std::uint64_t;
 
 struct registry_config {
-    // How long an assignment counts toward its worker before only the worker's report does.
+    // A report arriving this long after a lease was made is trusted to include its stream (the
+    // worker's report interval plus gossip latency, with margin). Longer: a vanished client
+    // inflates the count for longer. Shorter: a slow client start is dropped too early.
+    std::chrono::milliseconds report_grace{1000};
+    // Backstop: leases older than this give way to a lower report even if it never changes.
     // Longer: a client that never connects inflates the count for longer. Shorter: a client that
     // connects slowly, or a worker whose report is slow to gossip, is briefly undercounted.
     std::chrono::milliseconds lease_timeout{10000};
@@ -73,7 +80,7 @@ struct pool_entry {
     member_state state = member_state::alive;
     std::uint32_t connections = 0;         // the count least-connections uses
     std::optional<std::uint32_t> reported; // the worker's last report, if any
-    std::uint32_t pending = 0;             // leases counted on top of the report
+    std::uint32_t pending = 0;             // leases beyond the report (not yet in it)
     bool healthy = true;                   // not marked unhealthy
     bool assignable = false;               // alive and healthy
 };
@@ -92,6 +99,10 @@ public:
     // The whole membership view: update() each, and remove the pool members not in it.
     void sync(std::span<const member_snapshot> view, common::time_point now);
     void remove(std::string_view name);
+    // A direct, fresh observation of a worker's running streams (the director's health check
+    // asks the worker itself), stamped `now` even when unchanged, then reconciled. False when
+    // name is not in the pool.
+    bool observe_streams(std::string_view name, std::uint32_t active, common::time_point now);
 
     // --- assignment ----------------------------------------------------------------------------
     // Picks an alive, healthy worker matching filter and not named in exclude, with the configured
@@ -134,6 +145,8 @@ private:
     };
 
     std::uint32_t pending(const worker& w, common::time_point now) const;
+    // Drops the oldest leases a lower report accounts for (see the header comment).
+    void reconcile(worker& w, std::optional<common::time_point> now = std::nullopt);
     std::uint32_t connections(const worker& w, common::time_point now) const;
     void drop_leases(const worker& w);
 

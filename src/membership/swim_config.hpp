@@ -20,6 +20,14 @@ struct swim_config {
     std::chrono::milliseconds reap_after{30000};        // failed/left retained this long
     double phi_threshold = 8.0;                          // out-of-turn probe when crossed
     std::uint32_t max_datagram = 1400;                   // bytes
+    // Bytes of max_datagram the shell keeps for its encryption envelope (nonce + tag + version);
+    // the SWIM payload is at most max_datagram - envelope_reserve.
+    std::uint32_t envelope_reserve = 0;
+    // Phi accrual detector per member (failure/phi_detector.hpp explains each parameter).
+    std::chrono::milliseconds phi_min_std_deviation{100};
+    std::chrono::milliseconds phi_acceptable_pause{0};
+    std::chrono::milliseconds phi_first_heartbeat{1000};
+    std::uint32_t phi_max_samples = 200;
 };
 
 } // namespace rpcnetd::membership

@@ -209,39 +209,44 @@ TEST_CASE("worker_registry: leases count until released", "[balance]") {
     }
 }
 
-TEST_CASE("worker_registry: a worker's report replaces the director's count", "[balance]") {
-    auto r = make("least-connections", {.lease_timeout = 10s});
+TEST_CASE("worker_registry: reports reconcile leases of vanished clients", "[balance]") {
+    auto r = make("least-connections", {.report_grace = 1s, .lease_timeout = 10s});
     r.update(worker("w1", 62001, 0u, 1), t0);
     rpcnetd::common::rng g(5);
     for (int i = 0; i < 3; ++i) {
         must_assign(r, g, t0 + 100ms);
     }
-    CHECK(r.connections("w1", t0 + 100ms) == 3u); // report 0 + 3 assignments since
+    CHECK(r.connections("w1", t0 + 100ms) == 3u); // report 0, 3 live leases
 
-    // Two of the three clients connected; the third vanished before opening its stream.
+    // A report that may predate the new streams does not lower the count.
     r.update(worker("w1", 62001, 2u, 2), t0 + 500ms);
-    CHECK(r.connections("w1", t0 + 500ms) == 2u);
-    const auto p = r.pool(t0 + 500ms);
+    CHECK(r.connections("w1", t0 + 500ms) == 3u);
+    auto p = r.pool(t0 + 500ms);
     CHECK(p[0].reported == 2u);
-    CHECK(p[0].pending == 0u);
+    CHECK(p[0].pending == 1u);
 
-    // One more assignment after the report counts on top of it.
-    must_assign(r, g, t0 + 600ms);
-    CHECK(r.connections("w1", t0 + 600ms) == 3u);
-
-    SECTION("clients that die silently: the report falls, and so does the count") {
+    SECTION("a report made well after the leases drops the vanished client's lease") {
+        r.update(worker("w1", 62001, 2u, 3), t0 + 1500ms);
+        CHECK(r.connections("w1", t0 + 1500ms) == 2u);
+        CHECK(r.lease_count() == 2u);
+        // A new assignment counts on top until a report includes it.
+        must_assign(r, g, t0 + 1600ms);
+        CHECK(r.connections("w1", t0 + 1600ms) == 3u);
+    }
+    SECTION("clients that die silently: the report falls to 0, and so does the count") {
         r.update(worker("w1", 62001, 0u, 3), t0 + 2s);
         CHECK(r.connections("w1", t0 + 2s) == 0u);
+        CHECK(r.lease_count() == 0u);
     }
     SECTION("the same snapshot fed again is not a new report") {
-        r.update(worker("w1", 62001, 2u, 2), t0 + 1s);
-        CHECK(r.connections("w1", t0 + 1s) == 3u);
+        r.update(worker("w1", 62001, 2u, 2), t0 + 3s);
+        CHECK(r.connections("w1", t0 + 3s) == 3u);
     }
-    SECTION("a pending lease whose client never starts expires after lease_timeout") {
-        CHECK(r.connections("w1", t0 + 600ms + 9s) == 3u);
-        CHECK(r.connections("w1", t0 + 600ms + 10s) == 2u);
-        r.expire(t0 + 600ms + 10s);
-        CHECK(r.lease_count() == 0);
+    SECTION("a lease beyond an unchanging report gives way after lease_timeout") {
+        r.expire(t0 + 9s);
+        CHECK(r.connections("w1", t0 + 9s) == 3u);
+        r.expire(t0 + 100ms + 10s);
+        CHECK(r.connections("w1", t0 + 100ms + 10s) == 2u);
     }
     SECTION("a count given as the active_streams tag works like the field") {
         auto tagged = worker("w1", 62001, std::nullopt, 4);
@@ -249,6 +254,46 @@ TEST_CASE("worker_registry: a worker's report replaces the director's count", "[
         r.update(tagged, t0 + 3s);
         CHECK(r.connections("w1", t0 + 3s) == 7u);
     }
+}
+
+TEST_CASE("worker_registry: direct observations reconcile even when the count is unchanged",
+          "[balance]") {
+    auto r = make("least-connections", {.report_grace = 1s});
+    r.update(worker("w1", 62001, 0u, 1), t0);
+    rpcnetd::common::rng g(3);
+    must_assign(r, g, t0 + 100ms);
+    must_assign(r, g, t0 + 100ms);
+    // The streams started and ended between two gossip reports: gossip still says 0.
+    r.update(worker("w1", 62001, 0u, 1), t0 + 3s);
+    CHECK(r.connections("w1", t0 + 3s) == 2u);
+    // The health check asks the worker itself.
+    CHECK(r.observe_streams("w1", 0, t0 + 500ms));
+    CHECK(r.connections("w1", t0 + 500ms) == 2u); // too soon after the leases to trust
+    CHECK(r.observe_streams("w1", 0, t0 + 1200ms));
+    CHECK(r.connections("w1", t0 + 1200ms) == 0u);
+    CHECK_FALSE(r.observe_streams("nobody", 0, t0));
+}
+
+TEST_CASE("worker_registry: a burst of assignments is not skewed by a stale report",
+          "[balance]") {
+    auto r = make("least-connections", {.report_grace = 1s});
+    for (int i = 1; i <= 3; ++i) {
+        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), 0u, 1), t0);
+    }
+    rpcnetd::common::rng g(9);
+    std::map<std::string, int> per;
+    for (int i = 0; i < 30; ++i) {
+        const auto a = must_assign(r, g, t0 + std::chrono::milliseconds(10 * i));
+        ++per[a.worker];
+        // Mid-burst, w1 reports only the streams that had started 50 ms earlier.
+        if (i == 15) {
+            r.update(worker("w1", 62001, static_cast<std::uint32_t>(per["w1"] - 2), 2),
+                     t0 + std::chrono::milliseconds(10 * i));
+        }
+    }
+    CHECK(per["w1"] == 10);
+    CHECK(per["w2"] == 10);
+    CHECK(per["w3"] == 10);
 }
 
 TEST_CASE("worker_registry: unhealthy workers are skipped at once", "[balance]") {

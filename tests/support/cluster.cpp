@@ -5,20 +5,23 @@
 namespace rpcnetd::test {
 
 std::optional<std::uint64_t> json_uint(const std::string& line, const std::string& key) {
+    // The first occurrence of "key": followed by a number (a tag may carry the same key as a
+    // string, e.g. the active_streams tag inside "tags").
     const std::string needle = "\"" + key + "\":";
-    const auto pos = line.find(needle);
-    if (pos == std::string::npos) {
-        return std::nullopt;
+    for (auto pos = line.find(needle); pos != std::string::npos; pos = line.find(needle, pos + 1)) {
+        std::size_t i = pos + needle.size();
+        std::uint64_t value = 0;
+        bool any = false;
+        while (i < line.size() && line[i] >= '0' && line[i] <= '9') {
+            value = value * 10 + static_cast<std::uint64_t>(line[i] - '0');
+            any = true;
+            ++i;
+        }
+        if (any) {
+            return value;
+        }
     }
-    std::size_t i = pos + needle.size();
-    std::uint64_t value = 0;
-    bool any = false;
-    while (i < line.size() && line[i] >= '0' && line[i] <= '9') {
-        value = value * 10 + static_cast<std::uint64_t>(line[i] - '0');
-        any = true;
-        ++i;
-    }
-    return any ? std::optional<std::uint64_t>(value) : std::nullopt;
+    return std::nullopt;
 }
 
 std::optional<std::string> json_string(const std::string& line, const std::string& key) {

@@ -1,0 +1,128 @@
+// rpcnetd members / rpcnetd events: operator views of the director (Director.Members, and the
+// Director.Events server stream).
+#include "app/member_printer.hpp"
+#include "app/modes.hpp"
+#include "app/shutdown.hpp"
+#include "common/json.hpp"
+#include "net/asio.hpp"
+#include "proto/rpcnetd.pb.h"
+#include "rpc/client.hpp"
+#include "rpc/tls_context.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <map>
+
+namespace rpcnetd::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+rpc::client_options admin_options(const cli::common_config& common) {
+    rpc::client_options o;
+    o.tls = common.tls;
+    o.node_name = "rpcnetd-admin";
+    o.connect_timeout = 3s;
+    return o;
+}
+
+net::awaitable<int> members_once(const cli::members_config& cfg) {
+    auto ex = co_await net::asio::this_coro::executor;
+    auto conn = co_await rpc::client::connect(ex, cfg.director,
+                                              rpc::tls_context::make_client(cfg.common.tls),
+                                              admin_options(cfg.common));
+    if (!conn) {
+        std::cerr << "rpcnetd: cannot reach director " << cfg.director.to_string() << ": "
+                  << conn.error().message() << "\n";
+        co_return 1;
+    }
+    rpc::client c = *conn;
+    auto r = co_await c.unary("Director.Members", v1::MembersRequest().SerializeAsString(), 5s);
+    c.close();
+    v1::MembersResponse resp;
+    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
+        std::cerr << "rpcnetd: Director.Members failed: " << r.st.to_string() << "\n";
+        co_return 1;
+    }
+    std::cout << (cfg.output == cli::table_output::json ? members_json(resp) : members_table(resp));
+    co_return 0;
+}
+
+std::string event_line(const v1::ClusterEvent& e, cli::client_output format) {
+    std::map<std::string, std::string> tags;
+    for (const auto& t : e.tags()) {
+        tags[t.key()] = t.value();
+    }
+    if (format == cli::client_output::jsonl) {
+        return common::json_object()
+            .add("event", e.kind())
+            .add("node", e.node())
+            .add("addr", e.addr())
+            .add("incarnation", e.incarnation())
+            .add("tags", tags)
+            .add("unix_ms", e.unix_ms())
+            .str();
+    }
+    return fmt::format("{} node={} addr={} incarnation={}", e.kind(), e.node(), e.addr(),
+                       e.incarnation());
+}
+
+net::awaitable<int> follow_events(const cli::events_config& cfg) {
+    auto ex = co_await net::asio::this_coro::executor;
+    auto conn = co_await rpc::client::connect(ex, cfg.director,
+                                              rpc::tls_context::make_client(cfg.common.tls),
+                                              admin_options(cfg.common));
+    if (!conn) {
+        std::cerr << "rpcnetd: cannot reach director " << cfg.director.to_string() << ": "
+                  << conn.error().message() << "\n";
+        co_return 1;
+    }
+    rpc::client c = *conn;
+    auto stream = co_await c.open_stream("Director.Events", v1::EventsRequest().SerializeAsString());
+    for (;;) {
+        // Keep-alive pings run underneath; the long idle timeout only bounds a silent director.
+        auto item = co_await stream.next(std::chrono::hours(24));
+        if (item.what == rpc::stream_item::kind::message) {
+            v1::ClusterEvent e;
+            if (e.ParseFromString(item.message)) {
+                std::cout << event_line(e, cfg.output) << std::endl;
+            }
+            continue;
+        }
+        if (item.what == rpc::stream_item::kind::timeout) {
+            continue;
+        }
+        if (item.st.ok()) {
+            co_return 0;
+        }
+        std::cerr << "rpcnetd: event stream ended: " << item.st.to_string() << "\n";
+        co_return 1;
+    }
+}
+
+template <typename Config>
+int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
+    net::asio::io_context ioc(1);
+    shutdown_signal sig(ioc.get_executor());
+    int exit_code = 1;
+    net::asio::co_spawn(ioc, sig.wait(), [&](const std::exception_ptr&, int signo) {
+        if (signo != 0) {
+            exit_code = 0;
+            ioc.stop();
+        }
+    });
+    net::asio::co_spawn(ioc, body(cfg), [&](const std::exception_ptr& e, int code) {
+        exit_code = e ? 1 : code;
+        sig.cancel();
+    });
+    ioc.run();
+    return exit_code;
+}
+
+} // namespace
+
+int run_members(const cli::members_config& cfg) { return run_admin(cfg, &members_once); }
+int run_events(const cli::events_config& cfg) { return run_admin(cfg, &follow_events); }
+
+} // namespace rpcnetd::app

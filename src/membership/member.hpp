@@ -1,0 +1,79 @@
+#pragma once
+// Membership vocabulary: what a member is, the states it passes through, and the events the SWIM
+// core reports to the application.
+#include "common/endpoint.hpp"
+#include "common/time.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace rpcnetd::membership {
+
+using tag_map = std::map<std::string, std::string>;
+
+// Wire values (MemberState.state in rpcnetd.proto and the gossip codec): keep them stable.
+enum class member_status : std::uint8_t { alive = 0, suspect = 1, failed = 2, left = 3 };
+
+inline std::string_view to_string(member_status s) {
+    switch (s) {
+    case member_status::alive:
+        return "alive";
+    case member_status::suspect:
+        return "suspect";
+    case member_status::failed:
+        return "failed";
+    case member_status::left:
+        return "left";
+    }
+    return "unknown";
+}
+
+// Incarnation = (generation << 32) | counter. The shell passes a generation that grows across
+// restarts (unix seconds at start), so a restarted node's first incarnation beats every
+// incarnation its previous life gossiped; the counter grows with refutations and tag changes.
+inline std::uint64_t make_incarnation(std::uint32_t generation, std::uint32_t counter) {
+    return (static_cast<std::uint64_t>(generation) << 32) | counter;
+}
+
+// A snapshot of one member. Also the element of push-pull state exchange.
+struct member {
+    std::string name;
+    common::endpoint addr;  // gossip UDP and RPC TCP share host:port
+    std::uint64_t incarnation = 0;
+    member_status status = member_status::alive;
+    tag_map tags;
+
+    friend bool operator==(const member&, const member&) = default;
+};
+
+enum class member_event_kind : std::uint8_t { joined, updated, suspect, failed, left, recovered };
+
+inline std::string_view to_string(member_event_kind k) {
+    switch (k) {
+    case member_event_kind::joined:
+        return "joined";
+    case member_event_kind::updated:
+        return "updated";
+    case member_event_kind::suspect:
+        return "suspect";
+    case member_event_kind::failed:
+        return "failed";
+    case member_event_kind::left:
+        return "left";
+    case member_event_kind::recovered:
+        return "recovered";
+    }
+    return "unknown";
+}
+
+// joined: first heard of (or back after leaving); updated: tags or address changed;
+// suspect: suspicion raised; failed: suspicion expired; left: graceful leave;
+// recovered: a suspect or failed member proved alive with a higher incarnation.
+struct member_event {
+    member_event_kind kind = member_event_kind::joined;
+    member snapshot;
+};
+
+} // namespace rpcnetd::membership

@@ -1,0 +1,326 @@
+#include "membership/swim_service.hpp"
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+#include <chrono>
+
+namespace rpcnetd::membership {
+
+namespace asio = net::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr std::size_t push_pull_queue_limit = 8;
+constexpr auto push_pull_deadline = std::chrono::seconds{5};
+
+common::endpoint to_common(const net::udp::endpoint& e) {
+    auto addr = e.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+        addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    }
+    return common::endpoint{addr.to_string(), e.port()};
+}
+
+std::uint32_t default_generation() {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    return static_cast<std::uint32_t>(secs);
+}
+
+} // namespace
+
+swim_service::swim_service(asio::any_io_executor ex, swim_service_options options,
+                           event_handler on_event)
+    : ex_(ex), options_(std::move(options)), on_event_(std::move(on_event)),
+      rng_(common::random_seed()), socket_(ex), tick_timer_(ex), wake_(ex), done_(ex) {}
+
+swim_service::~swim_service() {
+    // stop() must have been awaited: the coroutine borrows this object (always checked).
+    if (running_) {
+        common::logger("swim").critical("swim_service destroyed while running; await stop()");
+        std::abort();
+    }
+}
+
+void swim_service::set_envelope(seal_fn seal, open_fn open, std::size_t overhead) {
+    seal_ = std::move(seal);
+    open_ = std::move(open);
+    options_.config.envelope_reserve = static_cast<std::uint32_t>(overhead);
+}
+
+void swim_service::set_push_pull(push_pull_fn fn) {
+    push_pull_ = std::move(fn);
+}
+
+std::optional<net::udp::endpoint> swim_service::resolve(const common::endpoint& e) const {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(e.host == "localhost" ? "127.0.0.1" : e.host, ec);
+    if (ec) {
+        // TODO(#3): resolve host names asynchronously; gossip addresses are IP literals today.
+        return std::nullopt;
+    }
+    return net::udp::endpoint{addr, e.port};
+}
+
+void swim_service::start() {
+    const auto bind_to = resolve(options_.addr);
+    if (!bind_to) {
+        throw runtime_failure("gossip address must be an IP literal or localhost: " +
+                              options_.addr.to_string());
+    }
+    boost::system::error_code ec;
+    socket_.open(bind_to->protocol(), ec);
+    if (!ec) {
+        socket_.bind(*bind_to, ec);
+    }
+    if (ec) {
+        throw runtime_failure("cannot bind gossip udp " + options_.addr.to_string() + ": " +
+                              ec.message());
+    }
+    socket_.set_option(asio::socket_base::receive_buffer_size(
+                           static_cast<int>(options_.receive_buffer)),
+                       ec);  // best effort: the kernel may cap it
+    socket_.non_blocking(true, ec);
+    self_addr_ = options_.addr;
+    self_addr_.port = socket_.local_endpoint().port();
+    const auto generation =
+        options_.generation != 0 ? options_.generation : default_generation();
+    state_ = std::make_unique<swim_state>(options_.config, options_.name, self_addr_,
+                                          options_.tags, rng_, common::clock::now(), generation);
+    running_ = true;
+    done_.expires_at(common::time_point::max());
+    asio::co_spawn(ex_, run(), [this](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                common::logger("swim").error("swim service ended: {}", ex.what());
+            }
+        }
+        running_ = false;
+        done_.cancel();
+    });
+    common::logger("swim").info("gossip started node={} addr={} inc={}", options_.name,
+                                self_addr_.to_string(), state_->self().incarnation);
+    if (!options_.seeds.empty()) {
+        dispatch(state_->join(options_.seeds, common::clock::now()));
+    }
+}
+
+net::awaitable<void> swim_service::run() {
+    co_await (reader() && ticker() && push_puller());
+}
+
+net::awaitable<void> swim_service::reader() {
+    std::vector<std::uint8_t> buf(65536);
+    net::udp::endpoint sender;
+    while (!stopping_) {
+        auto [ec, n] = co_await socket_.async_receive_from(asio::buffer(buf), sender,
+                                                            net::use_tuple);
+        if (ec == asio::error::operation_aborted || stopping_) {
+            co_return;
+        }
+        if (ec) {
+            // ICMP port unreachable from an earlier send shows up here on Linux; not fatal.
+            common::logger("swim").trace("udp receive error={}", ec.message());
+            continue;
+        }
+        if (paused_) {
+            continue;
+        }
+        std::span<const std::uint8_t> data(buf.data(), n);
+        std::optional<std::vector<std::uint8_t>> opened;
+        if (open_) {
+            opened = open_(data);
+            if (!opened) {
+                state_->note_rejected();
+                common::logger("swim").debug("gossip datagram failed to open from={}",
+                                             to_common(sender).to_string());
+                continue;
+            }
+            data = *opened;
+        }
+        dispatch(state_->on_datagram(to_common(sender), data, common::clock::now()));
+        flush_events();
+    }
+}
+
+net::awaitable<void> swim_service::ticker() {
+    const auto period = state_->tick_resolution();
+    auto next = common::clock::now();
+    while (!stopping_) {
+        next += period;
+        tick_timer_.expires_at(next);
+        auto [ec] = co_await tick_timer_.async_wait(net::use_tuple);
+        if (ec == asio::error::operation_aborted || stopping_) {
+            co_return;
+        }
+        const auto now = common::clock::now();
+        if (next + period < now) {
+            next = now;  // we fell behind (suspended process): do not burst
+        }
+        if (paused_) {
+            continue;
+        }
+        dispatch(state_->on_tick(now));
+        flush_events();
+    }
+}
+
+net::awaitable<void> swim_service::push_puller() {
+    while (!stopping_) {
+        if (push_pull_queue_.empty()) {
+            wake_.expires_at(common::time_point::max());
+            co_await wake_.async_wait(net::use_tuple);
+            continue;
+        }
+        auto [to, join] = push_pull_queue_.front();
+        push_pull_queue_.pop_front();
+        if (!push_pull_ || paused_) {
+            continue;
+        }
+        asio::steady_timer deadline(ex_, push_pull_deadline);
+        push_pull_deadline_ = &deadline;  // stop() cancels it, which cancels the exchange
+        auto result = co_await (push_pull_(to, state_->local_state()) ||
+                                deadline.async_wait(net::use_tuple));
+        push_pull_deadline_ = nullptr;
+        if (stopping_) {
+            co_return;
+        }
+        if (result.index() == 1) {
+            common::logger("swim").debug("push-pull timeout peer={}", to.to_string());
+            continue;
+        }
+        auto& remote = std::get<0>(result);
+        if (!remote) {
+            common::logger("swim").debug("push-pull failed peer={} join={}", to.to_string(),
+                                         join);
+            continue;
+        }
+        if (!paused_) {
+            state_->merge_remote_state(*remote, common::clock::now());
+            flush_events();
+        }
+    }
+}
+
+void swim_service::dispatch(std::vector<outbound> out) {
+    for (auto& o : out) {
+        if (o.type == outbound::kind::push_pull) {
+            if (push_pull_ && push_pull_queue_.size() < push_pull_queue_limit) {
+                push_pull_queue_.emplace_back(o.to, o.join);
+                wake_.cancel();
+            }
+            continue;
+        }
+        send_datagram(o.to, o.payload);
+    }
+}
+
+void swim_service::send_datagram(const common::endpoint& to,
+                                 std::span<const std::uint8_t> payload) {
+    if (paused_ || stopping_ || !socket_.is_open()) {
+        return;
+    }
+    const auto ep = resolve(to);
+    if (!ep) {
+        ++send_errors_;
+        return;
+    }
+    std::vector<std::uint8_t> sealed;
+    if (seal_) {
+        sealed = seal_(payload);
+        payload = sealed;
+    }
+    // Non-blocking send: a full socket buffer drops the datagram (UDP may lose it anyway)
+    // instead of blocking the io thread or queueing without bound.
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(payload.data(), payload.size()), *ep, 0, ec);
+    if (ec) {
+        ++send_errors_;
+        common::logger("swim").trace("udp send to={} error={}", to.to_string(), ec.message());
+    }
+}
+
+void swim_service::flush_events() {
+    for (auto& e : state_->drain_events()) {
+        common::logger("swim").info("member {} node={} addr={} state={} inc={}",
+                                    to_string(e.kind), e.snapshot.name,
+                                    e.snapshot.addr.to_string(), to_string(e.snapshot.status),
+                                    e.snapshot.incarnation);
+        if (on_event_) {
+            on_event_(e);
+        }
+    }
+}
+
+net::awaitable<void> swim_service::leave(common::duration drain) {
+    if (!state_ || !running_) {
+        co_return;
+    }
+    dispatch(state_->leave(common::clock::now()));
+    const auto deadline = common::clock::now() + drain;
+    asio::steady_timer t(ex_);
+    while (running_ && state_->broadcasts_pending() && common::clock::now() < deadline) {
+        t.expires_after(state_->tick_resolution());
+        co_await t.async_wait(net::use_tuple);
+    }
+    common::logger("swim").info("left cluster node={}", options_.name);
+}
+
+net::awaitable<void> swim_service::stop() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    socket_.close(ec);
+    tick_timer_.cancel();
+    wake_.cancel();
+    if (push_pull_deadline_ != nullptr) {
+        push_pull_deadline_->cancel();
+    }
+    while (running_) {
+        co_await done_.async_wait(net::use_tuple);
+    }
+}
+
+std::vector<member> swim_service::members() const {
+    return state_ ? state_->members() : std::vector<member>{};
+}
+
+std::optional<member> swim_service::find(const std::string& name) const {
+    return state_ ? state_->find(name) : std::nullopt;
+}
+
+void swim_service::set_tags(tag_map tags) {
+    options_.tags = tags;
+    if (state_) {
+        dispatch(state_->set_tags(std::move(tags), common::clock::now()));
+    }
+}
+
+void swim_service::probe_now(const std::string& name) {
+    if (state_ && !paused_) {
+        dispatch(state_->probe_now(name, common::clock::now()));
+    }
+}
+
+void swim_service::set_paused(bool paused) {
+    paused_ = paused;
+}
+
+swim_counters swim_service::counters() const {
+    return state_ ? state_->counters() : swim_counters{};
+}
+
+std::vector<member> swim_service::handle_push_pull(const std::vector<member>& remote) {
+    if (!state_ || paused_) {
+        return {};
+    }
+    state_->merge_remote_state(remote, common::clock::now());
+    flush_events();
+    return state_->local_state();
+}
+
+} // namespace rpcnetd::membership

@@ -1,0 +1,124 @@
+#pragma once
+// The UDP shell around swim_state (STYLE.md §2, §3): binds the gossip socket on the member
+// address, ticks the core on a timer, reads steady_clock, sends what the core returns, runs
+// push-pull exchanges through an injected transport, and hands member events to the app.
+//
+// Strand: every method must be called on the executor given to the constructor (one io_context
+// thread by default; with more threads pass a strand). The service owns one coroutine (reader,
+// ticker and push-pull worker joined with &&), spawned by start() and awaited by stop().
+#include "common/endpoint.hpp"
+#include "common/random.hpp"
+#include "common/time.hpp"
+#include "membership/member.hpp"
+#include "membership/swim_config.hpp"
+#include "membership/swim_state.hpp"
+#include "net/asio.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace rpcnetd::membership {
+
+struct swim_service_options {
+    swim_config config;
+    std::string name;
+    common::endpoint addr;  // an IP literal or "localhost"; port 0 binds a free port
+    tag_map tags;
+    std::vector<common::endpoint> seeds;  // joined at start(); empty: we are the first member
+    std::uint32_t generation = 0;         // 0: unix seconds now (restarts win, see member.hpp)
+    std::size_t receive_buffer = 4 << 20;  // SO_RCVBUF, so bursts are not dropped by the kernel
+};
+
+class swim_service {
+public:
+    using event_handler = std::function<void(const member_event&)>;
+    // Envelope hooks (membership::gossip_cipher): seal whole payloads; open returns nullopt when
+    // the datagram does not authenticate (it is then dropped, counted, and not answered).
+    using seal_fn = std::function<std::vector<std::uint8_t>(std::span<const std::uint8_t>)>;
+    using open_fn =
+        std::function<std::optional<std::vector<std::uint8_t>>(std::span<const std::uint8_t>)>;
+    // Push-pull transport (Membership.PushPull over TLS): send our state to `to`, return theirs,
+    // or nullopt on failure. Must finish or honour cancellation; the service bounds it by a
+    // deadline of 5 s.
+    using push_pull_fn = std::function<net::awaitable<std::optional<std::vector<member>>>(
+        common::endpoint to, std::vector<member> local)>;
+
+    swim_service(net::asio::any_io_executor ex, swim_service_options options,
+                 event_handler on_event);
+    ~swim_service();
+    swim_service(const swim_service&) = delete;
+    swim_service& operator=(const swim_service&) = delete;
+
+    // Before start(): optional hooks. Without push_pull, push-pull (and so join through seeds)
+    // is skipped: members then only find each other once one of them pings the other.
+    // overhead: bytes seal() adds (gossip_cipher::overhead()); SWIM payloads shrink by as much
+    // so sealed datagrams stay within max_datagram.
+    void set_envelope(seal_fn seal, open_fn open, std::size_t overhead);
+    void set_push_pull(push_pull_fn fn);
+
+    // Binds the socket (throws runtime_failure when the address cannot be bound), creates the
+    // core and spawns the service coroutine, then joins the seeds.
+    void start();
+
+    // Graceful leave: gossips "left" and keeps the protocol running until the update has been
+    // sent its retransmissions or `drain` passes. Does not stop the service.
+    net::awaitable<void> leave(common::duration drain);
+
+    // Cancels the service coroutine and waits for it. Idempotent. No leave is sent: call
+    // leave() first for a graceful exit; stopping without it looks like a crash to the others.
+    net::awaitable<void> stop();
+
+    // Snapshot (ourselves first); empty before start().
+    std::vector<member> members() const;
+    std::optional<member> find(const std::string& name) const;
+    void set_tags(tag_map tags);
+    void probe_now(const std::string& name);
+    // Simulated hang: while paused nothing is read, answered, ticked or sent.
+    void set_paused(bool paused);
+    bool paused() const { return paused_; }
+    swim_counters counters() const;
+    // The bound address (with the real port when options.addr.port was 0).
+    common::endpoint local_endpoint() const { return self_addr_; }
+    const std::string& name() const { return options_.name; }
+
+    // Server side of Membership.PushPull: merges the caller's state and returns ours.
+    std::vector<member> handle_push_pull(const std::vector<member>& remote);
+
+private:
+    net::awaitable<void> run();
+    net::awaitable<void> reader();
+    net::awaitable<void> ticker();
+    net::awaitable<void> push_puller();
+    void dispatch(std::vector<outbound> out);
+    void send_datagram(const common::endpoint& to, std::span<const std::uint8_t> payload);
+    void flush_events();
+    std::optional<net::udp::endpoint> resolve(const common::endpoint& e) const;
+
+    net::asio::any_io_executor ex_;
+    swim_service_options options_;
+    event_handler on_event_;
+    seal_fn seal_;
+    open_fn open_;
+    push_pull_fn push_pull_;
+    common::rng rng_;
+    common::endpoint self_addr_;
+    net::udp::socket socket_;
+    net::asio::steady_timer tick_timer_;
+    net::asio::steady_timer wake_;     // wakes push_puller when work is queued
+    net::asio::steady_timer done_;     // cancelled when run() has finished
+    std::deque<std::pair<common::endpoint, bool>> push_pull_queue_;  // bounded
+    net::asio::steady_timer* push_pull_deadline_ = nullptr;          // of the exchange running
+    std::unique_ptr<swim_state> state_;
+    bool paused_ = false;
+    bool running_ = false;
+    bool stopping_ = false;
+    std::uint64_t send_errors_ = 0;
+};
+
+} // namespace rpcnetd::membership

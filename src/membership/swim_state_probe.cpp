@@ -1,0 +1,378 @@
+// swim_state: datagram handling, the probe loop, indirect probes, phi-triggered probes, gossip,
+// push-pull scheduling and reaping.
+#include "membership/swim_state.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rpcnetd::membership {
+
+namespace {
+
+bool is_live(member_status s) {
+    return s == member_status::alive || s == member_status::suspect;
+}
+
+} // namespace
+
+std::vector<outbound> swim_state::on_datagram(const common::endpoint& from,
+                                              std::span<const std::uint8_t> datagram,
+                                              common::time_point now) {
+    ++counters_.datagrams_received;
+    counters_.bytes_received += datagram.size();
+    out_vec out;
+    auto decoded = wire::decode_packet(datagram);
+    if (!decoded) {
+        ++counters_.datagrams_rejected;
+        return out;
+    }
+    if (decoded->sender == self_.name) {
+        ++counters_.misdirected;
+        return out;
+    }
+    heard_from(decoded->sender, now);
+    for (const auto& m : decoded->messages) {
+        handle(from, m, now, out);
+    }
+    return out;
+}
+
+void swim_state::heard_from(const std::string& sender, common::time_point now) {
+    entry* e = lookup(sender);
+    if (e == nullptr) {
+        return;
+    }
+    e->phi.heartbeat(now);
+    if (auto at = e->phi.unavailable_at()) {
+        e->phi_check = *at;
+        phi_checks_.emplace(*at, sender);
+    }
+}
+
+void swim_state::handle(const common::endpoint& from, const wire::message& m,
+                        common::time_point now, out_vec& out) {
+    if (const auto* ping = std::get_if<wire::ping_msg>(&m)) {
+        if (ping->target != self_.name) {
+            ++counters_.misdirected;
+            return;
+        }
+        send(out, from, {wire::encode_message(wire::ack_msg{ping->seq})});
+    } else if (const auto* req = std::get_if<wire::ping_req_msg>(&m)) {
+        const auto seq = next_seq_++;
+        // Nack before the requester's period ends, so it can tell "target silent" from "we are
+        // cut off" (Lifeguard).
+        relays_[seq] = relay{from, req->seq, now + config_.probe_timeout * 3 / 4};
+        send(out, req->target_addr, {wire::encode_message(wire::ping_msg{seq, req->target})});
+    } else if (const auto* ack = std::get_if<wire::ack_msg>(&m)) {
+        if (probes_.contains(ack->seq)) {
+            finish_probe(ack->seq, true, now);
+        } else if (auto it = relays_.find(ack->seq); it != relays_.end()) {
+            const relay r = it->second;
+            relays_.erase(it);
+            send(out, r.origin, {wire::encode_message(wire::ack_msg{r.origin_seq})});
+        } else {
+            ++counters_.misdirected;  // late ack after the probe ended
+        }
+    } else if (const auto* nack = std::get_if<wire::nack_msg>(&m)) {
+        if (auto it = probes_.find(nack->seq); it != probes_.end()) {
+            ++it->second.nacks;
+            ++counters_.nacks_received;
+        }
+    } else {
+        apply(m, now);
+    }
+}
+
+void swim_state::send(out_vec& out, const common::endpoint& to,
+                      std::vector<std::vector<std::uint8_t>> head) {
+    // Lifeguard's buddy system, extended to every datagram: whatever we send to a member we
+    // suspect carries the suspicion, so a live suspect that missed it refutes at once. Likewise a
+    // member we hold failed that talks to us (a hung process resuming) hears it in our answer.
+    if (const auto idx = addr_index_.find(to); idx != addr_index_.end()) {
+        if (entry* e = lookup(idx->second); e != nullptr) {
+            if (e->m.status == member_status::suspect) {
+                head.push_back(wire::encode_message(
+                    wire::suspect_msg{e->m.name, e->m.incarnation, self_.name}));
+            } else if (e->m.status == member_status::failed) {
+                head.push_back(wire::encode_message(
+                    wire::failed_msg{e->m.name, e->m.incarnation, self_.name}));
+            }
+        }
+    }
+    std::size_t used = wire::header_size(self_.name);
+    for (const auto& h : head) {
+        used += h.size();
+    }
+    if (used < max_payload_ && head.size() < 255) {
+        auto piggy = queue_.take(max_payload_ - used, retransmit_limit(), 255 - head.size());
+        for (auto& p : piggy) {
+            head.push_back(std::move(p));
+        }
+    }
+    if (head.empty()) {
+        return;
+    }
+    auto payload = wire::encode_packet(self_.name, head);
+    ++counters_.datagrams_sent;
+    counters_.bytes_sent += payload.size();
+    out.push_back(outbound{to, std::move(payload), outbound::kind::datagram, false});
+}
+
+std::vector<outbound> swim_state::on_tick(common::time_point now) {
+    out_vec out;
+    run_relays(now, out);
+    run_probes(now, out);
+    run_suspicions(now);
+    run_phi_checks(now, out);
+    if (!leaving_ && now >= next_probe_) {
+        round_robin_probe(now, out);
+        next_probe_ += awareness_.scale(config_.probe_interval);
+        if (next_probe_ <= now) {
+            next_probe_ = now + awareness_.scale(config_.probe_interval);
+        }
+    }
+    run_gossip(now, out);
+    run_push_pull(now, out);
+    run_reconnect(now, out);
+    reap(now);
+    return out;
+}
+
+void swim_state::start_probe(entry& e, common::time_point now, out_vec& out) {
+    const auto seq = next_seq_++;
+    probes_[seq] = probe{e.m.name,
+                         e.m.addr,
+                         now + awareness_.scale(config_.probe_timeout),
+                         now + awareness_.scale(config_.probe_interval),
+                         false,
+                         0,
+                         0};
+    e.probing = true;
+    ++counters_.probes;
+    send(out, e.m.addr, {wire::encode_message(wire::ping_msg{seq, e.m.name})});
+}
+
+void swim_state::round_robin_probe(common::time_point now, out_vec& out) {
+    const std::size_t bound = 2 * names_.size() + 2;
+    for (std::size_t i = 0; i < bound; ++i) {
+        if (probe_index_ >= probe_order_.size()) {
+            probe_order_.clear();
+            for (const auto& name : names_) {
+                if (is_live(members_.at(name).m.status)) {
+                    probe_order_.push_back(name);
+                }
+            }
+            std::shuffle(probe_order_.begin(), probe_order_.end(), rng_);
+            probe_index_ = 0;
+            if (probe_order_.empty()) {
+                return;
+            }
+        }
+        entry* e = lookup(probe_order_[probe_index_++]);
+        if (e != nullptr && is_live(e->m.status) && !e->probing) {
+            start_probe(*e, now, out);
+            return;
+        }
+    }
+}
+
+void swim_state::run_probes(common::time_point now, out_vec& out) {
+    std::vector<std::uint32_t> ended;
+    for (auto& [seq, p] : probes_) {
+        if (now >= p.end) {
+            ended.push_back(seq);
+            continue;
+        }
+        if (p.indirect_sent || now < p.ack_deadline) {
+            continue;
+        }
+        p.indirect_sent = true;
+        for (const auto& name : random_members(config_.indirect_probes, p.target, true)) {
+            send(out, members_.at(name).m.addr,
+                 {wire::encode_message(wire::ping_req_msg{seq, p.target, p.addr})});
+            ++p.expected_nacks;
+            ++counters_.indirect_probes;
+        }
+    }
+    for (auto seq : ended) {
+        finish_probe(seq, false, now);
+    }
+}
+
+void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point now) {
+    auto it = probes_.find(seq);
+    if (it == probes_.end()) {
+        return;
+    }
+    const probe p = std::move(it->second);
+    probes_.erase(it);
+    entry* e = lookup(p.target);
+    if (e != nullptr) {
+        e->probing = false;
+    }
+    if (acked) {
+        awareness_.apply_delta(-1);
+        return;
+    }
+    ++counters_.probe_failures;
+    // Lifeguard: missing nacks mean our own path is bad, not (only) the target's.
+    if (p.expected_nacks > 0) {
+        awareness_.apply_delta(static_cast<int>(p.expected_nacks - std::min(p.nacks,
+                                                                            p.expected_nacks)));
+    } else {
+        awareness_.apply_delta(1);
+    }
+    if (e == nullptr || leaving_ || !is_live(e->m.status)) {
+        return;
+    }
+    if (e->m.status == member_status::alive) {
+        suspect_member(*e, self_.name, now);
+    } else if (e->suspicion && e->suspicion->confirm(self_.name)) {
+        arm_suspicion(*e);
+        broadcast(wire::suspect_msg{e->m.name, e->m.incarnation, self_.name}, e->m.name);
+    }
+}
+
+void swim_state::run_relays(common::time_point now, out_vec& out) {
+    for (auto it = relays_.begin(); it != relays_.end();) {
+        if (now < it->second.deadline) {
+            ++it;
+            continue;
+        }
+        send(out, it->second.origin, {wire::encode_message(wire::nack_msg{it->second.origin_seq})});
+        it = relays_.erase(it);
+    }
+}
+
+void swim_state::run_suspicions(common::time_point now) {
+    while (!suspicion_timers_.empty() && suspicion_timers_.begin()->first <= now) {
+        const std::string name = suspicion_timers_.begin()->second;
+        entry& e = members_.at(name);
+        set_status(e, member_status::failed, now);  // disarms the timer
+        ++counters_.failures_declared;
+        emit(member_event_kind::failed, e.m);
+        broadcast(wire::failed_msg{name, e.m.incarnation, self_.name}, name);
+    }
+}
+
+void swim_state::run_phi_checks(common::time_point now, out_vec& out) {
+    while (!phi_checks_.empty() && phi_checks_.top().first <= now) {
+        const auto [at, name] = phi_checks_.top();
+        phi_checks_.pop();
+        entry* e = lookup(name);
+        if (e == nullptr || e->phi_check != at) {
+            continue;  // superseded by a later heartbeat
+        }
+        if (leaving_ || !is_live(e->m.status) || e->probing) {
+            e->phi_check.reset();
+            continue;
+        }
+        if (now < next_phi_probe_) {
+            // Budget of one out-of-turn probe per period: bounded extra traffic when many
+            // members go quiet at once (our own pause, a partition).
+            e->phi_check = next_phi_probe_;
+            phi_checks_.emplace(next_phi_probe_, name);
+            continue;
+        }
+        e->phi_check.reset();
+        next_phi_probe_ = now + awareness_.scale(config_.probe_interval);
+        ++counters_.phi_probes;
+        start_probe(*e, now, out);
+    }
+}
+
+void swim_state::run_gossip(common::time_point now, out_vec& out) {
+    if (now < next_gossip_) {
+        return;
+    }
+    gossip_now(out);
+    next_gossip_ += config_.gossip_interval;
+    if (next_gossip_ <= now) {
+        next_gossip_ = now + config_.gossip_interval;
+    }
+}
+
+void swim_state::gossip_now(out_vec& out) {
+    if (queue_.empty()) {
+        return;
+    }
+    for (const auto& name : random_members(config_.gossip_fanout, {}, false)) {
+        if (queue_.empty()) {
+            break;
+        }
+        send(out, members_.at(name).m.addr, {});
+    }
+}
+
+void swim_state::run_push_pull(common::time_point now, out_vec& out) {
+    if (now < next_push_pull_) {
+        return;
+    }
+    // memberlist's pushPullScale: beyond 32 members stretch the interval by log2(N / 32) + 1,
+    // so total push-pull traffic stays bounded.
+    const double n = static_cast<double>(live_count());
+    const double scale = n <= 32 ? 1.0 : std::ceil(std::log2(n) - std::log2(32.0)) + 1.0;
+    next_push_pull_ = now + std::chrono::duration_cast<common::duration>(
+                                config_.push_pull_interval * scale);
+    if (leaving_) {
+        return;
+    }
+    const auto peers = random_members(1, {}, true);
+    if (!peers.empty()) {
+        out.push_back(outbound{members_.at(peers.front()).m.addr, {}, outbound::kind::push_pull,
+                               false});
+        ++counters_.push_pulls;
+    }
+}
+
+void swim_state::run_reconnect(common::time_point now, out_vec& out) {
+    if (now < next_reconnect_) {
+        return;
+    }
+    next_reconnect_ = now + config_.reconnect_interval;
+    if (leaving_) {
+        return;
+    }
+    std::vector<common::endpoint> failed;
+    for (const auto& [at, name] : reap_timers_) {
+        const auto& e = members_.at(name);
+        if (e.m.status == member_status::failed) {
+            failed.push_back(e.m.addr);
+        }
+    }
+    std::vector<common::endpoint> seeds;
+    for (const auto& s : seeds_) {
+        const bool live = std::any_of(members_.begin(), members_.end(), [&](const auto& kv) {
+            return kv.second.m.addr == s && is_live(kv.second.m.status);
+        });
+        if (!live) {
+            seeds.push_back(s);
+        }
+    }
+    for (auto* list : {&failed, &seeds}) {
+        if (list->empty()) {
+            continue;
+        }
+        std::uniform_int_distribution<std::size_t> pick(0, list->size() - 1);
+        out.push_back(outbound{(*list)[pick(rng_)], {}, outbound::kind::push_pull, false});
+        ++counters_.push_pulls;
+    }
+}
+
+void swim_state::reap(common::time_point now) {
+    while (!reap_timers_.empty() && reap_timers_.begin()->first <= now) {
+        const std::string name = reap_timers_.begin()->second;
+        reap_timers_.erase(reap_timers_.begin());
+        const auto& a = members_.at(name).m.addr;
+        if (auto it = addr_index_.find(a); it != addr_index_.end() && it->second == name) {
+            addr_index_.erase(it);
+        }
+        members_.erase(name);
+        if (auto it = std::find(names_.begin(), names_.end(), name); it != names_.end()) {
+            *it = std::move(names_.back());
+            names_.pop_back();
+        }
+    }
+}
+
+} // namespace rpcnetd::membership

@@ -1,0 +1,222 @@
+// Issue #4 acceptance with real processes on loopback: director, workers and clients started as
+// children on free ports, killed by PID. All waits are polls with generous bounds.
+#include "support/cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <set>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace rpcnetd::test;
+
+namespace {
+
+// Waits until the client has printed at least n tokens; returns the worker of the last one.
+std::string wait_tokens(child_process& client, std::size_t n, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto run = parse_client_output(client.output());
+        if (run.sequences.size() >= n) {
+            return run.token_workers.back();
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    FAIL("client did not reach " << n << " tokens; output:\n" << client.output());
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("cluster: client receives 1..200 exactly once through director and 2 workers",
+          "[cluster][integration]") {
+    cluster c;
+    c.add_worker("worker-a", {"--token-interval", "5ms"});
+    c.add_worker("worker-b", {"--token-interval", "5ms"});
+    REQUIRE(c.wait_alive_workers(2, 20s));
+    auto client = c.start_client({"--tokens", "200"});
+    auto code = client->wait_exit(60s);
+    REQUIRE(code);
+    CHECK(*code == 0);
+    auto run = parse_client_output(client->output());
+    CHECK(exactly_once_in_order(run.sequences, 200));
+    CHECK(run.done);
+}
+
+TEST_CASE("cluster: kill -9 of the serving worker twice loses and repeats nothing",
+          "[cluster][integration]") {
+    cluster c;
+    for (const char* label : {"worker-a", "worker-b", "worker-c"}) {
+        c.add_worker(label, {"--token-interval", "10ms"});
+    }
+    REQUIRE(c.wait_alive_workers(3, 20s));
+    auto client = c.start_client({"--tokens", "400"});
+    std::set<std::string> killed;
+    std::size_t at = 50;
+    for (int round = 0; round < 2; ++round) {
+        const std::string serving = wait_tokens(*client, at, 30s);
+        const std::size_t idx = serving == "worker-a" ? 0 : serving == "worker-b" ? 1 : 2;
+        c.worker(idx).signal(SIGKILL);
+        killed.insert(serving);
+        // Tokens after the kill must come from someone else.
+        at = parse_client_output(client->output()).sequences.size() + 50;
+    }
+    auto code = client->wait_exit(60s);
+    REQUIRE(code);
+    CHECK(*code == 0);
+    auto run = parse_client_output(client->output());
+    CHECK(exactly_once_in_order(run.sequences, 400));
+    CHECK(run.failovers >= 2);
+    // After its kill, a killed worker never serves this client again.
+    REQUIRE(killed.size() == 2);
+    std::set<std::string> seen_after_last_kill(run.token_workers.end() - 50,
+                                               run.token_workers.end());
+    for (const auto& k : killed) {
+        CHECK(seen_after_last_kill.count(k) == 0);
+    }
+}
+
+TEST_CASE("cluster: simulated failures cause lossless failovers and the worker rejoins",
+          "[cluster][integration]") {
+    cluster c;
+    const std::vector<std::string> cycle{"--simulate-failures", "--failure-healthy", "3s",
+                                         "--failure-warning", "1s", "--failure-failed", "2s",
+                                         "--token-interval", "20ms"};
+    c.add_worker("worker-a", cycle);
+    std::this_thread::sleep_for(2500ms); // offset the cycles so both never fail together
+    c.add_worker("worker-b", cycle);
+    REQUIRE(c.wait_alive_workers(2, 20s));
+    auto client = c.start_client({"--tokens", "600"});
+    auto code = client->wait_exit(90s);
+    REQUIRE(code);
+    CHECK(*code == 0);
+    auto run = parse_client_output(client->output());
+    CHECK(exactly_once_in_order(run.sequences, 600));
+    CHECK(run.failovers >= 1);
+    // Both workers served tokens at some point after the first failover: a recovered worker is
+    // assigned again.
+    std::set<std::string> workers(run.token_workers.begin(), run.token_workers.end());
+    CHECK(workers.size() == 2);
+}
+
+TEST_CASE("cluster: a killed worker restarted under the same label is alive and assigned",
+          "[cluster][integration]") {
+    cluster c;
+    c.add_worker("worker-a", {"--token-interval", "5ms"});
+    c.add_worker("worker-b", {"--token-interval", "5ms"});
+    REQUIRE(c.wait_alive_workers(2, 20s));
+    std::uint64_t old_inc = 0;
+    for (const auto& m : c.members()) {
+        if (m.name == "worker-a") {
+            old_inc = m.incarnation;
+        }
+    }
+    c.worker(0).signal(SIGKILL);
+    REQUIRE(c.wait_members(
+        [](const std::vector<member_view>& ms) {
+            return std::any_of(ms.begin(), ms.end(), [](const member_view& m) {
+                return m.name == "worker-a" && m.state == "failed";
+            });
+        },
+        20s));
+    c.restart_worker(0);
+    REQUIRE(c.wait_members(
+        [&](const std::vector<member_view>& ms) {
+            return std::any_of(ms.begin(), ms.end(), [&](const member_view& m) {
+                return m.name == "worker-a" && m.state == "alive" && m.incarnation > old_inc;
+            });
+        },
+        20s));
+    auto client = c.start_client({"--tokens", "20", "--filter", "label=worker-a"});
+    REQUIRE(client->wait_exit(30s) == std::optional<int>(0));
+    auto run = parse_client_output(client->output());
+    CHECK(exactly_once_in_order(run.sequences, 20));
+    CHECK(std::all_of(run.token_workers.begin(), run.token_workers.end(),
+                      [](const std::string& w) { return w == "worker-a"; }));
+}
+
+TEST_CASE("cluster: least-connections spreads 30 clients evenly and counts return to 0",
+          "[cluster][integration]") {
+    cluster c;
+    for (const char* label : {"worker-a", "worker-b", "worker-c"}) {
+        c.add_worker(label, {"--token-interval", "50ms"});
+    }
+    REQUIRE(c.wait_alive_workers(3, 20s));
+    std::vector<std::unique_ptr<child_process>> clients;
+    for (int i = 0; i < 30; ++i) {
+        clients.push_back(c.start_client({"--tokens", "300"}));
+    }
+    bool balanced = c.wait_members(
+        [](const std::vector<member_view>& ms) {
+            std::vector<std::uint64_t> counts;
+            for (const auto& m : ms) {
+                if (m.name != "director") {
+                    counts.push_back(m.active_streams);
+                }
+            }
+            if (counts.size() != 3 || counts[0] + counts[1] + counts[2] != 30) {
+                return false;
+            }
+            auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
+            return *hi - *lo <= 1;
+        },
+        30s);
+    CHECK(balanced);
+    // Half the clients vanish without a word; the rest are stopped normally.
+    for (int i = 0; i < 15; ++i) {
+        clients[static_cast<std::size_t>(i)]->signal(SIGKILL);
+    }
+    for (int i = 15; i < 30; ++i) {
+        clients[static_cast<std::size_t>(i)]->signal(SIGTERM);
+    }
+    for (auto& cl : clients) {
+        CHECK(cl->wait_exit(20s));
+    }
+    const bool drained = c.wait_members(
+        [](const std::vector<member_view>& ms) {
+            return !ms.empty() && std::all_of(ms.begin(), ms.end(), [](const member_view& m) {
+                return m.active_streams == 0;
+            });
+        },
+        30s);
+    if (!drained) {
+        for (const auto& m : c.members()) {
+            UNSCOPED_INFO(m.name << " " << m.state << " active_streams=" << m.active_streams);
+        }
+    }
+    CHECK(drained);
+}
+
+TEST_CASE("cluster: tag filters pick matching workers or wait", "[cluster][integration]") {
+    cluster c;
+    c.add_worker("worker-gpu", {"--tag", "gpu=true", "--token-interval", "5ms"});
+    c.add_worker("worker-cpu", {"--token-interval", "5ms"});
+    REQUIRE(c.wait_alive_workers(2, 20s));
+    for (int i = 0; i < 4; ++i) {
+        auto client = c.start_client({"--tokens", "10", "--filter", "gpu=true"});
+        REQUIRE(client->wait_exit(30s) == std::optional<int>(0));
+        auto run = parse_client_output(client->output());
+        CHECK(exactly_once_in_order(run.sequences, 10));
+        CHECK(std::all_of(run.token_workers.begin(), run.token_workers.end(),
+                          [](const std::string& w) { return w == "worker-gpu"; }));
+    }
+    auto nobody = c.start_client({"--tokens", "10", "--filter", "zone=mars", "--wait-timeout", "2s"});
+    auto code = nobody->wait_exit(30s);
+    REQUIRE(code);
+    CHECK(*code == 1);
+    auto run = parse_client_output(nobody->output());
+    CHECK(run.waiting >= 1);
+    CHECK(run.sequences.empty());
+}
+
+TEST_CASE("cluster: no director reachable is one line and exit 1", "[cluster][integration]") {
+    const std::string nowhere = "127.0.0.1:" + std::to_string(free_port());
+    auto r = run_command({rpcnetd_binary(), "client", "--director", nowhere, "--wait-timeout", "1s",
+                          "--cert", source_dir() + "/certs/test_cert.pem", "--key",
+                          source_dir() + "/certs/test_key.pem"},
+                         30s);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("director") != std::string::npos);
+}
