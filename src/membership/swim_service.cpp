@@ -1,5 +1,7 @@
 #include "membership/swim_service.hpp"
 
+#include <algorithm>
+
 #include "common/error.hpp"
 #include "common/log.hpp"
 
@@ -189,23 +191,28 @@ swim_service::authenticate(std::span<const std::uint8_t> data, const net::udp::e
 }
 
 net::awaitable<void> swim_service::ticker() {
-    const auto period = state_->tick_resolution();
-    auto next = common::clock::now();
+    // Sleeps until the core's next deadline instead of polling at tick_resolution(): an idle
+    // member then wakes only for its probes and (non-empty) gossip rounds. dispatch() cancels
+    // the wait when a datagram or an API call created an earlier deadline; the loop re-arms.
+    const auto longest = std::chrono::seconds(1);
     while (!stopping_) {
-        next += period;
-        tick_timer_.expires_at(next);
+        const auto now = common::clock::now();
+        const auto due = std::clamp(state_->next_deadline(), now, now + longest);
+        tick_timer_.expires_at(due);
         auto [ec] = co_await tick_timer_.async_wait(net::use_tuple);
-        if (ec == asio::error::operation_aborted || stopping_) {
+        if (stopping_) {
             co_return;
         }
-        const auto now = common::clock::now();
-        if (next + period < now) {
-            next = now;  // we fell behind (suspended process): do not burst
+        if (ec == asio::error::operation_aborted) {
+            continue; // rescheduled
         }
         if (paused_) {
+            // Hung on purpose: do nothing, but look again a little later.
+            tick_timer_.expires_after(state_->tick_resolution());
+            co_await tick_timer_.async_wait(net::use_tuple);
             continue;
         }
-        dispatch(state_->on_tick(now));
+        dispatch(state_->on_tick(common::clock::now()));
         flush_events();
     }
 }
@@ -248,6 +255,9 @@ net::awaitable<void> swim_service::push_puller() {
 }
 
 void swim_service::dispatch(std::vector<outbound> out) {
+    if (state_ && !stopping_ && state_->next_deadline() < tick_timer_.expiry()) {
+        tick_timer_.cancel(); // the ticker re-arms for the earlier deadline
+    }
     for (auto& o : out) {
         if (o.type == outbound::kind::push_pull) {
             if (push_pull_ && push_pull_queue_.size() < push_pull_queue_limit) {

@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
@@ -120,6 +121,9 @@ net::awaitable<void> connection::read_loop() {
                 }
             }
         }
+        // Let the work this chunk produced run first (the writer sending the answers, callers
+        // resuming) before re-arming the read: the answer leaves one read attempt earlier.
+        co_await asio::post(get_executor(), net::use_awaitable);
     }
 }
 
@@ -176,6 +180,7 @@ bool connection::on_hello(const frame& f) {
     }
     hello_received_ = true;
     ready_signal_.cancel();
+    watchdog_timer_.cancel();  // it slept until the handshake deadline: switch to keep-alive
     on_ready();
     return !closed_;
 }

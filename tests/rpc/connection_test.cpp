@@ -94,7 +94,47 @@ net::awaitable<void> tls_without_hello_is_closed(loopback& lb, clock::duration* 
     CHECK(ec != make_error_code(rpcnetd::errc::deadline_exceeded));
 }
 
+net::awaitable<void> keepalive_keeps_idle_connection(loopback& lb, rpc::limits lim) {
+    rpc::client_options o;
+    o.lim = lim;
+    auto c = co_await lb.connect_with(o);
+    asio::steady_timer t(co_await asio::this_coro::executor, 4 * lim.idle_timeout);
+    co_await t.async_wait(net::use_tuple);  // silent far longer than the idle timeout
+    CHECK(c.is_open());
+    CHECK(lb.srv->connection_count() == 1);
+    auto r = co_await c.unary("Bench.Echo", echo_request("still here"), 5s);
+    CHECK(r.st.ok());
+}
+
+net::awaitable<void> silent_peer_is_closed(loopback& lb, clock::duration* took) {
+    auto raw = co_await raw_tls(lb);
+    const auto t0 = clock::now();
+    co_await asio::async_write(raw, asio::buffer(hello_frame()), net::use_awaitable);
+    // Reads (and so sees the server's PINGs) but never answers them.
+    const auto ec = co_await read_until_closed(raw, 10s);
+    *took = clock::now() - t0;
+    CHECK(ec != make_error_code(rpcnetd::errc::deadline_exceeded));
+}
+
 } // namespace
+
+TEST_CASE("connection: keep-alive pings keep a quiet connection; a silent peer is dropped",
+          "[rpc][integration]") {
+    rpc::limits lim;
+    lim.keepalive_interval = 50ms;
+    lim.idle_timeout = 300ms;
+    loopback lb(lim);
+    lb.srv->start();
+    SECTION("both sides answer pings") {
+        run_coro(lb.ioc, keepalive_keeps_idle_connection(lb, lim));
+    }
+    SECTION("peer that never answers") {
+        clock::duration took{};
+        run_coro(lb.ioc, silent_peer_is_closed(lb, &took));
+        CHECK(took >= 250ms);
+        CHECK(took < 5s);
+    }
+}
 
 TEST_CASE("connection: a 1 GiB frame header closes only that connection, with no allocation",
           "[rpc][integration]") {

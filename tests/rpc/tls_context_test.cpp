@@ -27,6 +27,18 @@ std::string write_file(const std::string& name, const std::string& content) {
     return path;
 }
 
+net::awaitable<void> check_negotiation(loopback& lb) {
+    net::tcp::socket sock(lb.ioc.get_executor());
+    co_await sock.async_connect({asio::ip::make_address("127.0.0.1"), lb.target().port},
+                                net::use_awaitable);
+    rpc::tls_stream s(std::move(sock), *lb.client_ssl);
+    REQUIRE_FALSE(rpc::tls_context::prepare_client(s, "127.0.0.1"));
+    co_await s.async_handshake(asio::ssl::stream_base::client, net::use_awaitable);
+    CHECK(std::string(SSL_get_version(s.native_handle())) == "TLSv1.3");
+    CHECK(std::string(SSL_get_cipher_name(s.native_handle())) == "TLS_AES_256_GCM_SHA384");
+    CHECK(SSL_get_negotiated_group(s.native_handle()) == NID_X9_62_prime256v1);
+}
+
 } // namespace
 
 TEST_CASE("tls: a client trusting another CA is refused", "[rpc][integration]") {
@@ -65,17 +77,7 @@ TEST_CASE("tls: the server name is verified", "[rpc][integration]") {
 TEST_CASE("tls: TLS 1.3 with AES-256-GCM and P-256 is negotiated", "[rpc][integration]") {
     loopback lb;
     lb.srv->start();
-    run_coro(lb.ioc, [](loopback& l) -> net::awaitable<void> {
-        net::tcp::socket sock(l.ioc.get_executor());
-        co_await sock.async_connect({asio::ip::make_address("127.0.0.1"), l.target().port},
-                                    net::use_awaitable);
-        rpc::tls_stream s(std::move(sock), *l.client_ssl);
-        REQUIRE_FALSE(rpc::tls_context::prepare_client(s, "127.0.0.1"));
-        co_await s.async_handshake(asio::ssl::stream_base::client, net::use_awaitable);
-        CHECK(std::string(SSL_get_version(s.native_handle())) == "TLSv1.3");
-        CHECK(std::string(SSL_get_cipher_name(s.native_handle())) == "TLS_AES_256_GCM_SHA384");
-        CHECK(SSL_get_negotiated_group(s.native_handle()) == NID_X9_62_prime256v1);
-    }(lb));
+    run_coro(lb.ioc, check_negotiation(lb));
 }
 
 TEST_CASE("tls: mutual TLS when the server requires client certificates", "[rpc][integration]") {
