@@ -94,7 +94,8 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
         failure = "bad address";
     } else {
         const common::endpoint target = *addr;
-        auto conn = co_await rpc::client::connect(ex, target, job.ssl, admin_options(job.cfg.common));
+        auto conn =
+            co_await rpc::client::connect(ex, target, job.ssl, admin_options(job.cfg.common));
         if (!conn) {
             failure = "cannot connect: " + conn.error().message();
         } else {
