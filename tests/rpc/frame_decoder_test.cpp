@@ -25,7 +25,10 @@ std::size_t rpcnetd::test::large_allocations() {
 #if defined(__SANITIZE_ADDRESS__)
 // Under AddressSanitizer, replacing operator new mixes our allocations with ASan's own (it
 // reports alloc-dealloc mismatches); its allocator hook sees every allocation instead.
-#include <sanitizer/allocator_interface.h>
+// Declared here: GCC 12 ships the runtime (libasan exports it) but not allocator_interface.h.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, std::size_t),
+    void (*free_hook)(const volatile void*));
 namespace {
 void count_malloc(const volatile void*, std::size_t n) {
     if (n >= large_alloc) {
