@@ -66,6 +66,11 @@ public:
                        [this](rpc::call_context& c, std::string, rpc::stream_writer& w) {
                            return events_.serve(c, w);
                        });
+        // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles");
+        // Director.Members and Director.Events stay open to any authenticated peer.
+        for (const char* m : {"Director.Assign", "Director.ReportFailure", "Director.Release"}) {
+            srv.allow_roles(m, {"client"});
+        }
         pool_.on_change([this] { print_pool(); });
     }
 

@@ -158,6 +158,9 @@ std::string option_groups::synopsis(const std::string& mode) const {
     if (mode == "events") {
         return "[--director H:P] [--output text|jsonl]";
     }
+    if (mode == "stats") {
+        return "[--target H:P] [--output text|json]";
+    }
     return "--target H:P [--mode unary|stream|connect|idle] [--concurrency C] [--payload B] "
            "[--duration DUR] [--streams S] [--count M] [--output text|json|result]";
 }
@@ -194,6 +197,13 @@ po::options_description option_groups::for_mode(const std::string& mode) {
                  mode == "members" ? "table|json" : "text|jsonl");
         }
         all.add(d);
+    } else if (mode == "stats") {
+        po::options_description d("Stats options", 100);
+        d.add_options()
+            ("target", po::value(&target_)->default_value(env_or("DIRECTOR_ADDR", default_director)),
+             "member (director or worker) H:P (default: env DIRECTOR_ADDR, else the director)")
+            ("output", po::value(&output_)->default_value("text"), "text|json");
+        all.add(d);
     } else if (mode == "bench") {
         po::options_description d("Bench options", 100);
         d.add_options()
@@ -215,7 +225,7 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         all.add(d);
     } else {
         throw usage_error("unknown mode '" + mode +
-                          "' (expected director, worker, client, members, events or bench)");
+                          "' (expected director, worker, client, members, events, bench or stats)");
     }
     all.add(common_group());
     return all;

@@ -32,6 +32,7 @@ Modes:
   worker     joins the cluster, serves token streams over TLS
   client     asks the director for a worker and consumes its stream, failing over losslessly
   members    prints the director's view of the cluster
+  stats      prints one member's counters (limits hit, refusals, gossip)
   events     follows the director's cluster event stream
   bench      measures the RPC layer against a running worker
 
@@ -63,7 +64,7 @@ std::string help_text(const std::string& mode, const std::string& synopsis,
 
 command parse_command_line(int argc, const char* const* argv, env_lookup env) {
     if (argc < 2) {
-        throw usage_error("missing mode (director, worker, client, members, events, bench); "
+        throw usage_error("missing mode (director, worker, client, members, events, bench, stats); "
                           "see 'rpcnetd --help'");
     }
     const std::string mode = argv[1];
