@@ -34,7 +34,8 @@ po::options_description option_groups::common_group() {
         ("key", po::value(&key_)->default_value("certs/test_key.pem"), "TLS private key (PEM)")
         ("ca", po::value(&ca_)->default_value(""), "CA bundle to verify peers (default: --cert)")
         ("require-client-cert", po::bool_switch(&require_client_cert_),
-         "servers demand a client certificate signed by --ca (mTLS)")
+         "servers demand a client certificate signed by --ca (mTLS); its OU is the caller's "
+         "role (director|worker|client), checked per method")
         ("gossip-key", po::value(&gossip_key_)->default_value(""),
          "file with a base64 32-byte key: AES-256-GCM seals every gossip datagram")
         ("cluster", po::value(&cluster_)->default_value("rpcnetd"),

@@ -37,6 +37,7 @@ Modes:
   bench      measures the RPC layer against a running worker
 
 Run 'rpcnetd MODE --help' for the options of a mode. 'rpcnetd --version' prints the version.
+Signals: SIGTERM/SIGINT leave gracefully; SIGHUP reloads --cert/--key/--ca (director, worker).
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 )";
 
