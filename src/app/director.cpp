@@ -72,6 +72,9 @@ public:
             srv.allow_roles(m, {"client"});
         }
         pool_.on_change([this] { print_pool(); });
+        node_.on_tls_reload([this](std::shared_ptr<boost::asio::ssl::context> tls) {
+            pool_.set_client_tls(std::move(tls));
+        });
     }
 
     void start() {

@@ -99,6 +99,9 @@ bool member_node::reload_tls() {
         const auto serial = rpc::tls_context::own_serial(*server_tls);
         server_->set_tls_context(std::move(server_tls));
         client_tls_ = std::move(client_tls);
+        if (on_tls_reload_) {
+            on_tls_reload_(client_tls_);
+        }
         log.info("tls reloaded cert={} serial={}", common_.tls.cert_file, serial);
         return true;
     } catch (const std::exception& e) {

@@ -62,6 +62,11 @@ public:
     // (unreadable, mismatched, expired, not yet valid) is logged and the old contexts stay.
     // Returns true when the new pair was taken.
     bool reload_tls();
+    // Called with the new client context after every successful reload_tls() (the director
+    // hands it to its health checker).
+    void on_tls_reload(std::function<void(std::shared_ptr<boost::asio::ssl::context>)> fn) {
+        on_tls_reload_ = std::move(fn);
+    }
 
     // Counters of the RPC server and gossip, as Node.Stats returns them ("rpc.<name>",
     // "gossip.<name>").
@@ -94,6 +99,7 @@ private:
     std::unique_ptr<rpc::server> server_;
     std::shared_ptr<membership::gossip_cipher> cipher_;  // null: gossip unauthenticated
     std::unique_ptr<membership::swim_service> swim_;
+    std::function<void(std::shared_ptr<boost::asio::ssl::context>)> on_tls_reload_;
     net::asio::signal_set sighup_;
 };
 

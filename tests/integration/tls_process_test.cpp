@@ -141,7 +141,35 @@ net::awaitable<void> tls12_refused(net::tcp::endpoint ep, common::duration* took
     *took = common::clock::now() - start;
 }
 
+net::awaitable<void> call_as(common::endpoint target, pki_cert who, std::string method,
+                             rpc::status* out) {
+    rpc::client_options o;
+    o.tls = identity(who);
+    auto r = co_await rpc::client::connect(co_await asio::this_coro::executor, target,
+                                           rpc::tls_context::make_client(o.tls), o);
+    REQUIRE(r.has_value());
+    rpc::client c = *r;
+    auto res = co_await c.unary(method, {}, 5s);
+    *out = res.st;
+    c.close();
+}
+
 } // namespace
+
+TEST_CASE("tls process: a client certificate may not call member-only methods",
+          "[tls][integration]") {
+    mtls_worker w;
+    asio::io_context ioc(1);
+    rpc::status st;
+    run_coro(ioc, call_as(w.target(), pki().client, "Membership.PushPull", &st), 30s);
+    CHECK(st.code == v1::PERMISSION_DENIED);
+    run_coro(ioc, call_as(w.target(), pki().client, "Worker.Health", &st), 30s);
+    CHECK(st.code == v1::PERMISSION_DENIED);
+    run_coro(ioc, call_as(w.target(), pki().director, "Worker.Health", &st), 30s);
+    CHECK(st.ok());
+    const std::string json = w.stats_json();
+    CHECK_THAT(json, Catch::Matchers::Contains("\"rpc.permission_denied\":2"));
+}
 
 TEST_CASE("tls process: SIGHUP reloads the certificate during 3 live streams with no gap",
           "[tls][integration]") {

@@ -25,6 +25,16 @@ net::awaitable<void> refused(mtls_loopback* lb, rpc::tls_config tls) {
     CHECK_FALSE(r.has_value());
 }
 
+net::awaitable<void> call_method(mtls_loopback* lb, rpc::tls_config tls, std::string method,
+                                 rpc::status* out) {
+    auto r = co_await try_connect(lb->target(), tls);
+    REQUIRE(r.has_value());
+    rpc::client c = *r;
+    auto res = co_await c.unary(method, {}, 5s);
+    *out = res.st;
+    c.close();
+}
+
 net::awaitable<void> call_health(mtls_loopback* lb, rpc::tls_config tls, rpc::status* out) {
     auto r = co_await try_connect(lb->target(), tls);
     REQUIRE(r.has_value());
@@ -165,6 +175,15 @@ TEST_CASE("tls: the certificate role decides which methods a peer may call", "[t
         CHECK(st.ok());
         CHECK(lb.handler_runs == 1);
         CHECK(lb.last_role == "director");
+
+        // A whole service by wildcard ("Keys.*"); unlisted methods take any authenticated peer.
+        run_coro(lb.ioc, call_method(&lb, identity(pki().client), "Keys.List", &st));
+        CHECK(st.code == v1::PERMISSION_DENIED);
+        run_coro(lb.ioc, call_method(&lb, identity(pki().worker), "Keys.List", &st));
+        CHECK(st.ok());
+        run_coro(lb.ioc, call_method(&lb, identity(pki().client), "Bench.Echo", &st));
+        CHECK(st.ok());
+        CHECK(lb.handler_runs == 2);
     }
     SECTION("without it everything stays open") {
         mtls_loopback lb(false);
