@@ -154,6 +154,16 @@ net::awaitable<void> call_as(common::endpoint target, pki_cert who, std::string 
     c.close();
 }
 
+net::awaitable<void> anonymous_refused(common::endpoint target) {
+    rpc::client_options o;
+    o.tls.cert_file = "";
+    o.tls.key_file = "";
+    o.tls.ca_file = pki().ca.ca_file();
+    auto r = co_await rpc::client::connect(co_await asio::this_coro::executor, target,
+                                           rpc::tls_context::make_client(o.tls), o);
+    CHECK_FALSE(r.has_value());
+}
+
 } // namespace
 
 TEST_CASE("tls process: a client certificate may not call member-only methods",
@@ -169,6 +179,10 @@ TEST_CASE("tls process: a client certificate may not call member-only methods",
     CHECK(st.ok());
     const std::string json = w.stats_json();
     CHECK_THAT(json, Catch::Matchers::Contains("\"rpc.permission_denied\":2"));
+
+    // No certificate at all: refused in the handshake and counted.
+    run_coro(ioc, anonymous_refused(w.target()), 30s);
+    CHECK_THAT(w.stats_json(), Catch::Matchers::Contains("\"rpc.tls_handshake_failures\":1"));
 }
 
 TEST_CASE("tls process: SIGHUP reloads the certificate during 3 live streams with no gap",
