@@ -3,7 +3,8 @@
 #
 #   scripts/gen-certs.sh --dev [DIR]          self-signed dev pair DIR/test_cert.pem + DIR/test_key.pem
 #                                             (127.0.0.1, ::1, localhost; valid 20 years)
-#   scripts/gen-certs.sh --ca DIR             a cluster CA: DIR/ca.pem + DIR/ca.key
+#   scripts/gen-certs.sh --ca DIR             a cluster CA: DIR/ca.pem + DIR/ca.key, and the cluster's
+#                                             gossip key DIR/gossip.key (if absent)
 #   scripts/gen-certs.sh --node DIR NAME HOST[,HOST...] [ROLE]
 #                                             DIR/NAME.pem + DIR/NAME.key signed by DIR/ca.pem,
 #                                             SANs = the hosts (IPs or DNS names), OU = ROLE
@@ -47,6 +48,10 @@ case "${1:-}" in
         -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
     chmod 600 "$dir/ca.key"
     echo "wrote $dir/ca.pem $dir/ca.key"
+    if [ ! -f "$dir/gossip.key" ]; then
+        (umask 077; openssl rand -base64 32 >"$dir/gossip.key")
+        echo "wrote $dir/gossip.key"
+    fi
     ;;
 --node)
     dir=${2:?--node DIR NAME HOSTS [ROLE]}; name=${3:?NAME}; hosts=${4:?HOSTS}; role=${5:-worker}
@@ -67,7 +72,7 @@ case "${1:-}" in
     echo "wrote $file"
     ;;
 *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

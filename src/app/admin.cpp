@@ -27,14 +27,24 @@ rpc::client_options admin_options(const cli::common_config& common) {
     return o;
 }
 
-net::awaitable<int> members_once(const cli::members_config& cfg) {
+// A connection to the director, or nullopt after printing why not (one line on stderr).
+net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint director,
+                                                            const cli::common_config& common) {
     auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, cfg.director,
-                                              rpc::tls_context::make_client(cfg.common.tls),
-                                              admin_options(cfg.common));
+    auto conn = co_await rpc::client::connect(ex, director,
+                                              rpc::tls_context::make_client(common.tls),
+                                              admin_options(common));
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach director " << cfg.director.to_string() << ": "
+        std::cerr << "rpcnetd: cannot reach director " << director.to_string() << ": "
                   << conn.error().message() << "\n";
+        co_return std::nullopt;
+    }
+    co_return *conn;
+}
+
+net::awaitable<int> members_once(const cli::members_config& cfg) {
+    auto conn = co_await connect_director(cfg.director, cfg.common);
+    if (!conn) {
         co_return 1;
     }
     rpc::client c = *conn;
@@ -69,13 +79,8 @@ std::string event_line(const v1::ClusterEvent& e, cli::client_output format) {
 }
 
 net::awaitable<int> follow_events(const cli::events_config& cfg) {
-    auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, cfg.director,
-                                              rpc::tls_context::make_client(cfg.common.tls),
-                                              admin_options(cfg.common));
+    auto conn = co_await connect_director(cfg.director, cfg.common);
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach director " << cfg.director.to_string() << ": "
-                  << conn.error().message() << "\n";
         co_return 1;
     }
     rpc::client c = *conn;

@@ -5,7 +5,7 @@
 #include "app/event_hub.hpp"
 #include "app/member_node.hpp"
 #include "app/modes.hpp"
-#include "app/shutdown.hpp"
+#include "app/run_member.hpp"
 #include "balance/tag_filter.hpp"
 #include "common/log.hpp"
 #include "net/task_group.hpp"
@@ -227,27 +227,8 @@ private:
     net::task_group tasks_;
 };
 
-net::awaitable<void> serve_until_signal(director_app& app, shutdown_signal& sig) {
-    co_await sig.wait();
-    co_await app.shutdown();
-}
-
 } // namespace
 
-int run_director(const cli::director_config& cfg) {
-    net::asio::io_context ioc(1);
-    director_app app(ioc.get_executor(), cfg);
-    app.start();
-    shutdown_signal sig(ioc.get_executor());
-    int exit_code = 0;
-    net::asio::co_spawn(ioc, serve_until_signal(app, sig), [&](const std::exception_ptr& e) {
-        if (e) {
-            exit_code = 1;
-        }
-        ioc.stop();
-    });
-    ioc.run();
-    return exit_code;
-}
+int run_director(const cli::director_config& cfg) { return run_member<director_app>(cfg); }
 
 } // namespace rpcnetd::app

@@ -1,5 +1,6 @@
 #include "app/member_node.hpp"
 
+#include "app/keyring_service.hpp"
 #include "common/log.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "membership/member_proto.hpp"
@@ -52,6 +53,8 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     }
     swim_ = std::make_unique<membership::swim_service>(ex, opts, on_event_);
     if (cipher_) {
+        keyring_ = std::make_unique<keyring_service>(cipher_, common.cluster, member.name);
+        keyring_->register_on(*server_);
         auto shared = cipher_;
         const std::string aad = common.cluster;
         swim_->set_envelope(
@@ -120,6 +123,7 @@ std::vector<std::pair<std::string, std::uint64_t>> member_node::stats() const {
     const auto g = swim_->counters();
     const std::pair<const char*, std::uint64_t> gossip[] = {
         {"datagrams_received", g.datagrams_received}, {"datagrams_rejected", g.datagrams_rejected},
+        {"datagrams_replayed", g.datagrams_replayed},
         {"datagrams_sent", g.datagrams_sent},         {"bytes_received", g.bytes_received},
         {"bytes_sent", g.bytes_sent},                 {"misdirected", g.misdirected},
         {"probes", g.probes},                         {"phi_probes", g.phi_probes},

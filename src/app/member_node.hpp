@@ -26,6 +26,8 @@ class gossip_cipher;
 
 namespace rpcnetd::app {
 
+class keyring_service;
+
 class member_node {
 public:
     using event_handler = std::function<void(const membership::member_event&)>;
@@ -96,6 +98,7 @@ private:
     event_handler on_event_;
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
+    std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key
     std::unique_ptr<rpc::server> server_;
     std::shared_ptr<membership::gossip_cipher> cipher_;  // null: gossip unauthenticated
     std::unique_ptr<membership::swim_service> swim_;

@@ -11,5 +11,6 @@ int run_client(const cli::client_config& config);
 int run_members(const cli::members_config& config);
 int run_events(const cli::events_config& config);
 int run_stats(const cli::stats_config& config);
+int run_keys(const cli::keys_config& config);
 
 } // namespace rpcnetd::app

@@ -61,6 +61,10 @@ int dispatch(const cli::command& cmd) {
                 } else if constexpr (std::is_same_v<T, cli::stats_config>) {
                     check_tls_files(c.common, c.common.tls.require_client_cert);
                     return run_stats(c);
+                } else if constexpr (std::is_same_v<T, cli::keys_config>) {
+                    check_tls_files(c.common, c.common.tls.require_client_cert);
+                    check_readable("key-file", c.key_file);
+                    return run_keys(c);
                 } else if constexpr (std::is_same_v<T, cli::events_config>) {
                     check_tls_files(c.common, c.common.tls.require_client_cert);
                     return run_events(c);

@@ -190,6 +190,28 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
                                        {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
         return c;
     }
+    if (mode == "keys") {
+        keys_config c;
+        c.common = finish_common(vm);
+        if (keys_action_.empty()) {
+            throw usage_error("keys needs an action: install, use, remove or list");
+        }
+        c.action = pick<keys_action>("action", keys_action_,
+                                     {{"install", keys_action::install},
+                                      {"use", keys_action::use},
+                                      {"remove", keys_action::remove},
+                                      {"list", keys_action::list}});
+        c.director = parse_endpoint_flag("director", director_);
+        c.key_file = key_file_;
+        if (c.action != keys_action::list && c.key_file.empty()) {
+            throw usage_error("keys " + keys_action_ + " needs --key-file FILE");
+        }
+        if (c.common.gossip_key_file.empty()) {
+            throw usage_error("keys needs --gossip-key FILE: the cluster's current primary key "
+                              "(requests are sealed with it)");
+        }
+        return c;
+    }
     bench_config c;
     c.common = finish_common(vm);
     c.target = parse_endpoint_flag("target", target_);

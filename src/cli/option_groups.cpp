@@ -162,6 +162,9 @@ std::string option_groups::synopsis(const std::string& mode) const {
     if (mode == "stats") {
         return "[--target H:P] [--output text|json]";
     }
+    if (mode == "keys") {
+        return "install|use|remove|list [--director H:P] [--key-file FILE] --gossip-key CURRENT";
+    }
     return "--target H:P [--mode unary|stream|connect|idle] [--concurrency C] [--payload B] "
            "[--duration DUR] [--streams S] [--count M] [--output text|json|result]";
 }
@@ -205,6 +208,20 @@ po::options_description option_groups::for_mode(const std::string& mode) {
              "member (director or worker) H:P (default: env DIRECTOR_ADDR, else the director)")
             ("output", po::value(&output_)->default_value("text"), "text|json");
         all.add(d);
+    } else if (mode == "keys") {
+        po::options_description d(
+            "Keys options (--gossip-key is the cluster's current primary key: requests are "
+            "sealed with it)",
+            100);
+        d.add_options()
+            ("action", po::value(&keys_action_)->default_value(""),
+             "install|use|remove|list (the first word after 'keys')")
+            ("director", po::value(&director_)->default_value(env_or("DIRECTOR_ADDR",
+                                                                      default_director)),
+             "director H:P asked for the members (env DIRECTOR_ADDR)")
+            ("key-file", po::value(&key_file_)->default_value(""),
+             "base64 key to install, use or remove (not needed by list)");
+        all.add(d);
     } else if (mode == "bench") {
         po::options_description d("Bench options", 100);
         d.add_options()
@@ -226,7 +243,8 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         all.add(d);
     } else {
         throw usage_error("unknown mode '" + mode +
-                          "' (expected director, worker, client, members, events, bench or stats)");
+                          "' (expected director, worker, client, members, events, keys, bench "
+                          "or stats)");
     }
     all.add(common_group());
     return all;

@@ -64,6 +64,8 @@ private:
     unsigned concurrency_ = 0, payload_ = 0, streams_ = 0, count_ = 0, warmup_count_ = 0,
              iters_ = 0, warmup_iters_ = 0, channels_ = 0;
     int server_pid_ = 0;
+    // keys
+    std::string keys_action_, key_file_;
 };
 
 } // namespace rpcnetd::cli

@@ -34,6 +34,7 @@ Modes:
   members    prints the director's view of the cluster
   stats      prints one member's counters (limits hit, refusals, gossip)
   events     follows the director's cluster event stream
+  keys       install|use|remove|list the gossip key on every live member (key rotation)
   bench      measures the RPC layer against a running worker
 
 Run 'rpcnetd MODE --help' for the options of a mode. 'rpcnetd --version' prints the version.
@@ -41,11 +42,18 @@ Signals: SIGTERM/SIGINT leave gracefully; SIGHUP reloads --cert/--key/--ca (dire
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 )";
 
-po::variables_map parse_mode(const po::options_description& desc, int argc,
-                             const char* const* argv) {
+po::variables_map parse_mode(const std::string& mode, const po::options_description& desc,
+                             int argc, const char* const* argv) {
     po::variables_map vm;
     try {
-        auto parsed = po::command_line_parser(argc, argv).options(desc).run();
+        po::command_line_parser parser(argc, argv);
+        parser.options(desc);
+        po::positional_options_description positional;
+        if (mode == "keys") {
+            positional.add("action", 1);  // rpcnetd keys install ...
+            parser.positional(positional);
+        }
+        auto parsed = parser.run();
         po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::error& e) {
@@ -65,7 +73,8 @@ std::string help_text(const std::string& mode, const std::string& synopsis,
 
 command parse_command_line(int argc, const char* const* argv, env_lookup env) {
     if (argc < 2) {
-        throw usage_error("missing mode (director, worker, client, members, events, bench, stats); "
+        throw usage_error("missing mode (director, worker, client, members, events, keys, bench, "
+                          "stats); "
                           "see 'rpcnetd --help'");
     }
     const std::string mode = argv[1];
@@ -81,7 +90,7 @@ command parse_command_line(int argc, const char* const* argv, env_lookup env) {
 
     option_groups groups(env);
     po::options_description desc = groups.for_mode(mode);
-    const po::variables_map vm = parse_mode(desc, sub_argc, sub_argv);
+    const po::variables_map vm = parse_mode(mode, desc, sub_argc, sub_argv);
     if (vm.count("help") != 0U) {
         return help_request{help_text(mode, groups.synopsis(mode), desc)};
     }

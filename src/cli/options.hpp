@@ -119,12 +119,22 @@ struct bench_config {
     bench_output output = bench_output::text;
 };
 
+// rpcnetd keys ACTION: change or show the gossip keyring of every live member (issue #5).
+enum class keys_action { install, use, remove, list };
+struct keys_config {
+    common_config common;        // common.gossip_key_file: the cluster's current primary key
+    keys_action action = keys_action::list;
+    common::endpoint director;   // asked for the member list
+    std::string key_file;        // the key to install/use/remove (unused by list)
+};
+
 struct help_request {
     std::string text;
 };
 
 using command = std::variant<help_request, director_config, worker_config, client_config,
-                             members_config, events_config, bench_config, stats_config>;
+                             members_config, events_config, bench_config, keys_config,
+                             stats_config>;
 
 // Environment lookup, injectable for tests.
 using env_lookup = std::optional<std::string> (*)(const char* name);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -101,6 +102,9 @@ gossip_cipher::gossip_cipher(const key& primary) : keys_{primary} {}
 gossip_cipher::gossip_cipher(std::vector<key> keys) : keys_(std::move(keys)) {
     if (keys_.empty()) {
         throw std::invalid_argument("gossip_cipher needs at least one key");
+    }
+    if (keys_.size() > max_keys) {
+        throw std::invalid_argument("gossip_cipher holds at most 8 keys");
     }
 }
 
@@ -249,6 +253,93 @@ std::optional<std::vector<std::uint8_t>> gossip_cipher::open(std::span<const std
         // Allocation failure: treat the datagram as undecryptable rather than take the node down.
     }
     return std::nullopt;
+}
+
+std::optional<std::vector<std::uint8_t>>
+gossip_cipher::open_primary(std::span<const std::uint8_t> datagram,
+                            std::string_view aad) const noexcept {
+    if (keys_.empty() || datagram.size() < overhead() || datagram[0] != version ||
+        datagram.size() > static_cast<std::size_t>(INT_MAX) ||
+        aad.size() > static_cast<std::size_t>(INT_MAX)) {
+        return std::nullopt;
+    }
+    try {
+        return open_with(keys_.front(), datagram, aad);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+namespace {
+
+bool same_key(const gossip_cipher::key& a, const gossip_cipher::key& b) {
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace
+
+gossip_cipher::ring_result gossip_cipher::install(const key& k) {
+    for (const auto& have : keys_) {
+        if (same_key(have, k)) {
+            return ring_result::unchanged;
+        }
+    }
+    if (keys_.size() >= max_keys) {
+        return ring_result::full;
+    }
+    keys_.push_back(k);
+    return ring_result::done;
+}
+
+gossip_cipher::ring_result gossip_cipher::use(const key& k) {
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+        if (same_key(keys_[i], k)) {
+            if (i == 0) {
+                return ring_result::unchanged;
+            }
+            // Rotate so k comes first and the others keep their order.
+            std::rotate(keys_.begin(), keys_.begin() + static_cast<std::ptrdiff_t>(i),
+                        keys_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+            return ring_result::done;
+        }
+    }
+    return ring_result::not_found;
+}
+
+gossip_cipher::ring_result gossip_cipher::remove(const key& k) {
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+        if (same_key(keys_[i], k)) {
+            if (i == 0) {
+                return ring_result::is_primary;
+            }
+            OPENSSL_cleanse(keys_[i].data(), keys_[i].size());
+            keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(i));
+            return ring_result::done;
+        }
+    }
+    return ring_result::unchanged;
+}
+
+std::string gossip_cipher::fingerprint(const key& k) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int len = 0;
+    if (EVP_Digest(k.data(), k.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
+        len < 8) {
+        openssl_failure("EVP_Digest");
+    }
+    std::string out;
+    for (std::size_t i = 0; i < 8; ++i) {
+        out += fmt::format("{:02x}", digest[i]);
+    }
+    return out;
+}
+
+std::vector<std::string> gossip_cipher::fingerprints() const {
+    std::vector<std::string> out;
+    for (const auto& k : keys_) {
+        out.push_back(fingerprint(k));
+    }
+    return out;
 }
 
 std::optional<std::vector<std::uint8_t>>

@@ -13,10 +13,15 @@
 // rotating keys (issue #5) resets the budget.
 //
 // Keyring: seal() always uses the primary key (the first); open() tries every key, so a cluster
-// can roll a new key out before making it primary and retire the old one after. TODO(#5): key
-// rotation through the command line / a signal.
+// can roll a new key out before making it primary and retire the old one after (install ->
+// use -> remove; `rpcnetd keys`, app/keyring_service.hpp). At most max_keys keys: open() tries
+// each, so the ring's size bounds the work an unauthenticated datagram costs.
+// Keys are named by fingerprint(): the first 8 bytes of SHA-256 of the key, in hex. The key
+// itself is never printed or logged.
 //
-// Thread-safety: const methods may run concurrently (each call makes its own EVP context).
+// Thread-safety: const methods may run concurrently (each call makes its own EVP context);
+// install/use/remove must not run concurrently with anything (the app calls them on its one
+// io thread, where the gossip shell also seals and opens).
 // Keys are wiped from memory when the cipher is destroyed. A moved-from cipher holds no key: it
 // opens nothing and seal() throws std::logic_error.
 #include <array>
@@ -73,7 +78,37 @@ public:
     std::optional<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> datagram,
                                                   std::string_view aad) const noexcept;
 
+    // As open(), but only the primary key is tried (keyring RPC bodies: whoever changes the ring
+    // must hold the key the cluster currently seals with).
+    std::optional<std::vector<std::uint8_t>> open_primary(std::span<const std::uint8_t> datagram,
+                                                          std::string_view aad) const noexcept;
+
     std::size_t key_count() const noexcept { return keys_.size(); }
+
+    // ---- keyring operations ----
+    static constexpr std::size_t max_keys = 8;
+    enum class ring_result : std::uint8_t {
+        done,        // the ring changed
+        unchanged,   // already so (install of a present key, use of the primary, remove of an
+                     // absent key): operations are idempotent so a rotation can be retried
+        not_found,   // use of a key that is not installed
+        is_primary,  // remove of the primary key is refused
+        full,        // install beyond max_keys
+    };
+    // Adds k as a secondary key (opens, never seals).
+    ring_result install(const key& k);
+    // Makes an installed key primary; the old primary stays installed (still opens).
+    ring_result use(const key& k);
+    // Removes a secondary key (wiped from memory).
+    ring_result remove(const key& k);
+
+    // "3f2a...": 16 lowercase hex characters (first 8 bytes of SHA-256(key)). Throws
+    // rpcnetd::runtime_failure only if OpenSSL fails.
+    static std::string fingerprint(const key& k);
+    // Fingerprints of the ring, primary first.
+    std::vector<std::string> fingerprints() const;
+    // The primary key (precondition: not moved-from).
+    const key& primary() const { return keys_.front(); }
 
 private:
     std::optional<std::vector<std::uint8_t>>

@@ -51,7 +51,9 @@ swim_service::~swim_service() {
 void swim_service::set_envelope(seal_fn seal, open_fn open, std::size_t overhead) {
     seal_ = std::move(seal);
     open_ = std::move(open);
-    options_.config.envelope_reserve = static_cast<std::uint32_t>(overhead);
+    // The replay stamp rides inside the envelope, so it takes room from the SWIM payload too.
+    options_.config.envelope_reserve =
+        static_cast<std::uint32_t>(overhead + replay_stamp::size_for(options_.name));
 }
 
 void swim_service::set_push_pull(push_pull_fn fn) {
@@ -99,6 +101,12 @@ void swim_service::start() {
     }
     const auto generation =
         options_.generation != 0 ? options_.generation : default_generation();
+    replay_generation_ = options_.replay_generation != 0
+                             ? options_.replay_generation
+                             : static_cast<std::uint64_t>(
+                                   std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
     state_ = std::make_unique<swim_state>(options_.config, options_.name, self_addr_,
                                           options_.tags, rng_, common::clock::now(), generation);
     running_ = true;
@@ -145,11 +153,9 @@ net::awaitable<void> swim_service::reader() {
         std::span<const std::uint8_t> data(buf.data(), n);
         std::optional<std::vector<std::uint8_t>> opened;
         if (open_) {
-            opened = open_(data);
+            // Nothing reaches the core (and so nothing is answered) before this passes.
+            opened = authenticate(data, sender);
             if (!opened) {
-                state_->note_rejected();
-                common::logger("swim").debug("gossip datagram failed to open from={}",
-                                             to_common(sender).to_string());
                 continue;
             }
             data = *opened;
@@ -157,6 +163,31 @@ net::awaitable<void> swim_service::reader() {
         dispatch(state_->on_datagram(to_common(sender), data, common::clock::now()));
         flush_events();
     }
+}
+
+std::optional<std::vector<std::uint8_t>>
+swim_service::authenticate(std::span<const std::uint8_t> data, const net::udp::endpoint& sender) {
+    auto opened = open_(data);
+    if (!opened) {
+        state_->note_rejected();
+        common::logger("swim").debug("gossip datagram failed to open from={}",
+                                     to_common(sender).to_string());
+        return std::nullopt;
+    }
+    auto split = replay_stamp::split(*opened);
+    if (!split) {
+        state_->note_rejected();
+        return std::nullopt;
+    }
+    const auto verdict = replay_guard_.check(split->first);
+    if (verdict != replay_window::verdict::accepted) {
+        state_->note_replayed();
+        common::logger("swim").debug("gossip datagram replayed from={} sender={} seq={}",
+                                     to_common(sender).to_string(), split->first.sender,
+                                     split->first.sequence);
+        return std::nullopt;
+    }
+    return std::vector<std::uint8_t>(split->second.begin(), split->second.end());
 }
 
 net::awaitable<void> swim_service::ticker() {
@@ -251,7 +282,8 @@ void swim_service::send_datagram(const common::endpoint& to,
     }
     std::vector<std::uint8_t> sealed;
     if (seal_) {
-        sealed = seal_(payload);
+        const replay_stamp stamp{options_.name, replay_generation_, next_sequence_++};
+        sealed = seal_(stamp.prepend_to(payload));
         payload = sealed;
     }
     // Non-blocking send: a full socket buffer drops the datagram (UDP may lose it anyway)

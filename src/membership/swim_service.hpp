@@ -10,6 +10,7 @@
 #include "common/random.hpp"
 #include "common/time.hpp"
 #include "membership/member.hpp"
+#include "membership/replay_guard.hpp"
 #include "membership/swim_config.hpp"
 #include "membership/swim_state.hpp"
 #include "net/asio.hpp"
@@ -33,6 +34,9 @@ struct swim_service_options {
     std::vector<common::endpoint> seeds;  // joined at start(); empty: we are the first member
     std::uint32_t generation = 0;         // 0: unix seconds now (restarts win, see member.hpp)
     std::size_t receive_buffer = 4 << 20;  // SO_RCVBUF, so bursts are not dropped by the kernel
+    // Anti-replay generation stamped into sealed datagrams (replay_guard.hpp); must grow across
+    // restarts. 0: unix microseconds at start().
+    std::uint64_t replay_generation = 0;
 };
 
 class swim_service {
@@ -40,6 +44,9 @@ public:
     using event_handler = std::function<void(const member_event&)>;
     // Envelope hooks (membership::gossip_cipher): seal whole payloads; open returns nullopt when
     // the datagram does not authenticate (it is then dropped, counted, and not answered).
+    // With an envelope every datagram also carries an anti-replay stamp inside the seal
+    // (replay_guard.hpp): an authenticated datagram whose stamp was already accepted is dropped,
+    // counted in counters().datagrams_replayed, and not answered.
     using seal_fn = std::function<std::vector<std::uint8_t>(std::span<const std::uint8_t>)>;
     using open_fn =
         std::function<std::optional<std::vector<std::uint8_t>>(std::span<const std::uint8_t>)>;
@@ -97,6 +104,9 @@ private:
     net::awaitable<void> push_puller();
     void dispatch(std::vector<outbound> out);
     void send_datagram(const common::endpoint& to, std::span<const std::uint8_t> payload);
+    // Opens, checks the replay stamp; the SWIM payload, or nullopt (dropped and counted).
+    std::optional<std::vector<std::uint8_t>> authenticate(std::span<const std::uint8_t> data,
+                                                          const net::udp::endpoint& sender);
     void flush_events();
     std::optional<net::udp::endpoint> resolve(const common::endpoint& e) const;
 
@@ -119,6 +129,9 @@ private:
     bool running_ = false;
     bool stopping_ = false;
     std::uint64_t send_errors_ = 0;
+    replay_guard replay_guard_;
+    std::uint64_t replay_generation_ = 0;
+    std::uint64_t next_sequence_ = 1;
 };
 
 } // namespace rpcnetd::membership

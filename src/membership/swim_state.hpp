@@ -63,6 +63,7 @@ struct outbound {
 struct swim_counters {
     std::uint64_t datagrams_received = 0;
     std::uint64_t datagrams_rejected = 0;  // malformed, wrong version, or failed to open
+    std::uint64_t datagrams_replayed = 0;  // authenticated but already seen (anti-replay window)
     std::uint64_t datagrams_sent = 0;
     std::uint64_t bytes_received = 0;
     std::uint64_t bytes_sent = 0;
@@ -128,6 +129,8 @@ public:
 
     // The shell reports datagrams it could not open (authentication failure) here.
     void note_rejected() { ++counters_.datagrams_rejected; }
+    // ... and authenticated datagrams its replay window refused (replay_guard.hpp).
+    void note_replayed() { ++counters_.datagrams_replayed; }
 
     const swim_counters& counters() const { return counters_; }
     // Membership updates still waiting to be gossiped (leave() drains these before stopping).

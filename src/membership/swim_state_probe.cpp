@@ -58,11 +58,21 @@ void swim_state::handle(const common::endpoint& from, const wire::message& m,
         }
         send(out, from, {wire::encode_message(wire::ack_msg{ping->seq})});
     } else if (const auto* req = std::get_if<wire::ping_req_msg>(&m)) {
+        // Strict relaying (issue #5): ping only a live member we know, at the address we hold
+        // for it, never an address a datagram names, so a ping-req cannot aim our traffic at a
+        // third party. Otherwise nack at once: the requester learns we cannot help.
+        const entry* target = lookup(req->target);
+        if (target == nullptr || !is_live(target->m.status) ||
+            !(target->m.addr == req->target_addr)) {
+            ++counters_.misdirected;
+            send(out, from, {wire::encode_message(wire::nack_msg{req->seq})});
+            return;
+        }
         const auto seq = next_seq_++;
         // Nack before the requester's period ends, so it can tell "target silent" from "we are
         // cut off" (Lifeguard).
         relays_[seq] = relay{from, req->seq, now + config_.probe_timeout * 3 / 4};
-        send(out, req->target_addr, {wire::encode_message(wire::ping_msg{seq, req->target})});
+        send(out, target->m.addr, {wire::encode_message(wire::ping_msg{seq, req->target})});
     } else if (const auto* ack = std::get_if<wire::ack_msg>(&m)) {
         if (probes_.contains(ack->seq)) {
             finish_probe(ack->seq, true, now);

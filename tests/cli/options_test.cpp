@@ -146,3 +146,26 @@ TEST_CASE("options: help and version are requests, not errors", "[cli]") {
     CHECK(h.text.find("--simulate-failures") != std::string::npos);
     CHECK(h.text.find("--probe-interval") != std::string::npos);
 }
+
+TEST_CASE("options: keys takes an action, a key file and the current gossip key", "[cli][keys]") {
+    fake_env().clear();
+    const auto c = std::get<cli::keys_config>(parse(
+        {"keys", "install", "--director", "127.0.0.1:7000", "--key-file", "new.key",
+         "--gossip-key", "cur.key"}));
+    CHECK(c.action == cli::keys_action::install);
+    CHECK(c.director.port == 7000);
+    CHECK(c.key_file == "new.key");
+    CHECK(c.common.gossip_key_file == "cur.key");
+    const auto l = std::get<cli::keys_config>(parse({"keys", "list", "--gossip-key", "cur.key"}));
+    CHECK(l.action == cli::keys_action::list);
+    CHECK(l.director.port == 61000);
+
+    CHECK_THROWS_WITH(parse({"keys", "--gossip-key", "k"}), Catch::Contains("action"));
+    CHECK_THROWS_WITH(parse({"keys", "rotate", "--gossip-key", "k"}), Catch::Contains("action"));
+    CHECK_THROWS_WITH(parse({"keys", "use", "--gossip-key", "k"}), Catch::Contains("--key-file"));
+    CHECK_THROWS_WITH(parse({"keys", "list"}), Catch::Contains("--gossip-key"));
+    CHECK_THROWS_AS(parse({"keys", "list", "extra", "--gossip-key", "k"}), usage_error);
+    auto h = std::get<cli::help_request>(parse({"keys", "--help"}));
+    CHECK(h.text.find("install|use|remove|list") != std::string::npos);
+    CHECK(h.text.find("--key-file") != std::string::npos);
+}

@@ -220,3 +220,38 @@ TEST_CASE("cluster: no director reachable is one line and exit 1", "[cluster][in
     CHECK(r.exit_code == 1);
     CHECK(r.output.find("director") != std::string::npos);
 }
+
+TEST_CASE("cluster: events follows joins and leaves, members prints the contract's JSON",
+          "[cluster][integration]") {
+    cluster c;
+    auto common = c.common_flags();
+    std::vector<std::string> argv{rpcnetd_binary(), "events", "--director", c.director_addr(),
+                                  "--output", "jsonl"};
+    argv.insert(argv.end(), common.begin(), common.end());
+    // The director may need a moment to listen: retry the follower until it stays up.
+    std::unique_ptr<child_process> events;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        events = std::make_unique<child_process>(argv);
+        if (!events->wait_exit(300ms)) {
+            break;
+        }
+    }
+    REQUIRE(events->running());
+    const auto w = c.add_worker("worker-ev");
+    CHECK(events->wait_for_output(R"("event":"joined","node":"worker-ev")", 20s));
+    REQUIRE(c.wait_alive_workers(1, 20s));
+    c.worker(w).signal(SIGTERM);
+    CHECK(c.worker(w).wait_exit(20s) == std::optional<int>(0));
+    CHECK(events->wait_for_output(R"("event":"left","node":"worker-ev")", 20s));
+
+    std::vector<std::string> margv{rpcnetd_binary(), "members", "--director", c.director_addr(),
+                                   "--output", "json"};
+    margv.insert(margv.end(), common.begin(), common.end());
+    const auto r = run_command(margv, 10s);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.rfind("[{\"name\":", 0) == 0);
+    for (const char* key : {"\"addr\":", "\"state\":", "\"incarnation\":", "\"tags\":{",
+                            "\"active_streams\":"}) {
+        CHECK(r.output.find(key) != std::string::npos);
+    }
+}

@@ -199,3 +199,60 @@ TEST_CASE("gossip_cipher: key files", "[membership][cipher]") {
         fails_with(f.path(), "too large");
     }
 }
+
+TEST_CASE("gossip_cipher: rotation install -> use -> remove keeps every datagram opening",
+          "[membership][cipher]") {
+    const auto a = key_of(1);
+    const auto b = key_of(2);
+    gossip_cipher member(a);  // a member being rotated
+    const gossip_cipher old_peer(a);
+    const auto plain = bytes(40);
+    const auto fp_a = gossip_cipher::fingerprint(a);
+    const auto fp_b = gossip_cipher::fingerprint(b);
+
+    CHECK(member.install(b) == gossip_cipher::ring_result::done);
+    CHECK(member.install(b) == gossip_cipher::ring_result::unchanged);
+    CHECK(member.fingerprints() == std::vector<std::string>{fp_a, fp_b});
+    // Installed only: still seals with a, opens b.
+    CHECK(old_peer.open(member.seal(plain, "prod"), "prod") == plain);
+    CHECK(member.open(gossip_cipher(b).seal(plain, "prod"), "prod") == plain);
+    // Not primary: open_primary ignores b.
+    CHECK_FALSE(member.open_primary(gossip_cipher(b).seal(plain, "prod"), "prod"));
+
+    CHECK(member.use(b) == gossip_cipher::ring_result::done);
+    CHECK(member.use(b) == gossip_cipher::ring_result::unchanged);
+    CHECK(member.fingerprints() == std::vector<std::string>{fp_b, fp_a});
+    CHECK(gossip_cipher(b).open(member.seal(plain, "prod"), "prod") == plain);
+    CHECK_FALSE(old_peer.open(member.seal(plain, "prod"), "prod"));
+    // Datagrams still sealed with a by members not yet switched are opened.
+    CHECK(member.open(old_peer.seal(plain, "prod"), "prod") == plain);
+    CHECK(member.open_primary(gossip_cipher(b).seal(plain, "prod"), "prod") == plain);
+
+    CHECK(member.remove(b) == gossip_cipher::ring_result::is_primary);
+    CHECK(member.remove(a) == gossip_cipher::ring_result::done);
+    CHECK(member.remove(a) == gossip_cipher::ring_result::unchanged);
+    CHECK(member.fingerprints() == std::vector<std::string>{fp_b});
+    CHECK_FALSE(member.open(old_peer.seal(plain, "prod"), "prod"));
+    CHECK(member.use(a) == gossip_cipher::ring_result::not_found);
+}
+
+TEST_CASE("gossip_cipher: the keyring is bounded and fingerprints name keys, not reveal them",
+          "[membership][cipher]") {
+    gossip_cipher ring(key_of(0));
+    for (std::uint8_t i = 1; i < gossip_cipher::max_keys; ++i) {
+        CHECK(ring.install(key_of(i)) == gossip_cipher::ring_result::done);
+    }
+    CHECK(ring.key_count() == gossip_cipher::max_keys);
+    CHECK(ring.install(key_of(99)) == gossip_cipher::ring_result::full);
+    CHECK_THROWS_AS(gossip_cipher(std::vector<gossip_cipher::key>(gossip_cipher::max_keys + 1,
+                                                                  key_of(1))),
+                    std::invalid_argument);
+
+    const auto fp = gossip_cipher::fingerprint(key_of(5));
+    CHECK(fp.size() == 16);
+    CHECK(fp.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(fp == gossip_cipher::fingerprint(key_of(5)));
+    CHECK(fp != gossip_cipher::fingerprint(key_of(6)));
+    // SHA-256 of 32 zero bytes starts 66687aadf862bd77.
+    CHECK(gossip_cipher::fingerprint(key_of(0)) == "66687aadf862bd77");
+}

@@ -1,5 +1,8 @@
 // swim_service over real UDP on 127.0.0.1 (ports bound as 0), bounded by io_context::run_for.
 // Push-pull runs in-process through the injected transport.
+#include "membership/gossip_cipher.hpp"
+#include "membership/replay_guard.hpp"
+#include "membership/swim_codec.hpp"
 #include "membership/swim_service.hpp"
 
 #include <catch2/catch.hpp>
@@ -192,6 +195,87 @@ net::awaitable<void> pause_and_resume(pause_outcome& out) {
     out.finished = true;
 }
 
+struct replay_outcome {
+    bool first_acked = false;
+    bool replay_answered = false;
+    bool fresh_acked = false;
+    std::uint64_t replayed = 0;
+    std::uint64_t received_before = 0;
+    std::uint64_t received_after = 0;
+    bool finished = false;
+};
+
+// Sends `datagram` from `sock` to `to` and returns the ack's seq if one arrives within `wait`.
+net::awaitable<std::optional<std::uint32_t>> send_and_wait_ack(
+    net::udp::socket& sock, const net::udp::endpoint& to, const std::vector<std::uint8_t>& datagram,
+    const membership::gossip_cipher& cipher, common::duration wait) {
+    using namespace asio::experimental::awaitable_operators;
+    co_await sock.async_send_to(asio::buffer(datagram), to, net::use_tuple);
+    std::vector<std::uint8_t> buf(2048);
+    net::udp::endpoint from;
+    asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+    for (;;) {
+        auto r = co_await (sock.async_receive_from(asio::buffer(buf), from, net::use_tuple) ||
+                           timer.async_wait(net::use_tuple));
+        if (r.index() == 1) {
+            co_return std::nullopt;
+        }
+        const auto [ec, n] = std::get<0>(r);
+        if (ec) {
+            co_return std::nullopt;
+        }
+        auto plain = cipher.open(std::span(buf.data(), n), "prod");
+        auto split = plain ? membership::replay_stamp::split(*plain) : std::nullopt;
+        auto packet = split ? membership::wire::decode_packet(split->second)
+                            : boost::system::result<membership::wire::packet>(
+                                  boost::system::error_code(1, boost::system::generic_category()));
+        if (!packet) {
+            continue;
+        }
+        for (const auto& m : packet->messages) {
+            if (const auto* ack = std::get_if<membership::wire::ack_msg>(&m)) {
+                co_return ack->seq;
+            }
+        }
+    }
+}
+
+net::awaitable<void> replayed_datagram(replay_outcome& out) {
+    auto ex = co_await asio::this_coro::executor;
+    registry reg;
+    auto cipher = std::make_shared<membership::gossip_cipher>(
+        membership::gossip_cipher::generate_key());
+    node x(ex, reg, "x", {});
+    x.service->set_envelope(
+        [cipher](std::span<const std::uint8_t> p) { return cipher->seal(p, "prod"); },
+        [cipher](std::span<const std::uint8_t> d) { return cipher->open(d, "prod"); },
+        membership::gossip_cipher::overhead());
+    x.service->start();
+    const net::udp::endpoint to(asio::ip::make_address("127.0.0.1"),
+                                x.service->local_endpoint().port);
+    net::udp::socket sock(ex, net::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+
+    // What an eavesdropper would have captured: a ping from member "peer", sealed with the key.
+    auto sealed_ping = [&](std::uint64_t sequence, std::uint32_t ping_seq) {
+        const std::vector<membership::wire::message> m{membership::wire::ping_msg{ping_seq, "x"}};
+        const auto packet = membership::wire::encode_packet("peer", m);
+        const membership::replay_stamp stamp{"peer", 1, sequence};
+        return cipher->seal(stamp.prepend_to(packet), "prod");
+    };
+    const auto captured = sealed_ping(1, 42);
+    out.first_acked = co_await send_and_wait_ack(sock, to, captured, *cipher, 3s) ==
+                      std::optional<std::uint32_t>{42};
+    out.received_before = x.service->counters().datagrams_received;
+    out.replay_answered = (co_await send_and_wait_ack(sock, to, captured, *cipher, 1s)).has_value();
+    out.replayed = x.service->counters().datagrams_replayed;
+    out.received_after = x.service->counters().datagrams_received;
+    // The same sender's next datagram is still welcome.
+    out.fresh_acked = co_await send_and_wait_ack(sock, to, sealed_ping(2, 43), *cipher, 3s) ==
+                      std::optional<std::uint32_t>{43};
+    co_await x.service->stop();
+    out.finished = true;
+}
+
 template <typename Outcome>
 void run_scenario(net::awaitable<void> (*scenario)(Outcome&), Outcome& out) {
     asio::io_context io;
@@ -235,4 +319,16 @@ TEST_CASE("swim_service: a paused (hung) member is found failed and recovers whe
     CHECK(out.failed_while_paused);
     CHECK(out.recovered);
     CHECK(out.recovered_events == 1);
+}
+
+TEST_CASE("swim_service: a replayed authenticated datagram is dropped, counted, not answered",
+          "[membership][integration][replay]") {
+    replay_outcome out;
+    run_scenario(&replayed_datagram, out);
+    REQUIRE(out.finished);
+    CHECK(out.first_acked);
+    CHECK_FALSE(out.replay_answered);
+    CHECK(out.replayed == 1);
+    CHECK(out.received_after == out.received_before);  // never reached the SWIM core
+    CHECK(out.fresh_acked);
 }

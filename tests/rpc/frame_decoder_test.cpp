@@ -22,6 +22,20 @@ std::size_t rpcnetd::test::large_allocations() {
     return g_large_allocs.load();
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer, replacing operator new mixes our allocations with ASan's own (it
+// reports alloc-dealloc mismatches); its allocator hook sees every allocation instead.
+#include <sanitizer/allocator_interface.h>
+namespace {
+void count_malloc(const volatile void*, std::size_t n) {
+    if (n >= large_alloc) {
+        g_large_allocs.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+void ignore_free(const volatile void*) {}
+const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
+} // namespace
+#else
 void* operator new(std::size_t n) {
     if (n >= large_alloc) {
         g_large_allocs.fetch_add(1, std::memory_order_relaxed);
@@ -33,6 +47,7 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 namespace rpcnetd::rpc {
 namespace {
@@ -188,3 +203,11 @@ TEST_CASE("frame_decoder: a frame at exactly the maximum is accepted", "[rpc]") 
 }
 
 } // namespace rpcnetd::rpc
+
+TEST_CASE("alloc counter: a large allocation is counted (the control for no-allocation checks)",
+          "[rpc]") {
+    const auto before = rpcnetd::test::large_allocations();
+    auto* big = new std::vector<std::uint8_t>(2U << 20U);
+    CHECK(rpcnetd::test::large_allocations() > before);
+    delete big;
+}
