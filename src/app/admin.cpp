@@ -1,5 +1,5 @@
 // rpcnetd members / rpcnetd events: operator views of the director (Director.Members, and the
-// Director.Events server stream).
+// Director.Events server stream); rpcnetd stats: Node.Stats of any member.
 #include "app/member_printer.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
@@ -106,6 +106,44 @@ net::awaitable<int> follow_events(const cli::events_config& cfg) {
     }
 }
 
+net::awaitable<int> stats_once(const cli::stats_config& cfg) {
+    auto ex = co_await net::asio::this_coro::executor;
+    auto conn = co_await rpc::client::connect(ex, cfg.target,
+                                              rpc::tls_context::make_client(cfg.common.tls),
+                                              admin_options(cfg.common));
+    if (!conn) {
+        std::cerr << "rpcnetd: cannot reach " << cfg.target.to_string() << ": "
+                  << conn.error().message() << "\n";
+        co_return 1;
+    }
+    rpc::client c = *conn;
+    auto r = co_await c.unary("Node.Stats", v1::StatsRequest().SerializeAsString(), 5s);
+    c.close();
+    v1::StatsResponse resp;
+    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
+        std::cerr << "rpcnetd: Node.Stats failed: " << r.st.to_string() << "\n";
+        co_return 1;
+    }
+    if (cfg.output == cli::stats_output::json) {
+        // {"node":"worker-1","counters":{"rpc.handshake_timeouts":0,...}}
+        common::json_object counters;
+        for (const auto& k : resp.counters()) {
+            counters.add(k.name(), static_cast<std::uint64_t>(k.value()));
+        }
+        std::cout << common::json_object()
+                         .add("node", resp.node())
+                         .add_raw("counters", counters.str())
+                         .str()
+                  << "\n";
+    } else {
+        std::cout << fmt::format("📈 Stats of {} ({})\n", resp.node(), cfg.target.to_string());
+        for (const auto& k : resp.counters()) {
+            std::cout << fmt::format("  {:<28} {}\n", k.name(), k.value());
+        }
+    }
+    co_return 0;
+}
+
 template <typename Config>
 int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
     net::asio::io_context ioc(1);
@@ -129,5 +167,6 @@ int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
 
 int run_members(const cli::members_config& cfg) { return run_admin(cfg, &members_once); }
 int run_events(const cli::events_config& cfg) { return run_admin(cfg, &follow_events); }
+int run_stats(const cli::stats_config& cfg) { return run_admin(cfg, &stats_once); }
 
 } // namespace rpcnetd::app

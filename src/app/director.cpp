@@ -66,7 +66,15 @@ public:
                        [this](rpc::call_context& c, std::string, rpc::stream_writer& w) {
                            return events_.serve(c, w);
                        });
+        // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles");
+        // Director.Members and Director.Events stay open to any authenticated peer.
+        for (const char* m : {"Director.Assign", "Director.ReportFailure", "Director.Release"}) {
+            srv.allow_roles(m, {"client"});
+        }
         pool_.on_change([this] { print_pool(); });
+        node_.on_tls_reload([this](std::shared_ptr<boost::asio::ssl::context> tls) {
+            pool_.set_client_tls(std::move(tls));
+        });
     }
 
     void start() {

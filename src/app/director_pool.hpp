@@ -35,6 +35,8 @@ public:
 
     // Called (synchronously) whenever the assignable set changes.
     void on_change(std::function<void()> f) { on_change_ = std::move(f); }
+    // After a certificate reload (SIGHUP): new health-check connections use this context.
+    void set_client_tls(std::shared_ptr<boost::asio::ssl::context> tls) { tls_ = std::move(tls); }
 
     void update(const membership::member& m);
     void sync(const std::vector<membership::member>& view);

@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 member_node::member_node(net::asio::any_io_executor ex, const cli::common_config& common,
                          const cli::member_config& member, event_handler on_event)
     : ex_(ex), common_(common), member_(member), tags_(member.tags),
-      on_event_(std::move(on_event)) {
+      on_event_(std::move(on_event)), sighup_(ex, SIGHUP) {
     auto server_tls = rpc::tls_context::make_server(common.tls);
     client_tls_ = rpc::tls_context::make_client(common.tls);
     client_opts_.tls = common.tls;
@@ -34,6 +34,12 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     server_->add_unary("Membership.PushPull", [this](rpc::call_context& c, std::string r) {
         return serve_push_pull(c, std::move(r));
     });
+    server_->add_unary("Node.Stats", [this](rpc::call_context& c, std::string r) {
+        return serve_stats(c, std::move(r));
+    });
+    // With --require-client-cert only members may exchange membership state or manage keys.
+    server_->allow_roles("Membership.PushPull", {"director", "worker"});
+    server_->allow_roles("Keys.*", {"director", "worker"});
 
     membership::swim_service_options opts;
     opts.config = member.swim;
@@ -72,6 +78,78 @@ member_node::~member_node() = default;
 void member_node::start() {
     server_->start();
     swim_->start();
+    arm_sighup();
+}
+
+void member_node::arm_sighup() {
+    // A plain completion handler (not a coroutine): it only touches `this` on success, and
+    // leave_and_stop() / the destructor cancel the signal_set.
+    sighup_.async_wait([this](const net::error_code& ec, int) {
+        if (ec) {
+            return;
+        }
+        reload_tls();
+        arm_sighup();
+    });
+}
+
+bool member_node::reload_tls() {
+    auto& log = common::logger("rpc");
+    try {
+        // Small PEM files: read inline on the I/O thread (microseconds; SIGHUP is rare).
+        auto server_tls = rpc::tls_context::make_server(common_.tls);
+        auto client_tls = rpc::tls_context::make_client(common_.tls);
+        const auto serial = rpc::tls_context::own_serial(*server_tls);
+        server_->set_tls_context(std::move(server_tls));
+        client_tls_ = std::move(client_tls);
+        if (on_tls_reload_) {
+            on_tls_reload_(client_tls_);
+        }
+        log.info("tls reloaded cert={} serial={}", common_.tls.cert_file, serial);
+        return true;
+    } catch (const std::exception& e) {
+        log.error("tls reload rejected, keeping the previous certificate: {}", e.what());
+        return false;
+    }
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> member_node::stats() const {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    server_->counters().for_each([&](std::string_view name, std::uint64_t v) {
+        out.emplace_back("rpc." + std::string(name), v);
+    });
+    out.emplace_back("rpc.connections_open", server_->connection_count());
+    out.emplace_back("rpc.streams_open", server_->active_streams());
+    const auto g = swim_->counters();
+    const std::pair<const char*, std::uint64_t> gossip[] = {
+        {"datagrams_received", g.datagrams_received}, {"datagrams_rejected", g.datagrams_rejected},
+        {"datagrams_replayed", g.datagrams_replayed},
+        {"datagrams_sent", g.datagrams_sent},         {"bytes_received", g.bytes_received},
+        {"bytes_sent", g.bytes_sent},                 {"misdirected", g.misdirected},
+        {"probes", g.probes},                         {"phi_probes", g.phi_probes},
+        {"requested_probes", g.requested_probes},     {"indirect_probes", g.indirect_probes},
+        {"nacks_received", g.nacks_received},         {"probe_failures", g.probe_failures},
+        {"suspicions", g.suspicions},                 {"refutations", g.refutations},
+        {"failures_declared", g.failures_declared},   {"push_pulls", g.push_pulls},
+    };
+    for (const auto& [name, v] : gossip) {
+        out.emplace_back(std::string("gossip.") + name, v);
+    }
+    return out;
+}
+
+net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_stats(
+    rpc::call_context& ctx, std::string request) {
+    (void)ctx;
+    (void)request;
+    v1::StatsResponse resp;
+    resp.set_node(member_.name);
+    for (const auto& [name, value] : stats()) {
+        auto* c = resp.add_counters();
+        c->set_name(name);
+        c->set_value(value);
+    }
+    co_return std::pair{rpc::status{}, resp.SerializeAsString()};
 }
 
 std::vector<membership::member> member_node::members() const { return swim_->members(); }
@@ -93,6 +171,8 @@ void member_node::set_hung(bool hung) {
 }
 
 net::awaitable<void> member_node::leave_and_stop(std::chrono::milliseconds drain) {
+    net::error_code ignored;
+    sighup_.cancel(ignored);
     server_->set_accepting(false);
     // Gossip "left" first so the others report NodeLeft (never NodeFailed), then drain.
     co_await swim_->leave(std::min<common::duration>(drain, 2s));

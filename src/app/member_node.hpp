@@ -11,6 +11,7 @@
 #include "rpc/client.hpp"
 #include "rpc/server.hpp"
 
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include <functional>
@@ -58,6 +59,21 @@ public:
     // refutes any suspicion with a higher incarnation.
     void set_hung(bool hung);
 
+    // Rebuilds the server and client TLS contexts from the --cert/--key/--ca files (SIGHUP).
+    // New connections use them; live connections and streams keep theirs. A broken pair
+    // (unreadable, mismatched, expired, not yet valid) is logged and the old contexts stay.
+    // Returns true when the new pair was taken.
+    bool reload_tls();
+    // Called with the new client context after every successful reload_tls() (the director
+    // hands it to its health checker).
+    void on_tls_reload(std::function<void(std::shared_ptr<boost::asio::ssl::context>)> fn) {
+        on_tls_reload_ = std::move(fn);
+    }
+
+    // Counters of the RPC server and gossip, as Node.Stats returns them ("rpc.<name>",
+    // "gossip.<name>").
+    std::vector<std::pair<std::string, std::uint64_t>> stats() const;
+
     // Graceful: stop accepting calls, gossip left, let running calls finish up to drain, stop.
     net::awaitable<void> leave_and_stop(std::chrono::milliseconds drain);
 
@@ -68,6 +84,10 @@ private:
                                                                         std::string request);
 
     // Gossip-key envelope for push-pull bodies; identity when no key is configured.
+    net::awaitable<std::pair<rpc::status, std::string>> serve_stats(rpc::call_context& ctx,
+                                                                    std::string request);
+    void arm_sighup();
+
     std::string seal_body(const std::string& plain) const;
     std::optional<std::string> open_body(const std::string& sealed) const;
 
@@ -82,6 +102,8 @@ private:
     std::unique_ptr<rpc::server> server_;
     std::shared_ptr<membership::gossip_cipher> cipher_;  // null: gossip unauthenticated
     std::unique_ptr<membership::swim_service> swim_;
+    std::function<void(std::shared_ptr<boost::asio::ssl::context>)> on_tls_reload_;
+    net::asio::signal_set sighup_;
 };
 
 // "🟢 NodeJoined node=worker-a addr=127.0.0.1:62001 incarnation=7" etc.; the lines tests and

@@ -10,6 +10,7 @@ int run_worker(const cli::worker_config& config);
 int run_client(const cli::client_config& config);
 int run_members(const cli::members_config& config);
 int run_events(const cli::events_config& config);
+int run_stats(const cli::stats_config& config);
 int run_keys(const cli::keys_config& config);
 
 } // namespace rpcnetd::app

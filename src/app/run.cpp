@@ -58,6 +58,9 @@ int dispatch(const cli::command& cmd) {
                 } else if constexpr (std::is_same_v<T, cli::members_config>) {
                     check_tls_files(c.common, c.common.tls.require_client_cert);
                     return run_members(c);
+                } else if constexpr (std::is_same_v<T, cli::stats_config>) {
+                    check_tls_files(c.common, c.common.tls.require_client_cert);
+                    return run_stats(c);
                 } else if constexpr (std::is_same_v<T, cli::keys_config>) {
                     check_tls_files(c.common, c.common.tls.require_client_cert);
                     check_readable("key-file", c.key_file);

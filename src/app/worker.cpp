@@ -43,6 +43,9 @@ public:
             return health(ctx, std::move(req));
         });
         register_bench_service(srv, cfg.label);
+        // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles").
+        srv.allow_roles("Worker.Generate", {"client", "director"});
+        srv.allow_roles("Worker.Health", {"director"});
     }
 
     void start() {

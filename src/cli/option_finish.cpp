@@ -174,6 +174,14 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
                                       {{"table", table_output::table}, {"json", table_output::json}});
         return c;
     }
+    if (mode == "stats") {
+        stats_config c;
+        c.common = finish_common(vm);
+        c.target = parse_endpoint_flag("target", target_);
+        c.output = pick<stats_output>("output", output_,
+                                      {{"text", stats_output::text}, {"json", stats_output::json}});
+        return c;
+    }
     if (mode == "events") {
         events_config c;
         c.common = finish_common(vm);

@@ -34,7 +34,8 @@ po::options_description option_groups::common_group() {
         ("key", po::value(&key_)->default_value("certs/test_key.pem"), "TLS private key (PEM)")
         ("ca", po::value(&ca_)->default_value(""), "CA bundle to verify peers (default: --cert)")
         ("require-client-cert", po::bool_switch(&require_client_cert_),
-         "servers demand a client certificate signed by --ca (mTLS)")
+         "servers demand a client certificate signed by --ca (mTLS); its OU is the caller's "
+         "role (director|worker|client), checked per method")
         ("gossip-key", po::value(&gossip_key_)->default_value(""),
          "file with a base64 32-byte key: AES-256-GCM seals every gossip datagram")
         ("cluster", po::value(&cluster_)->default_value("rpcnetd"),
@@ -158,6 +159,9 @@ std::string option_groups::synopsis(const std::string& mode) const {
     if (mode == "events") {
         return "[--director H:P] [--output text|jsonl]";
     }
+    if (mode == "stats") {
+        return "[--target H:P] [--output text|json]";
+    }
     if (mode == "keys") {
         return "install|use|remove|list [--director H:P] [--key-file FILE] --gossip-key CURRENT";
     }
@@ -197,6 +201,13 @@ po::options_description option_groups::for_mode(const std::string& mode) {
                  mode == "members" ? "table|json" : "text|jsonl");
         }
         all.add(d);
+    } else if (mode == "stats") {
+        po::options_description d("Stats options", 100);
+        d.add_options()
+            ("target", po::value(&target_)->default_value(env_or("DIRECTOR_ADDR", default_director)),
+             "member (director or worker) H:P (default: env DIRECTOR_ADDR, else the director)")
+            ("output", po::value(&output_)->default_value("text"), "text|json");
+        all.add(d);
     } else if (mode == "keys") {
         po::options_description d(
             "Keys options (--gossip-key is the cluster's current primary key: requests are "
@@ -232,7 +243,8 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         all.add(d);
     } else {
         throw usage_error("unknown mode '" + mode +
-                          "' (expected director, worker, client, members, events, keys or bench)");
+                          "' (expected director, worker, client, members, events, keys, bench "
+                          "or stats)");
     }
     all.add(common_group());
     return all;

@@ -32,11 +32,13 @@ Modes:
   worker     joins the cluster, serves token streams over TLS
   client     asks the director for a worker and consumes its stream, failing over losslessly
   members    prints the director's view of the cluster
+  stats      prints one member's counters (limits hit, refusals, gossip)
   events     follows the director's cluster event stream
   keys       install|use|remove|list the gossip key on every live member (key rotation)
   bench      measures the RPC layer against a running worker
 
 Run 'rpcnetd MODE --help' for the options of a mode. 'rpcnetd --version' prints the version.
+Signals: SIGTERM/SIGINT leave gracefully; SIGHUP reloads --cert/--key/--ca (director, worker).
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 )";
 
@@ -71,7 +73,8 @@ std::string help_text(const std::string& mode, const std::string& synopsis,
 
 command parse_command_line(int argc, const char* const* argv, env_lookup env) {
     if (argc < 2) {
-        throw usage_error("missing mode (director, worker, client, members, events, keys, bench); "
+        throw usage_error("missing mode (director, worker, client, members, events, keys, bench, "
+                          "stats); "
                           "see 'rpcnetd --help'");
     }
     const std::string mode = argv[1];

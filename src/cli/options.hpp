@@ -85,6 +85,14 @@ struct members_config {
     table_output output = table_output::table;
 };
 
+// `rpcnetd stats`: one member's limit and gossip counters (Node.Stats).
+enum class stats_output { text, json };
+struct stats_config {
+    common_config common;
+    common::endpoint target;  // any member; default the director address
+    stats_output output = stats_output::text;
+};
+
 struct events_config {
     common_config common;
     common::endpoint director;
@@ -125,7 +133,8 @@ struct help_request {
 };
 
 using command = std::variant<help_request, director_config, worker_config, client_config,
-                             members_config, events_config, bench_config, keys_config>;
+                             members_config, events_config, bench_config, keys_config,
+                             stats_config>;
 
 // Environment lookup, injectable for tests.
 using env_lookup = std::optional<std::string> (*)(const char* name);

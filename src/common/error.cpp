@@ -30,6 +30,9 @@ public:
         case errc::unavailable: return "unavailable";
         case errc::deadline_exceeded: return "deadline exceeded";
         case errc::internal: return "internal error";
+        case errc::ping_abuse: return "too many pings";
+        case errc::queue_overflow: return "outbound queue limit exceeded";
+        case errc::permission_denied: return "permission denied";
         }
         return "unknown rpcnetd error";
     }

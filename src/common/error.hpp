@@ -26,6 +26,9 @@ enum class errc {
     unavailable,
     deadline_exceeded,
     internal,
+    ping_abuse,       // peer flooded PING frames (limits::max_ping_strikes)
+    queue_overflow,   // outbound queue above limits::max_queued_bytes (peer not reading)
+    permission_denied,
 };
 
 const boost::system::error_category& rpcnetd_category() noexcept;

@@ -24,6 +24,10 @@ public:
     std::uint32_t stream_id() const noexcept { return stream_id_; }
     // Remote address "ip:port" of the connection.
     const std::string& peer() const noexcept { return peer_; }
+    // With mTLS (--require-client-cert): the role in the caller's verified certificate (the OU
+    // of its subject: "director", "worker", "client", ...); empty without mTLS or without an OU.
+    const std::string& peer_role() const noexcept { return peer_role_; }
+    void set_peer_role(std::string role) { peer_role_ = std::move(role); }
     // When the caller stops waiting (from Call.deadline_ms), if it set one. Informational: the
     // client enforces its own timeout and cancels.
     std::optional<common::time_point> deadline() const noexcept { return deadline_; }
@@ -46,6 +50,7 @@ private:
     std::string method_;
     std::uint32_t stream_id_;
     std::string peer_;
+    std::string peer_role_;
     std::optional<common::time_point> deadline_;
     bool cancelled_ = false;
     bool by_peer_ = false;

@@ -1,6 +1,7 @@
 #include "rpc/client.hpp"
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "net/with_timeout.hpp"
 #include "rpc/client_session.hpp"
 #include "rpc/tls_context.hpp"
@@ -89,6 +90,11 @@ net::awaitable<boost::system::result<client>> client::connect_impl(
     auto session = std::make_shared<detail::client_session>(std::move(stream), co, std::move(ssl));
     session->start();
     if (auto rerr = co_await session->wait_ready()) {
+        if (const auto why = tls_context::verify_failure(session->stream()); !why.empty()) {
+            // Say which check failed (expired, not yet valid, unknown CA, wrong name).
+            common::logger("rpc").warn("server certificate rejected peer={} reason={}",
+                                       target.to_string(), why);
+        }
         session->close(rerr);
         co_return rerr;
     }

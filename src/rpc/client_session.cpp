@@ -33,7 +33,7 @@ std::shared_ptr<call_state> client_session::open(std::string_view method, std::s
                                                  common::duration timeout, bool unary_call) {
     if (!is_open() || goaway_ || next_id_ == 0) {
         auto st = std::make_shared<call_state>(get_executor(), 0, unary_call);
-        st->end = status{v1::UNAVAILABLE, goaway_ ? "server is shutting down (goaway)"
+        st->end = status{v1::UNAVAILABLE, goaway_ ? goaway_message()
                                                   : transport_message(close_reason())};
         st->transport_error = true;
         return st;
@@ -122,6 +122,7 @@ void client_session::on_stream_frame(frame f) {
 void client_session::on_goaway(const v1::GoAway& g) {
     goaway_ = true;
     goaway_last_ = g.last_stream_id();
+    goaway_reason_ = g.reason();
     log().debug("goaway peer={} last_stream={} reason={}", peer(), goaway_last_, g.reason());
     std::vector<std::shared_ptr<call_state>> refused;
     for (auto& [id, st] : streams_) {
@@ -131,9 +132,17 @@ void client_session::on_goaway(const v1::GoAway& g) {
     }
     for (auto& st : refused) {
         streams_.erase(st->id);
-        finish(*st, {v1::UNAVAILABLE, "server is shutting down (goaway)"}, true);
+        finish(*st, {v1::UNAVAILABLE, goaway_message()}, true);
     }
     maybe_close_drained();
+}
+
+std::string client_session::goaway_message() const {
+    // A limit the server enforced names itself ("frame too large", "too many pings", ...).
+    if (goaway_reason_.empty() || goaway_reason_ == "server shutting down") {
+        return "server is shutting down (goaway)";
+    }
+    return "server closed the connection (goaway: " + goaway_reason_ + ")";
 }
 
 void client_session::maybe_close_drained() {

@@ -50,6 +50,7 @@ public:
 protected:
     void on_stream_frame(frame f) override;
     void on_goaway(const v1::GoAway& g) override;
+    std::string goaway_message() const;
     void on_closed(net::error_code reason) override;
 
 private:
@@ -61,6 +62,7 @@ private:
     std::uint32_t next_id_ = 1;
     bool goaway_ = false;
     std::uint32_t goaway_last_ = 0;
+    std::string goaway_reason_;
     std::string scratch_;
     v1::Call call_msg_;
 };

@@ -47,7 +47,8 @@ connection::connection(tls_stream stream, connection_options opts)
       space_signal_(stream_.get_executor(), clock::time_point::max()),
       inbound_signal_(stream_.get_executor(), clock::time_point::max()),
       ready_signal_(stream_.get_executor(), clock::time_point::max()),
-      watchdog_timer_(stream_.get_executor()) {
+      watchdog_timer_(stream_.get_executor()),
+      pings_(opts_.lim.min_ping_interval, opts_.lim.max_ping_strikes) {
     net::error_code ec;
     const auto ep = stream_.lowest_layer().remote_endpoint(ec);
     peer_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -70,6 +71,7 @@ net::awaitable<void> connection::run(std::shared_ptr<connection> self) {
             close(ec ? ec : close_reason_);
             co_return;
         }
+        tls_up_ = true;
         v1::Hello hello;
         hello.set_version(protocol_version);
         hello.set_node_name(opts_.node_name);
@@ -111,7 +113,12 @@ net::awaitable<void> connection::read_loop() {
             const std::size_t used = decoder_.put(data, derr);
             if (derr) {
                 log().warn("bad frame peer={} error={}", peer_, derr.message());
-                close(derr);
+                if (derr == errc::frame_too_large) {
+                    on_limit(errc::frame_too_large);
+                    close_with_goaway(derr, "frame too large");
+                } else {
+                    close(derr);
+                }
                 co_return;
             }
             data = data.subspan(used);
@@ -145,6 +152,12 @@ bool connection::dispatch(frame f) {
     }
     switch (t) {
     case frame_type::ping:
+        if (pings_.on_ping(last_rx_)) {
+            log().warn("ping flood peer={} strikes={}", peer_, pings_.strikes());
+            on_limit(errc::ping_abuse);
+            close_with_goaway(errc::ping_abuse, "too many pings");
+            return false;
+        }
         send(frame_type::pong, 0, f.body);
         return true;
     case frame_type::pong:
@@ -187,6 +200,14 @@ bool connection::on_hello(const frame& f) {
 
 void connection::send(frame_type type, std::uint32_t stream_id, std::string_view body) {
     if (closed_) {
+        return;
+    }
+    if (pending_.size() + body.size() > opts_.lim.max_queued_bytes) {
+        // The peer is not reading (e.g. it floods calls or pings and never reads the answers):
+        // dropping this connection is the only bound that does not grow.
+        log().warn("outbound queue full peer={} queued={}", peer_, pending_.size());
+        on_limit(errc::queue_overflow);
+        close(errc::queue_overflow);
         return;
     }
     append_frame(pending_, type, stream_id, body);
@@ -266,17 +287,24 @@ net::awaitable<void> connection::watchdog(std::shared_ptr<connection> self) {
             auto next = clock::time_point::max();
             if (closing_) {
                 if (now >= closing_deadline_) {
-                    close({});
+                    close(abort_reason_);
                     break;
                 }
                 next = closing_deadline_;
+            }
+            if (abort_reason_) {
+                // close_with_goaway() ran: only the grace deadline above is left to enforce.
+                watchdog_timer_.expires_at(next);
+                co_await watchdog_timer_.async_wait(net::use_tuple);
+                continue;
             }
             if (!hello_received_) {
                 const auto deadline = started_ + lim.handshake_timeout;
                 if (now >= deadline) {
                     log().info("handshake timeout peer={}", peer_);
-                    close(errc::handshake_timeout);
-                    break;
+                    on_limit(errc::handshake_timeout);
+                    close_with_goaway(errc::handshake_timeout, "handshake timeout");
+                    continue;
                 }
                 next = std::min(next, deadline);
             } else {
@@ -284,8 +312,9 @@ net::awaitable<void> connection::watchdog(std::shared_ptr<connection> self) {
                 if (now >= idle_deadline ||
                     (write_in_flight_ && now >= write_started_ + lim.idle_timeout)) {
                     log().info("idle timeout peer={}", peer_);
-                    close(errc::idle_timeout);
-                    break;
+                    on_limit(errc::idle_timeout);
+                    close_with_goaway(errc::idle_timeout, "idle timeout");
+                    continue;
                 }
                 next = std::min(next, idle_deadline);
                 if (write_in_flight_) {
@@ -322,6 +351,24 @@ void connection::close_after_flush() {
         writer_idle_ = false;
         writer_signal_.cancel();
     }
+}
+
+void connection::close_with_goaway(net::error_code reason, std::string_view why) {
+    if (closed_) {
+        return;
+    }
+    if (!tls_up_ || closing_) {
+        close(reason);  // nobody to tell (no TLS yet) or already closing
+        return;
+    }
+    v1::GoAway g;
+    g.set_last_stream_id(0);
+    g.set_reason(std::string(why));
+    send(frame_type::goaway, 0, g.SerializeAsString());
+    abort_reason_ = reason;
+    close_after_flush();
+    // A short grace: the GOAWAY needs one write, and the peer broke a limit.
+    closing_deadline_ = std::min(closing_deadline_, clock::now() + std::chrono::seconds(1));
 }
 
 void connection::close(net::error_code reason) {

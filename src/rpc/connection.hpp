@@ -15,8 +15,10 @@
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/frame_decoder.hpp"
+#include "rpc/ping_strikes.hpp"
 #include "rpc/rpc_config.hpp"
 
+#include "common/error.hpp"
 #include "common/time.hpp"
 
 #include <boost/asio/ssl/stream.hpp>
@@ -54,8 +56,14 @@ public:
     // Flushes queued output, then half-closes (FIN) and waits (bounded) for the peer to close.
     void close_after_flush();
 
+    // A limit was broken: tells the peer why (GOAWAY last_stream_id=0 with `why` as the reason,
+    // when TLS is up), then closes within a short grace period with `reason`. Idempotent.
+    void close_with_goaway(net::error_code reason, std::string_view why);
+
     bool is_open() const noexcept { return !closed_; }
     bool is_ready() const noexcept { return hello_received_ && !closed_; }
+    // True once the TLS handshake completed (stays true after close).
+    bool tls_established() const noexcept { return tls_up_; }
     net::error_code close_reason() const noexcept { return close_reason_; }
 
     // Completes once the peer's Hello arrived or the connection closed (the watchdog bounds it
@@ -85,6 +93,9 @@ protected:
     virtual void on_goaway(const v1::GoAway& g) { (void)g; }
     // After close(): fail or cancel every stream. Called once.
     virtual void on_closed(net::error_code reason) { (void)reason; }
+    // A connection limit was exceeded (handshake_timeout, idle_timeout, frame_too_large,
+    // ping_abuse, queue_overflow); called once per event, before the connection closes.
+    virtual void on_limit(errc which) { (void)which; }
 
     // Inbound bytes buffered for consumers; the reader pauses above limits::max_queued_bytes.
     void inbound_add(std::size_t n) noexcept { inbound_bytes_ += n; }
@@ -125,12 +136,15 @@ private:
     bool closing_ = false;
     common::time_point closing_deadline_{};
     net::error_code close_reason_;
+    net::error_code abort_reason_;  // close_with_goaway(): the reason recorded at the final close
+    bool tls_up_ = false;
 
     net::asio::steady_timer writer_signal_;   // writer waits here for output
     net::asio::steady_timer space_signal_;    // producers wait here for queue space
     net::asio::steady_timer inbound_signal_;  // the paused reader waits here
     net::asio::steady_timer ready_signal_;    // wait_ready() waits here
     net::asio::steady_timer watchdog_timer_;
+    ping_strikes pings_;
 };
 
 } // namespace rpcnetd::rpc

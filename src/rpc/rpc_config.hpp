@@ -23,6 +23,11 @@ struct limits {
     std::chrono::milliseconds idle_timeout{300000};       // no frame at all (pings count)
     std::chrono::milliseconds keepalive_interval{10000};  // ping when idle this long
     std::uint32_t max_queued_bytes = 8U * 1024U * 1024U;  // outbound queue bound per connection
+    // Ping abuse: a PING arriving sooner than min_ping_interval after the previous one is a
+    // strike; max_ping_strikes strikes close the connection with GOAWAY "too many pings". Our
+    // own keep-alive pings are keepalive_interval apart, far above this.
+    std::chrono::milliseconds min_ping_interval{10};
+    std::uint32_t max_ping_strikes = 100;
 };
 
 } // namespace rpcnetd::rpc

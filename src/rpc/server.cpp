@@ -40,7 +40,9 @@ server::server(net::asio::any_io_executor ex, server_options opts,
       core_(std::make_shared<detail::server_core>(
           ex, opts_.lim, opts_.node_name, ssl ? std::move(ssl) : tls_context::make_server(opts_.tls))),
       acceptor_(ex),
-      tasks_(ex, "rpc-server") {}
+      tasks_(ex, "rpc-server") {
+    core_->require_client_cert = opts_.tls.require_client_cert;
+}
 
 server::~server() {
     if (started_ && !stopped_) {
@@ -54,6 +56,21 @@ void server::add_unary(std::string method, unary_handler h) {
 
 void server::add_stream(std::string method, stream_handler h) {
     core_->streaming.insert_or_assign(std::move(method), std::move(h));
+}
+
+void server::allow_roles(std::string method, std::vector<std::string> roles) {
+    core_->roles.insert_or_assign(std::move(method), std::move(roles));
+}
+
+void server::set_tls_context(std::shared_ptr<boost::asio::ssl::context> ssl) {
+    if (ssl) {
+        core_->ssl = std::move(ssl);
+        ++core_->counters.reloads;
+    }
+}
+
+const server_counters& server::counters() const noexcept {
+    return core_->counters;
 }
 
 void server::start() {
@@ -125,14 +142,16 @@ net::awaitable<void> server::accept_loop() {
         if (core_->sessions.size() >= opts_.lim.max_connections) {
             log().warn("connection refused reason=limit max_connections={}",
                        opts_.lim.max_connections);
+            ++core_->counters.connections_refused;
             net::error_code ignored;
             sock.close(ignored);
             continue;
         }
         net::error_code ignored;
         sock.set_option(net::tcp::no_delay(true), ignored);
+        auto ctx = core_->ssl;  // this connection keeps its context across reloads
         auto session =
-            std::make_shared<server_session>(tls_stream(std::move(sock), *core_->ssl), core_);
+            std::make_shared<server_session>(tls_stream(std::move(sock), *ctx), core_, ctx);
         session->start();
     }
 }

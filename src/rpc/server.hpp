@@ -15,7 +15,9 @@
 // Per connection: handshake_timeout covers TCP accept -> TLS handshake -> peer Hello; a
 // malformed or oversized frame closes only that connection; max_streams_per_connection
 // concurrent calls, further calls end with RESOURCE_EXHAUSTED. max_connections bounds the
-// accepted connections (over it, new ones are closed at once). Accept errors (e.g. out of file
+// accepted connections (over it, new ones are closed at once). A connection-wide limit broken
+// after TLS is up (frame too large, PING flood, Hello timeout, idle) is named in a GOAWAY
+// reason before the close; every exceeded limit increments a counter (counters()). Accept errors (e.g. out of file
 // descriptors) back off from 5 ms up to 1 s.
 #include "common/endpoint.hpp"
 #include "common/time.hpp"
@@ -24,6 +26,7 @@
 #include "rpc/call_context.hpp"
 #include "rpc/handler.hpp"
 #include "rpc/rpc_config.hpp"
+#include "rpc/server_counters.hpp"
 #include "rpc/status.hpp"
 #include "rpc/stream_writer.hpp"
 
@@ -31,6 +34,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace rpcnetd::rpc {
 
@@ -58,6 +62,19 @@ public:
     // Registration: before start(). A method name is either unary or streaming.
     void add_unary(std::string method, unary_handler h);
     void add_stream(std::string method, stream_handler h);
+
+    // Roles (certificate OU, see tls_context::peer_role) allowed to call `method`, an exact name
+    // ("Worker.Generate") or a whole service ("Keys.*"; an exact entry wins). Enforced only when
+    // opts.tls.require_client_cert: other callers get PERMISSION_DENIED and no handler runs.
+    // Methods without an entry may be called by any authenticated peer. Before start().
+    void allow_roles(std::string method, std::vector<std::string> roles);
+
+    // Replaces the TLS context for new connections (certificate reload). Connections already
+    // accepted keep the context they were made with until they close.
+    void set_tls_context(std::shared_ptr<boost::asio::ssl::context> ssl);
+
+    // Limit and refusal counters since construction.
+    const server_counters& counters() const noexcept;
 
     // Binds and listens, then accepts in the background. Throws runtime_failure when the address
     // cannot be bound (with the address and reason in the message).

@@ -3,6 +3,10 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "rpc/stream_writer.hpp"
+#include "rpc/tls_context.hpp"
+
+#include <boost/asio/ssl/error.hpp>
+#include <algorithm>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
@@ -32,6 +36,20 @@ server_core::server_core(net::asio::any_io_executor ex, limits l, std::string na
       ssl(std::move(ctx)),
       changed(std::move(ex), common::clock::time_point::max()) {}
 
+bool server_core::role_allowed(const std::string& method, const std::string& role) const {
+    auto it = roles.find(method);
+    if (it == roles.end()) {
+        const auto dot = method.find('.');
+        if (dot != std::string::npos) {
+            it = roles.find(method.substr(0, dot) + ".*");
+        }
+    }
+    if (it == roles.end()) {
+        return true;  // any authenticated peer
+    }
+    return std::find(it->second.begin(), it->second.end(), role) != it->second.end();
+}
+
 } // namespace detail
 
 // Completion of a handler coroutine: a plain (non-coroutine) callable holding the session.
@@ -42,9 +60,32 @@ struct server_session::call_done {
     void operator()(const std::exception_ptr& e) const { session->on_call_done(id, e, slot_bound); }
 };
 
-server_session::server_session(tls_stream stream, std::shared_ptr<detail::server_core> core)
-    : connection(std::move(stream), session_options(*core)), core_(std::move(core)) {
+server_session::server_session(tls_stream stream, std::shared_ptr<detail::server_core> core,
+                               std::shared_ptr<boost::asio::ssl::context> ssl)
+    : connection(std::move(stream), session_options(*core)),
+      core_(std::move(core)),
+      ssl_(std::move(ssl)) {
     core_->sessions.insert(this);
+    ++core_->counters.connections_accepted;
+}
+
+void server_session::on_ready() {
+    if (core_->require_client_cert) {
+        peer_role_ = tls_context::peer_role(stream());
+        log().debug("peer authenticated peer={} role={}", peer(), peer_role_);
+    }
+}
+
+void server_session::on_limit(errc which) {
+    auto& c = core_->counters;
+    switch (which) {
+    case errc::handshake_timeout: ++c.handshake_timeouts; break;
+    case errc::idle_timeout: ++c.idle_timeouts; break;
+    case errc::frame_too_large: ++c.frames_too_large; break;
+    case errc::ping_abuse: ++c.ping_abuse; break;
+    case errc::queue_overflow: ++c.queue_overflows; break;
+    default: break;
+    }
 }
 
 server_session::~server_session() {
@@ -101,6 +142,7 @@ void server_session::on_call(frame& f) {
         return;
     }
     if (streams_.size() >= core_->lim.max_streams_per_connection) {
+        ++core_->counters.streams_refused;
         refuse(id, {v1::RESOURCE_EXHAUSTED,
                     "stream limit of " + std::to_string(core_->lim.max_streams_per_connection) +
                         " per connection reached"});
@@ -116,12 +158,21 @@ void server_session::on_call(frame& f) {
         refuse(id, {v1::UNIMPLEMENTED, "unknown method " + call.method()});
         return;
     }
+    if (core_->require_client_cert && !core_->role_allowed(call.method(), peer_role_)) {
+        ++core_->counters.permission_denied;
+        log().warn("permission denied peer={} role={} method={}", peer(),
+                   peer_role_.empty() ? "(none)" : peer_role_, call.method());
+        refuse(id, {v1::PERMISSION_DENIED, "certificate role '" + peer_role_ +
+                                               "' may not call " + call.method()});
+        return;
+    }
     std::optional<common::time_point> deadline;
     if (call.deadline_ms() > 0) {
         deadline = common::clock::now() + std::chrono::milliseconds(call.deadline_ms());
     }
     auto owned = std::make_unique<call_context>(get_executor(), std::move(*call.mutable_method()),
                                                 id, peer(), deadline);
+    owned->set_peer_role(peer_role_);
     call_context* ctx = owned.get();
     streams_.emplace(id, std::move(owned));
     ++core_->active_streams;
@@ -230,7 +281,14 @@ void server_session::cancel_all() {
 }
 
 void server_session::on_closed(net::error_code reason) {
-    (void)reason;
+    if (!tls_established() && reason.category() == boost::asio::error::get_ssl_category()) {
+        // Refused during the TLS handshake: TLS 1.2 or plain TCP, or a client certificate that
+        // is missing, from another CA, expired or not yet valid.
+        ++core_->counters.tls_handshake_failures;
+        const std::string why = tls_context::verify_failure(stream());
+        log().info("tls handshake refused peer={} reason={}{}", peer(), reason.message(),
+                   why.empty() ? std::string() : " certificate=" + why);
+    }
     cancel_all();
     core_->notify();
 }

@@ -6,6 +6,7 @@
 #include "rpc/call_context.hpp"
 #include "rpc/connection.hpp"
 #include "rpc/handler.hpp"
+#include "rpc/server_counters.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -15,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace rpcnetd::rpc {
 
@@ -29,6 +31,11 @@ struct server_core {
 
     std::unordered_map<std::string, unary_handler> unary;
     std::unordered_map<std::string, stream_handler> streaming;
+    // Method ("Worker.Generate") or service wildcard ("Keys.*") -> roles allowed to call it.
+    // Enforced only with require_client_cert; methods without an entry: any authenticated peer.
+    std::unordered_map<std::string, std::vector<std::string>> roles;
+    bool require_client_cert = false;
+    server_counters counters;
     limits lim;
     std::string node_name;
     std::shared_ptr<boost::asio::ssl::context> ssl;
@@ -38,6 +45,9 @@ struct server_core {
     std::unordered_set<server_session*> sessions;
     net::asio::steady_timer changed;  // stop() waits here; cancelled when a session/stream ends
     bool stop_waiting = false;
+
+    // True when a peer with `role` may call `method` (see `roles`).
+    bool role_allowed(const std::string& method, const std::string& role) const;
 
     void notify() {
         if (stop_waiting) {
@@ -50,7 +60,10 @@ struct server_core {
 
 class server_session final : public connection {
 public:
-    server_session(tls_stream stream, std::shared_ptr<detail::server_core> core);
+    // `ssl`: the context `stream` was made from, kept alive as long as this connection (a TLS
+    // reload swaps the server's context; running connections keep theirs).
+    server_session(tls_stream stream, std::shared_ptr<detail::server_core> core,
+                   std::shared_ptr<boost::asio::ssl::context> ssl);
     ~server_session() override;
 
     // Sends GOAWAY; the connection closes once its running streams have ended.
@@ -62,6 +75,8 @@ public:
 protected:
     void on_stream_frame(frame f) override;
     void on_closed(net::error_code reason) override;
+    void on_ready() override;
+    void on_limit(errc which) override;
 
 private:
     struct call_done;
@@ -78,6 +93,8 @@ private:
     }
 
     std::shared_ptr<detail::server_core> core_;
+    std::shared_ptr<boost::asio::ssl::context> ssl_;
+    std::string peer_role_;
     std::unordered_map<std::uint32_t, std::unique_ptr<call_context>> streams_;
     std::uint32_t last_stream_id_ = 0;
     bool goaway_sent_ = false;

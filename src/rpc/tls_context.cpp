@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -57,6 +58,40 @@ void common_settings(ssl::context& ctx) {
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
 }
 
+std::string asn1_time_text(const ASN1_TIME* t) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (bio == nullptr) {
+        return "?";
+    }
+    std::string out = "?";
+    if (ASN1_TIME_print(bio, t) == 1) {
+        char* data = nullptr;
+        const long n = BIO_get_mem_data(bio, &data);
+        if (n > 0 && data != nullptr) {
+            out.assign(data, static_cast<std::size_t>(n));
+        }
+    }
+    BIO_free(bio);
+    return out;
+}
+
+// An expired or not-yet-valid own certificate would fail every handshake later with a vague
+// peer-side error; refuse it now with the dates.
+void check_validity(SSL_CTX* c, const std::string& file) {
+    X509* cert = SSL_CTX_get0_certificate(c);
+    if (cert == nullptr) {
+        return;
+    }
+    if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+        throw usage_error("certificate " + file + " expired on " +
+                          asn1_time_text(X509_get0_notAfter(cert)));
+    }
+    if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0) {
+        throw usage_error("certificate " + file + " is not valid before " +
+                          asn1_time_text(X509_get0_notBefore(cert)));
+    }
+}
+
 void load_identity(ssl::context& ctx, const tls_config& cfg) {
     require_readable(cfg.cert_file, "certificate");
     require_readable(cfg.key_file, "key");
@@ -64,6 +99,7 @@ void load_identity(ssl::context& ctx, const tls_config& cfg) {
     if (SSL_CTX_use_certificate_chain_file(c, cfg.cert_file.c_str()) != 1) {
         throw usage_error("bad certificate file " + cfg.cert_file + ": " + openssl_reason());
     }
+    check_validity(c, cfg.cert_file);
     if (SSL_CTX_use_PrivateKey_file(c, cfg.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
         throw usage_error("bad key file " + cfg.key_file + ": " + openssl_reason());
     }
@@ -125,6 +161,51 @@ net::error_code tls_context::prepare_client(tls_stream& stream, const std::strin
         return make_error_code(errc::authentication_failed);
     }
     return {};
+}
+
+std::string tls_context::peer_role(tls_stream& stream) {
+    X509* cert = SSL_get0_peer_certificate(stream.native_handle());
+    if (cert == nullptr) {
+        return {};
+    }
+    X509_NAME* subject = X509_get_subject_name(cert);
+    const int idx = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, -1);
+    if (idx < 0) {
+        return {};
+    }
+    ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
+    unsigned char* utf8 = nullptr;
+    const int n = ASN1_STRING_to_UTF8(&utf8, data);
+    if (n < 0 || utf8 == nullptr) {
+        return {};
+    }
+    std::string role(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
+    OPENSSL_free(utf8);
+    return role;
+}
+
+std::string tls_context::verify_failure(tls_stream& stream) {
+    const long r = SSL_get_verify_result(stream.native_handle());
+    if (r == X509_V_OK) {
+        return {};
+    }
+    return X509_verify_cert_error_string(r);
+}
+
+std::string tls_context::own_serial(ssl::context& ctx) {
+    X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
+    if (cert == nullptr) {
+        return {};
+    }
+    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+    if (bn == nullptr) {
+        return {};
+    }
+    char* hex = BN_bn2hex(bn);
+    std::string out = hex != nullptr ? hex : "";
+    OPENSSL_free(hex);
+    BN_free(bn);
+    return out;
 }
 
 } // namespace rpcnetd::rpc

@@ -34,6 +34,18 @@ public:
     // certificate must carry (IP address SAN for an IP, DNS SAN otherwise). Returns an error
     // (never throws) if OpenSSL refuses the name.
     static net::error_code prepare_client(tls_stream& stream, const std::string& server_name);
+
+    // After the handshake: the role in the peer's certificate, i.e. the first OU
+    // (organizationalUnitName) of its subject as scripts/gen-certs.sh writes it
+    // ("/CN=worker-a/OU=worker"); empty when there is no peer certificate or no OU.
+    static std::string peer_role(tls_stream& stream);
+
+    // After a failed handshake: why the peer's certificate was rejected ("certificate has
+    // expired", "unable to get local issuer certificate", ...), or empty when it was not.
+    static std::string verify_failure(tls_stream& stream);
+
+    // The serial number (hex) of the certificate a context presents; empty when none.
+    static std::string own_serial(boost::asio::ssl::context& ctx);
 };
 
 } // namespace rpcnetd::rpc
