@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, build tree build-fuzz/) and runs
+# each for SECONDS on a scratch copy of its committed corpus (tests/fuzz/corpus/<target>/).
+# Prints per target: executions, executions per second, coverage (cov: / ft: of libFuzzer's final
+# line) and crash/leak/OOM; exits non-zero if any target found anything. Crash inputs are kept in
+# build-fuzz/artifacts/ -- add one as tests/fuzz/corpus/<target>/regress-<what> once fixed, so the
+# Catch2 replay ([fuzz]) guards it.
+#
+#   scripts/fuzz.sh SECONDS                  run every target
+#   scripts/fuzz.sh --only swim_state 60     one target
+#   scripts/fuzz.sh --update-corpus 300      afterwards, minimise (-merge=1) the committed corpus
+#                                            plus what the run found back into tests/fuzz/corpus/
+#                                            (regress-* and seed-* files are always kept)
+#   scripts/fuzz.sh --seeds --update-corpus 60
+#                                            first rewrite the hand-made seed-* files
+#                                            (tests/fuzz/seed_corpus_test.cpp; needs build/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+targets=(frame_decoder gossip_envelope swim_codec swim_state proto_bodies)
+update=0
+seeds=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --update-corpus) update=1; shift ;;
+    --seeds) seeds=1; shift ;;
+    --only) targets=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) break ;;
+    esac
+done
+seconds=${1:?usage: scripts/fuzz.sh [--only TARGET] [--update-corpus] [--seeds] SECONDS}
+
+max_len() {
+    case "$1" in
+    frame_decoder) echo 4096 ;;
+    gossip_envelope) echo 2048 ;;
+    swim_codec) echo 2048 ;;
+    swim_state) echo 4096 ;;
+    proto_bodies) echo 4096 ;;
+    esac
+}
+
+missing=()
+for p in clang-14 libclang-rt-14-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "fuzz: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+        { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; }
+fi
+
+echo "=== fuzz: configure + build (build-fuzz) ==="
+build_start=$(date +%s)
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER=clang++-14 -DRPCNETD_FUZZ=ON -DRPCNETD_BUILD_TESTS=OFF >/dev/null
+cmake --build build-fuzz --target fuzz_targets -j "$(nproc 2>/dev/null || echo 2)"
+echo "build: $(( $(date +%s) - build_start ))s"
+
+if [ "$seeds" = 1 ]; then
+    [ -x build/rpcnetd_tests ] || { echo "--seeds needs build/rpcnetd_tests" >&2; exit 2; }
+    RPCNETD_FUZZ_SEED_DIR="$root/tests/fuzz/corpus" build/rpcnetd_tests "[.fuzz_seeds]" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/rpcnetd-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+artifacts=$root/build-fuzz/artifacts
+mkdir -p "$artifacts"
+
+failed=0
+summary=()
+for t in "${targets[@]}"; do
+    bin=$root/build-fuzz/fuzz_$t
+    corpus=$work/$t/corpus
+    mkdir -p "$corpus"
+    cp "$root/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
+    log=$work/$t/log
+    echo "=== fuzz_$t: ${seconds}s, $(ls "$corpus" | wc -l) corpus files ==="
+    set +e
+    (cd "$work/$t" && "$bin" -max_total_time="$seconds" -malloc_limit_mb=64 -rss_limit_mb=512 \
+        -max_len="$(max_len "$t")" -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/$t-" "$corpus" >"$log" 2>&1)
+    rc=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+    if [ "$rc" = 0 ]; then
+        found=none
+    else
+        failed=1
+        if grep -q 'ERROR: LeakSanitizer' "$log"; then found=LEAK
+        elif grep -q 'out-of-memory' "$log"; then found=OOM
+        elif grep -q 'ERROR: libFuzzer: timeout' "$log"; then found=TIMEOUT
+        elif grep -q 'runtime error:' "$log"; then found=UBSAN
+        elif grep -q 'ERROR: AddressSanitizer' "$log"; then found=ASAN
+        else found="CRASH (rc=$rc)"
+        fi
+        grep -E 'what\(\)|ERROR:|runtime error:|SUMMARY:|Test unit written' "$log" | head -20
+        tail -n 40 "$log" >"$artifacts/$t-last-log.txt"
+    fi
+    line=$(printf '%-16s execs=%-10s exec/s=%-8s %-20s crash/leak/oom=%s' \
+        "$t" "${execs:-?}" "${rate:-?}" "${cov:-cov: ?}" "$found")
+    echo "$line"
+    summary+=("$line")
+
+    if [ "$update" = 1 ] && [ "$rc" = 0 ]; then
+        merged=$work/$t/merged
+        mkdir -p "$merged"
+        cp "$root/tests/fuzz/corpus/$t/"regress-* "$root/tests/fuzz/corpus/$t/"seed-* "$merged/" \
+            2>/dev/null || true
+        "$bin" -merge=1 -max_len="$(max_len "$t")" -malloc_limit_mb=64 -rss_limit_mb=512 \
+            "$merged" "$root/tests/fuzz/corpus/$t" "$corpus" >"$work/$t/merge.log" 2>&1
+        rm -rf "$root/tests/fuzz/corpus/$t"
+        mkdir -p "$root/tests/fuzz/corpus/$t"
+        cp "$merged/"* "$root/tests/fuzz/corpus/$t/"
+        echo "corpus $t: $(ls "$root/tests/fuzz/corpus/$t" | wc -l) files," \
+             "$(du -sk "$root/tests/fuzz/corpus/$t" | cut -f1) KiB"
+    fi
+done
+
+echo "=== fuzz summary (${seconds}s per target) ==="
+printf '%s\n' "${summary[@]}"
+exit "$failed"
