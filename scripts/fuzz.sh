@@ -114,7 +114,7 @@ for t in "${targets[@]}"; do
         mkdir -p "$merged"
         cp "$root/tests/fuzz/corpus/$t/"regress-* "$root/tests/fuzz/corpus/$t/"seed-* "$merged/" \
             2>/dev/null || true
-        "$bin" -merge=1 -max_len="$(max_len "$t")" -malloc_limit_mb=64 -rss_limit_mb=512 \
+        "$bin" -merge=1 -use_counters=0 -max_len="$(max_len "$t")" -malloc_limit_mb=64 -rss_limit_mb=512 \
             "$merged" "$root/tests/fuzz/corpus/$t" "$corpus" >"$work/$t/merge.log" 2>&1
         rm -rf "$root/tests/fuzz/corpus/$t"
         mkdir -p "$root/tests/fuzz/corpus/$t"
