@@ -8,6 +8,7 @@
 #
 #   scripts/fuzz.sh SECONDS                  run every target
 #   scripts/fuzz.sh --only swim_state 60     one target
+#   scripts/fuzz.sh --jobs 2 60              two targets at a time (CI: one per core)
 #   scripts/fuzz.sh --update-corpus 300      afterwards, minimise (-merge=1) the committed corpus
 #                                            plus what the run found back into tests/fuzz/corpus/
 #                                            (regress-* and seed-* files are always kept)
@@ -21,12 +22,14 @@ root=$PWD
 targets=(frame_decoder gossip_envelope swim_codec swim_state proto_bodies)
 update=0
 seeds=0
+jobs=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --update-corpus) update=1; shift ;;
     --seeds) seeds=1; shift ;;
     --only) targets=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) break ;;
     esac
 done
@@ -72,14 +75,11 @@ trap 'rm -rf "$work"' EXIT
 artifacts=$root/build-fuzz/artifacts
 mkdir -p "$artifacts"
 
-failed=0
-summary=()
-for t in "${targets[@]}"; do
-    bin=$root/build-fuzz/fuzz_$t
-    corpus=$work/$t/corpus
+# Runs one target; writes its summary line to $work/<t>/summary and "fail" to $work/<t>/failed.
+run_target() {
+    local t=$1 bin=$root/build-fuzz/fuzz_$1 corpus=$work/$1/corpus log=$work/$1/log rc found
     mkdir -p "$corpus"
     cp "$root/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
-    log=$work/$t/log
     echo "=== fuzz_$t: ${seconds}s, $(ls "$corpus" | wc -l) corpus files ==="
     set +e
     (cd "$work/$t" && "$bin" -max_total_time="$seconds" -malloc_limit_mb=64 -rss_limit_mb=512 \
@@ -87,13 +87,14 @@ for t in "${targets[@]}"; do
         -artifact_prefix="$artifacts/$t-" "$corpus" >"$log" 2>&1)
     rc=$?
     set -e
+    local execs rate cov
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || true)
     if [ "$rc" = 0 ]; then
         found=none
     else
-        failed=1
+        echo fail >"$work/$t/failed"
         if grep -q 'ERROR: LeakSanitizer' "$log"; then found=LEAK
         elif grep -q 'out-of-memory' "$log"; then found=OOM
         elif grep -q 'ERROR: libFuzzer: timeout' "$log"; then found=TIMEOUT
@@ -101,29 +102,49 @@ for t in "${targets[@]}"; do
         elif grep -q 'ERROR: AddressSanitizer' "$log"; then found=ASAN
         else found="CRASH (rc=$rc)"
         fi
-        grep -E 'what\(\)|ERROR:|runtime error:|SUMMARY:|Test unit written' "$log" | head -20
-        tail -n 40 "$log" >"$artifacts/$t-last-log.txt"
+        grep -E 'what\(\)|ERROR:|runtime error:|SUMMARY:|Test unit written' "$log" | head -20 |
+            sed "s/^/fuzz_$t: /"
+        tail -n 60 "$log" >"$artifacts/$t-last-log.txt"
     fi
-    line=$(printf '%-16s execs=%-10s exec/s=%-8s %-20s crash/leak/oom=%s' \
-        "$t" "${execs:-?}" "${rate:-?}" "${cov:-cov: ?}" "$found")
-    echo "$line"
-    summary+=("$line")
+    printf '%-16s execs=%-10s exec/s=%-8s %-20s crash/leak/oom=%s\n' \
+        "$t" "${execs:-?}" "${rate:-?}" "${cov:-cov: ?}" "$found" | tee "$work/$t/summary"
 
     if [ "$update" = 1 ] && [ "$rc" = 0 ]; then
-        merged=$work/$t/merged
+        local merged=$work/$t/merged dest=$root/tests/fuzz/corpus/$t
         mkdir -p "$merged"
-        cp "$root/tests/fuzz/corpus/$t/"regress-* "$root/tests/fuzz/corpus/$t/"seed-* "$merged/" \
-            2>/dev/null || true
-        "$bin" -merge=1 -use_counters=0 -max_len="$(max_len "$t")" -malloc_limit_mb=64 -rss_limit_mb=512 \
-            "$merged" "$root/tests/fuzz/corpus/$t" "$corpus" >"$work/$t/merge.log" 2>&1
-        rm -rf "$root/tests/fuzz/corpus/$t"
-        mkdir -p "$root/tests/fuzz/corpus/$t"
-        cp "$merged/"* "$root/tests/fuzz/corpus/$t/"
-        echo "corpus $t: $(ls "$root/tests/fuzz/corpus/$t" | wc -l) files," \
-             "$(du -sk "$root/tests/fuzz/corpus/$t" | cut -f1) KiB"
+        cp "$dest/"regress-* "$dest/"seed-* "$merged/" 2>/dev/null || true
+        # Edge coverage only (no hit counters): one input per new edge keeps the corpus small.
+        "$bin" -merge=1 -use_counters=0 -max_len="$(max_len "$t")" -malloc_limit_mb=64 \
+            -rss_limit_mb=512 "$merged" "$dest" "$corpus" >"$work/$t/merge.log" 2>&1
+        rm -rf "$dest"
+        mkdir -p "$dest"
+        cp "$merged/"* "$dest/"
+        echo "corpus $t: $(ls "$dest" | wc -l) files, $(cat "$dest"/* | wc -c) bytes"
+    fi
+}
+
+running=0
+for t in "${targets[@]}"; do
+    mkdir -p "$work/$t"
+    if [ "$jobs" -le 1 ]; then
+        run_target "$t"
+        continue
+    fi
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    run_target "$t" &
+    running=$((running + 1))
+done
+wait || true
+
+failed=0
+echo "=== fuzz summary (${seconds}s per target, $jobs at a time) ==="
+for t in "${targets[@]}"; do
+    cat "$work/$t/summary" 2>/dev/null || echo "$t: no result"
+    if [ -e "$work/$t/failed" ] || [ ! -e "$work/$t/summary" ]; then
+        failed=1
     fi
 done
-
-echo "=== fuzz summary (${seconds}s per target) ==="
-printf '%s\n' "${summary[@]}"
 exit "$failed"
