@@ -70,6 +70,8 @@ if [ "$seeds" = 1 ]; then
     RPCNETD_FUZZ_SEED_DIR="$root/tests/fuzz/corpus" build/rpcnetd_tests "[.fuzz_seeds]" >/dev/null
 fi
 
+# A small ASan quarantine: the default 256 MiB alone would push long runs near -rss_limit_mb=512.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 work=$(mktemp -d /tmp/rpcnetd-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 artifacts=$root/build-fuzz/artifacts
