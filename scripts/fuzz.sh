@@ -4,7 +4,8 @@
 # Prints per target: executions, executions per second, coverage (cov: / ft: of libFuzzer's final
 # line) and crash/leak/OOM; exits non-zero if any target found anything. Crash inputs are kept in
 # build-fuzz/artifacts/ -- add one as tests/fuzz/corpus/<target>/regress-<what> once fixed, so the
-# Catch2 replay ([fuzz]) guards it.
+# Catch2 replay ([fuzz]) guards it. tests/fuzz/dict/<target>.dict, when present, is passed as
+# -dict (tokens the parsers branch on).
 #
 #   scripts/fuzz.sh SECONDS                  run every target
 #   scripts/fuzz.sh --only swim_state 60     one target
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --seeds) seeds=1; shift ;;
     --only) targets=("$2"); shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) break ;;
     esac
 done
@@ -83,9 +84,11 @@ run_target() {
     mkdir -p "$corpus"
     cp "$root/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
     echo "=== fuzz_$t: ${seconds}s, $(ls "$corpus" | wc -l) corpus files ==="
+    local dict=()
+    [ -e "$root/tests/fuzz/dict/$t.dict" ] && dict=(-dict="$root/tests/fuzz/dict/$t.dict")
     set +e
     (cd "$work/$t" && "$bin" -max_total_time="$seconds" -malloc_limit_mb=64 -rss_limit_mb=512 \
-        -max_len="$(max_len "$t")" -timeout=10 -print_final_stats=1 \
+        -max_len="$(max_len "$t")" -timeout=10 -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$artifacts/$t-" "$corpus" >"$log" 2>&1)
     rc=$?
     set -e
