@@ -5,6 +5,8 @@
 #   scripts/test.sh            full suite (normal + ASan/UBSan)
 #   scripts/test.sh --quick    normal build only
 #   scripts/test.sh --asan     ASan/UBSan build only
+#   scripts/test.sh [--quick|--asan] --fuzz SECONDS
+#                              then scripts/fuzz.sh: every libFuzzer target for SECONDS (build-fuzz/)
 # Build trees: build/ and build-asan/. Extra ctest arguments after "--", e.g. -- -R membership.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,11 @@ case "${1:-}" in
 --quick) configs=(normal); shift ;;
 --asan) configs=(asan); shift ;;
 esac
+fuzz_seconds=""
+if [ "${1:-}" = "--fuzz" ]; then
+    fuzz_seconds=${2:?--fuzz needs SECONDS}
+    shift 2
+fi
 [ "${1:-}" = "--" ] && shift
 
 scripts/deps.sh
@@ -38,3 +45,6 @@ for cfg in "${configs[@]}"; do
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 "$@"
 done
+if [ -n "$fuzz_seconds" ]; then
+    scripts/fuzz.sh --jobs "$jobs" "$fuzz_seconds"
+fi

@@ -21,6 +21,9 @@ std::optional<endpoint> parse_endpoint(std::string_view text) {
         }
         host = text.substr(1, close - 1);
         port = text.substr(close + 2);
+        if (host.find('[') != std::string_view::npos) {
+            return std::nullopt; // "[[a]:1" would print back as "[a:1", which does not parse
+        }
     } else {
         const auto colon = text.rfind(':');
         if (colon == std::string_view::npos) {

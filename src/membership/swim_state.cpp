@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace rpcnetd::membership {
 
@@ -89,7 +90,9 @@ std::vector<outbound> swim_state::join(std::vector<common::endpoint> seeds,
 
 std::vector<outbound> swim_state::set_tags(tag_map tags, common::time_point now) {
     self_.tags = std::move(tags);
-    self_.incarnation += 1;
+    if (self_.incarnation != std::numeric_limits<std::uint64_t>::max()) {
+        self_.incarnation += 1;  // saturates, as refute() does
+    }
     broadcast_self_alive();
     (void)now;
     out_vec out;

@@ -4,6 +4,7 @@
 #include "membership/swim_state.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace rpcnetd::membership {
 
@@ -98,7 +99,10 @@ void swim_state::seed_members(const std::vector<member>& known, common::time_poi
 }
 
 void swim_state::refute(std::uint64_t heard) {
-    self_.incarnation = std::max(self_.incarnation, heard) + 1;
+    // Saturate instead of wrapping: an accusation at 2^64-1 (a corrupt or hostile member) cannot be
+    // outbid, and wrapping to 0 would make every later alive of ours lose to older gossip.
+    const std::uint64_t top = std::max(self_.incarnation, heard);
+    self_.incarnation = top == std::numeric_limits<std::uint64_t>::max() ? top : top + 1;
     ++counters_.refutations;
     // Lifeguard: having to refute means others find us slow; slow down our own accusations.
     awareness_.apply_delta(1);
