@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, builds with warnings as errors,
-# runs every test, then builds and runs everything again under AddressSanitizer + UBSan.
+# runs every test, builds and runs everything again under AddressSanitizer + UBSan, then runs
+# every libFuzzer target for 60 s (scripts/fuzz.sh, clang, build-fuzz/).
 #
-#   scripts/test.sh            full suite (normal + ASan/UBSan)
+#   scripts/test.sh            full suite (normal + ASan/UBSan + 60 s per fuzz target)
 #   scripts/test.sh --quick    normal build only
 #   scripts/test.sh --asan     ASan/UBSan build only
 #   scripts/test.sh [--quick|--asan] --fuzz SECONDS
-#                              then scripts/fuzz.sh: every libFuzzer target for SECONDS (build-fuzz/)
+#                              fuzz each target SECONDS after the suites (0: no fuzzing)
 # Build trees: build/ and build-asan/. Extra ctest arguments after "--", e.g. -- -R membership.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 configs=(normal asan)
+fuzz_seconds=60
 case "${1:-}" in
---quick) configs=(normal); shift ;;
---asan) configs=(asan); shift ;;
+--quick) configs=(normal); fuzz_seconds=0; shift ;;
+--asan) configs=(asan); fuzz_seconds=0; shift ;;
 esac
-fuzz_seconds=""
 if [ "${1:-}" = "--fuzz" ]; then
     fuzz_seconds=${2:?--fuzz needs SECONDS}
     shift 2
@@ -26,6 +27,8 @@ fi
 scripts/deps.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
+summary=$(mktemp)
+trap 'rm -f "$summary" "$summary".*' EXIT
 for cfg in "${configs[@]}"; do
     if [ "$cfg" = normal ]; then
         dir=build
@@ -43,8 +46,11 @@ for cfg in "${configs[@]}"; do
     echo "=== $cfg: tests ==="
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 "$@"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 "$@" | tee "$summary.$cfg"
 done
-if [ -n "$fuzz_seconds" ]; then
+if [ "$fuzz_seconds" != 0 ]; then
     scripts/fuzz.sh --jobs "$jobs" "$fuzz_seconds"
 fi
+# One closing line over every pass (ctest prints "N% tests passed, F tests failed out of T").
+awk '/tests passed, [0-9]+ tests failed out of/ { failed += $4; total += $NF }
+     END { printf "tests: %d passed, %d failed\n", total - failed, failed }' "$summary".*
