@@ -39,13 +39,20 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
                              rpc::client_options opts)
     : ex_(ex), interval_(health_interval), tls_(std::move(tls)), opts_(std::move(opts)),
       registry_(balance::make_balancer(strategy),
-                balance::registry_config{.report_grace = std::chrono::milliseconds(1000),
+                // report_grace: how long a client may take from Assign to a running stream
+                // (connect + TLS + first frame) before a report without it counts; generous
+                // because a loaded machine stretches that to seconds, and a vanished client
+                // only inflates its worker's count for this long.
+                balance::registry_config{.report_grace = std::chrono::milliseconds(5000),
                                          .lease_timeout = std::chrono::milliseconds(10000),
                                          .first_lease_id = common::random_seed() | 1}),
       rng_(common::random_seed()), tasks_(ex, "health") {
-    // A health check that takes longer than this is a miss; connects get the same budget.
-    opts_.connect_timeout = std::max<std::chrono::milliseconds>(interval_ * 3,
-                                                                std::chrono::milliseconds(300));
+    // A health check that takes longer than this is a miss; connects get the same budget. It is
+    // generous on purpose: a dead worker is caught by its refused connection at once, and a hung
+    // one by the clients' reports, so timeouts only need to catch what both miss, and must not
+    // drop a worker that is merely slow on a loaded machine.
+    opts_.connect_timeout = std::max<std::chrono::milliseconds>(interval_ * 10,
+                                                                std::chrono::milliseconds(1000));
 }
 
 void director_pool::update(const membership::member& m) {
