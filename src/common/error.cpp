@@ -26,7 +26,7 @@ public:
         case errc::no_workers: return "no workers available";
         case errc::malformed_packet: return "malformed packet";
         case errc::authentication_failed: return "authentication failed";
-        case errc::not_implemented: return "not implemented";
+        case errc::not_implemented: return "unsupported operation";
         case errc::unavailable: return "unavailable";
         case errc::deadline_exceeded: return "deadline exceeded";
         case errc::internal: return "internal error";
