@@ -20,11 +20,6 @@ namespace asio = net::asio;
 using common::clock;
 using namespace std::chrono_literals;
 
-std::uint64_t ns_since(clock::time_point from, clock::time_point to) {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count());
-}
-
 // ---- unary -----------------------------------------------------------------------------------
 
 struct unary_run {

@@ -1,4 +1,8 @@
 #pragma once
+#include "common/time.hpp"
+
+#include <chrono>
+#include <cstdint>
 // Measurement helpers of `rpcnetd bench`, matching /work/shared/bench/grpc/common.h so the
 // numbers are comparable with grpc_client's: nearest-rank percentiles, CPU from /proc/<pid>/stat
 // (utime+stime, all threads) and getrusage, VmRSS/Threads from /proc/<pid>/status; and the
@@ -11,6 +15,12 @@
 #include <vector>
 
 namespace rpcnetd::app {
+
+// Nanoseconds from `from` to `to` (steady clock), for latency samples.
+inline std::uint64_t ns_since(common::clock::time_point from, common::clock::time_point to) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count());
+}
 
 // Nearest-rank percentile (p in [0,1]) of nanosecond samples, in µs; 0 when empty. Reorders v.
 double percentile_us(std::vector<std::uint64_t>& v, double p);

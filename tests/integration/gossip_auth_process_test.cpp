@@ -31,14 +31,6 @@ std::string write_key_file() {
     return tmpl;
 }
 
-bool has_member(cluster& c, const std::string& name) {
-    const auto ms = c.members();
-    return std::any_of(ms.begin(), ms.end(), [&](const member_view& m) { return m.name == name; });
-}
-
-unsigned short port_of(const std::string& addr) {
-    return static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)));
-}
 
 } // namespace
 
@@ -54,10 +46,10 @@ TEST_CASE("gossip auth: other keys and other cluster names never merge",
     REQUIRE(c.wait_alive_workers(1, 20s));
     // Give the outsiders every chance: several probe periods and join retries.
     std::this_thread::sleep_for(6s);
-    CHECK(has_member(c, "worker-ok"));
-    CHECK_FALSE(has_member(c, "worker-wrong-key"));
-    CHECK_FALSE(has_member(c, "worker-wrong-cluster"));
-    CHECK_FALSE(has_member(c, "worker-no-key"));
+    CHECK(c.has_member("worker-ok"));
+    CHECK_FALSE(c.has_member("worker-wrong-key"));
+    CHECK_FALSE(c.has_member("worker-wrong-cluster"));
+    CHECK_FALSE(c.has_member("worker-no-key"));
     for (std::size_t i = 1; i <= 3; ++i) {
         CHECK(c.worker(i).output().find("NodeJoined node=director") == std::string::npos);
         CHECK(c.worker(i).running());

@@ -66,14 +66,6 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     return n;
 }
 
-bool has_member(cluster& c, const std::string& name) {
-    const auto ms = c.members();
-    return std::any_of(ms.begin(), ms.end(), [&](const member_view& m) { return m.name == name; });
-}
-
-unsigned short port_of(const std::string& addr) {
-    return static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)));
-}
 
 } // namespace
 
@@ -120,7 +112,7 @@ TEST_CASE("keys: rotating the gossip key under a live stream declares no failure
     // and join retries).
     const auto late = c.add_worker("worker-late", {"--gossip-key", a.path});
     std::this_thread::sleep_for(6s);
-    CHECK_FALSE(has_member(c, "worker-late"));
+    CHECK_FALSE(c.has_member("worker-late"));
     CHECK(c.worker(late).output().find("NodeJoined node=director") == std::string::npos);
     CHECK(c.worker(late).running());
 

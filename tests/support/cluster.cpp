@@ -57,6 +57,10 @@ std::vector<std::string> split_lines(const std::string& text) {
     return out;
 }
 
+unsigned short port_of(const std::string& addr) {
+    return static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)));
+}
+
 void cluster::pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 std::vector<std::string> cluster::common_flags() const {

@@ -17,6 +17,8 @@ namespace rpcnetd::test {
 std::optional<std::uint64_t> json_uint(const std::string& line, const std::string& key);
 std::optional<std::string> json_string(const std::string& line, const std::string& key);
 std::vector<std::string> split_lines(const std::string& text);
+// The port of "host:port".
+unsigned short port_of(const std::string& addr);
 
 struct member_view {
     std::string name;
@@ -55,6 +57,7 @@ public:
     }
     bool wait_alive_workers(std::size_t n, std::chrono::milliseconds limit);
     std::optional<std::string> state_of(const std::string& name);
+    bool has_member(const std::string& name) { return state_of(name).has_value(); }
 
     // Client with the given flags against the director (jsonl output is added).
     std::unique_ptr<child_process> start_client(std::vector<std::string> flags);
