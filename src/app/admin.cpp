@@ -84,7 +84,9 @@ net::awaitable<int> follow_events(const cli::events_config& cfg) {
         co_return 1;
     }
     rpc::client c = *conn;
-    auto stream = co_await c.open_stream("Director.Events", v1::EventsRequest().SerializeAsString());
+    v1::EventsRequest req;
+    req.set_replay(cfg.replay);
+    auto stream = co_await c.open_stream("Director.Events", req.SerializeAsString());
     for (;;) {
         // Keep-alive pings run underneath; the long idle timeout only bounds a silent director.
         auto item = co_await stream.next(std::chrono::hours(24));

@@ -40,6 +40,10 @@ std::uint64_t unix_ms() {
                                           .count());
 }
 
+net::awaitable<rpc::status> bad_events_request() {
+    co_return rpc::status{v1::INVALID_ARGUMENT, "malformed EventsRequest"};
+}
+
 class director_app {
 public:
     director_app(net::asio::any_io_executor ex, const cli::director_config& cfg)
@@ -63,9 +67,17 @@ public:
             return members(c, std::move(r));
         });
         srv.add_stream("Director.Events",
-                       [this](rpc::call_context& c, std::string, rpc::stream_writer& w) {
-                           return events_.serve(c, w);
+                       [this](rpc::call_context& c, std::string r, rpc::stream_writer& w) {
+                           v1::EventsRequest req;
+                           if (!req.ParseFromString(r)) {
+                               return bad_events_request();
+                           }
+                           return events_.serve(c, w, req.replay());
                        });
+        node_.add_stats([this](member_node::stat_list& out) {
+            out.emplace_back("events.subscribers", events_.subscribers());
+            out.emplace_back("events.dropped", events_.dropped());
+        });
         // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles");
         // Director.Members and Director.Events stay open to any authenticated peer.
         for (const char* m : {"Director.Assign", "Director.ReportFailure", "Director.Release"}) {

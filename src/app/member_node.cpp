@@ -113,8 +113,8 @@ bool member_node::reload_tls() {
     }
 }
 
-std::vector<std::pair<std::string, std::uint64_t>> member_node::stats() const {
-    std::vector<std::pair<std::string, std::uint64_t>> out;
+member_node::stat_list member_node::stats() const {
+    stat_list out;
     server_->counters().for_each([&](std::string_view name, std::uint64_t v) {
         out.emplace_back("rpc." + std::string(name), v);
     });
@@ -134,6 +134,9 @@ std::vector<std::pair<std::string, std::uint64_t>> member_node::stats() const {
     };
     for (const auto& [name, v] : gossip) {
         out.emplace_back(std::string("gossip.") + name, v);
+    }
+    if (extra_stats_) {
+        extra_stats_(out);
     }
     return out;
 }

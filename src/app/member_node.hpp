@@ -70,9 +70,11 @@ public:
         on_tls_reload_ = std::move(fn);
     }
 
+    using stat_list = std::vector<std::pair<std::string, std::uint64_t>>;
     // Counters of the RPC server and gossip, as Node.Stats returns them ("rpc.<name>",
-    // "gossip.<name>").
-    std::vector<std::pair<std::string, std::uint64_t>> stats() const;
+    // "gossip.<name>"), then whatever the mode adds through add_stats().
+    stat_list stats() const;
+    void add_stats(std::function<void(stat_list&)> fn) { extra_stats_ = std::move(fn); }
 
     // Graceful: stop accepting calls, gossip left, let running calls finish up to drain, stop.
     net::awaitable<void> leave_and_stop(std::chrono::milliseconds drain);
@@ -96,6 +98,7 @@ private:
     cli::member_config member_;
     membership::tag_map tags_;
     event_handler on_event_;
+    std::function<void(stat_list&)> extra_stats_;
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key

@@ -188,6 +188,7 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         c.director = parse_endpoint_flag("director", director_);
         c.output = pick<client_output>("output", output_,
                                        {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
+        c.replay = replay_;
         return c;
     }
     if (mode == "keys") {

@@ -157,7 +157,7 @@ std::string option_groups::synopsis(const std::string& mode) const {
         return "[--director H:P] [--output table|json]";
     }
     if (mode == "events") {
-        return "[--director H:P] [--output text|jsonl]";
+        return "[--director H:P] [--output text|jsonl] [--replay N]";
     }
     if (mode == "stats") {
         return "[--target H:P] [--output text|json]";
@@ -199,6 +199,12 @@ po::options_description option_groups::for_mode(const std::string& mode) {
                  "director H:P (env DIRECTOR_ADDR)")
                 ("output", po::value(&output_)->default_value(mode == "members" ? "table" : "text"),
                  mode == "members" ? "table|json" : "text|jsonl");
+            if (mode == "events") {
+                d.add_options()
+                    ("replay", po::value(&replay_)->default_value(10),
+                     "first print up to N of the director's recent events (it keeps 256), then "
+                     "follow; 0 = only new events");
+            }
         }
         all.add(d);
     } else if (mode == "stats") {

@@ -59,6 +59,7 @@ private:
     std::string director_, prompt_, filter_, output_, wait_timeout_, stream_idle_timeout_,
         connect_timeout_, job_;
     unsigned long long tokens_ = 0;
+    unsigned replay_ = 0;
     // bench
     std::string target_, bench_mode_, duration_, warmup_;
     unsigned concurrency_ = 0, payload_ = 0, streams_ = 0, count_ = 0, warmup_count_ = 0,

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <typeinfo>
 
 namespace po = boost::program_options;
 
@@ -42,6 +43,28 @@ Signals: SIGTERM/SIGINT leave gracefully; SIGHUP reloads --cert/--key/--ca (dire
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 )";
 
+// Boost parses "-1" into an unsigned option as 2^N-1 (lexical_cast wraps); --max-frame=-1 must
+// be a usage error, not a 4 GiB limit.
+void reject_negative_counts(const po::parsed_options& parsed, const po::variables_map& vm) {
+    for (const auto& opt : parsed.options) {
+        const auto it = vm.find(opt.string_key);
+        if (it == vm.end() || it->second.empty()) {
+            continue;
+        }
+        const auto& type = it->second.value().type();
+        if (type != typeid(unsigned) && type != typeid(unsigned long) &&
+            type != typeid(unsigned long long)) {
+            continue;
+        }
+        for (const auto& v : opt.value) {
+            if (v.find('-') != std::string::npos) {
+                throw usage_error("--" + opt.string_key +
+                                  " must be a whole number of at least 0, got '" + v + "'");
+            }
+        }
+    }
+}
+
 po::variables_map parse_mode(const std::string& mode, const po::options_description& desc,
                              int argc, const char* const* argv) {
     po::variables_map vm;
@@ -55,6 +78,7 @@ po::variables_map parse_mode(const std::string& mode, const po::options_descript
         }
         auto parsed = parser.run();
         po::store(parsed, vm);
+        reject_negative_counts(parsed, vm);
         po::notify(vm);
     } catch (const po::error& e) {
         throw usage_error(e.what());

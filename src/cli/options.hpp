@@ -97,6 +97,7 @@ struct events_config {
     common_config common;
     common::endpoint director;
     client_output output = client_output::text;
+    std::uint32_t replay = 10;  // recent events printed before following
 };
 
 enum class bench_mode { unary, stream, connect, idle };

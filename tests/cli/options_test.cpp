@@ -134,6 +134,19 @@ TEST_CASE("options: bad input is a usage error naming the flag", "[cli]") {
     fake_env()["WORKER_FAILURE_ENABLED"] = "maybe";
     CHECK_THROWS_WITH(parse({"worker"}), Catch::Contains("WORKER_FAILURE_ENABLED"));
     fake_env().clear();
+    // Boost would wrap "-1" into an unsigned as 4294967295: a negative count is refused instead.
+    CHECK_THROWS_WITH(parse({"worker", "--max-frame=-1"}), Catch::Contains("--max-frame"));
+    CHECK_THROWS_WITH(parse({"client", "--tokens=-5"}), Catch::Contains("--tokens"));
+    CHECK_THROWS_WITH(parse({"events", "--replay=-1"}), Catch::Contains("--replay"));
+    CHECK_THROWS_WITH(parse({"director", "--indirect-probes=-3"}),
+                      Catch::Contains("--indirect-probes"));
+}
+
+TEST_CASE("options: events replays 10 recent events unless told otherwise", "[cli]") {
+    fake_env().clear();
+    CHECK(std::get<cli::events_config>(parse({"events"})).replay == 10);
+    CHECK(std::get<cli::events_config>(parse({"events", "--replay", "0"})).replay == 0);
+    CHECK(std::get<cli::events_config>(parse({"events", "--replay", "300"})).replay == 300);
 }
 
 TEST_CASE("options: help and version are requests, not errors", "[cli]") {

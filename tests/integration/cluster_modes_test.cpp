@@ -235,28 +235,46 @@ TEST_CASE("cluster: no director reachable is one line and exit 1", "[cluster][in
     CHECK(r.output.find("director") != std::string::npos);
 }
 
-TEST_CASE("cluster: events follows joins and leaves, members prints the contract's JSON",
+TEST_CASE("cluster: events replays recent history then follows joins and leaves, members prints "
+          "the contract's JSON",
           "[cluster][integration]") {
     cluster c;
     auto common = c.common_flags();
-    std::vector<std::string> argv{rpcnetd_binary(), "events", "--director", c.director_addr(),
-                                  "--output", "jsonl"};
-    argv.insert(argv.end(), common.begin(), common.end());
-    // The director may need a moment to listen: retry the follower until it stays up.
-    std::unique_ptr<child_process> events;
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        events = std::make_unique<child_process>(argv);
-        if (!events->wait_exit(300ms)) {
-            break;
+    const auto follower = [&](const std::string& replay) {
+        std::vector<std::string> argv{rpcnetd_binary(), "events", "--director", c.director_addr(),
+                                      "--output", "jsonl", "--replay", replay};
+        argv.insert(argv.end(), common.begin(), common.end());
+        return std::make_unique<child_process>(argv);
+    };
+    // The worker joins before anyone follows: the default replay must still show the join, and
+    // --replay 0 must show only what happens afterwards.
+    const auto w = c.add_worker("worker-ev");
+    REQUIRE(c.wait_alive_workers(1, 20s));
+    auto replayed = follower("10");
+    auto live_only = follower("0");
+    const std::string joined = R"("event":"joined","node":"worker-ev")";
+    const std::string left = R"("event":"left","node":"worker-ev")";
+    CHECK(replayed->wait_for_output(joined, 20s));
+    INFO("replay 10 printed: " << replayed->output());
+    // Both followers are subscribed once the director counts them (Node.Stats).
+    std::vector<std::string> sargv{rpcnetd_binary(), "stats", "--target", c.director_addr(),
+                                   "--output", "json"};
+    sargv.insert(sargv.end(), common.begin(), common.end());
+    std::optional<std::uint64_t> subscribers;
+    for (int i = 0; i < 100 && subscribers != std::optional<std::uint64_t>(2); ++i) {
+        subscribers = json_uint(run_command(sargv, 10s).output, "events.subscribers");
+        if (subscribers != std::optional<std::uint64_t>(2)) {
+            std::this_thread::sleep_for(200ms);
         }
     }
-    REQUIRE(events->running());
-    const auto w = c.add_worker("worker-ev");
-    CHECK(events->wait_for_output(R"("event":"joined","node":"worker-ev")", 20s));
-    REQUIRE(c.wait_alive_workers(1, 20s));
+    REQUIRE(subscribers == std::optional<std::uint64_t>(2));
+    REQUIRE(live_only->running());
     c.worker(w).signal(SIGTERM);
     CHECK(c.worker(w).wait_exit(20s) == std::optional<int>(0));
-    CHECK(events->wait_for_output(R"("event":"left","node":"worker-ev")", 20s));
+    CHECK(replayed->wait_for_output(left, 20s));
+    CHECK(live_only->wait_for_output(left, 20s));
+    INFO("replay 0 printed: " << live_only->output());
+    CHECK(live_only->output().find(joined) == std::string::npos);
 
     std::vector<std::string> margv{rpcnetd_binary(), "members", "--director", c.director_addr(),
                                    "--output", "json"};
