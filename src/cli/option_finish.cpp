@@ -3,6 +3,7 @@
 #include "cli/option_groups.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "rpc/frame.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -116,6 +117,15 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
     l.handshake_timeout = parse_duration_flag("handshake-timeout", handshake_timeout_);
     l.idle_timeout = parse_duration_flag("idle-timeout", idle_timeout_);
     l.keepalive_interval = parse_duration_flag("keepalive-interval", keepalive_interval_);
+    // One full frame must always fit, or a legitimate large answer would close its connection.
+    if (max_queued_ < max_frame_ + rpc::frame_header_size) {
+        throw usage_error("--max-queued-bytes must be at least --max-frame + " +
+                          std::to_string(rpc::frame_header_size) + " (" +
+                          std::to_string(max_frame_ + rpc::frame_header_size) + ")");
+    }
+    l.max_queued_bytes = max_queued_;
+    l.min_ping_interval = parse_duration_flag("min-ping-interval", min_ping_interval_);
+    l.max_ping_strikes = max_ping_strikes_;
     return m;
 }
 

@@ -98,7 +98,14 @@ po::options_description option_groups::rpc_group() {
         ("idle-timeout", po::value(&idle_timeout_)->default_value("5m"),
          "close a connection with no frames for this long")
         ("keepalive-interval", po::value(&keepalive_interval_)->default_value("10s"),
-         "ping an idle connection this often");
+         "ping an idle connection this often")
+        ("max-queued-bytes", po::value(&max_queued_)->default_value(8U * 1024U * 1024U),
+         "answers queued for one peer that does not read them before its connection is closed "
+         "(at least --max-frame + 12)")
+        ("min-ping-interval", po::value(&min_ping_interval_)->default_value("10ms"),
+         "a peer's PING sooner than this after its previous one is a strike")
+        ("max-ping-strikes", po::value(&max_ping_strikes_)->default_value(100),
+         "strikes before the connection is closed with GOAWAY \"too many pings\" (0 = off)");
     return d;
 }
 

@@ -48,8 +48,9 @@ private:
              awareness_max_ = 0, retransmit_mult_ = 0, gossip_fanout_ = 0;
     double phi_threshold_ = 0;
     // rpc limits
-    unsigned max_frame_ = 0, max_streams_ = 0, max_connections_ = 0;
-    std::string handshake_timeout_, idle_timeout_, keepalive_interval_;
+    unsigned max_frame_ = 0, max_streams_ = 0, max_connections_ = 0, max_queued_ = 0,
+             max_ping_strikes_ = 0;
+    std::string handshake_timeout_, idle_timeout_, keepalive_interval_, min_ping_interval_;
     // director
     std::string strategy_, health_interval_, status_interval_;
     // worker

@@ -53,6 +53,9 @@ TEST_CASE("options: defaults follow DESIGN.md §5 and §6", "[cli]") {
     CHECK(d.member.swim.gossip_fanout == 3);
     CHECK(d.member.limits.max_frame == 4U * 1024U * 1024U);
     CHECK(d.member.limits.handshake_timeout == 5s);
+    CHECK(d.member.limits.max_queued_bytes == 8U * 1024U * 1024U);
+    CHECK(d.member.limits.min_ping_interval == 10ms);
+    CHECK(d.member.limits.max_ping_strikes == 100);
     CHECK(d.common.tls.cert_file == "certs/test_cert.pem");
 
     auto w = std::get<cli::worker_config>(parse({"worker"}));
@@ -140,6 +143,21 @@ TEST_CASE("options: bad input is a usage error naming the flag", "[cli]") {
     CHECK_THROWS_WITH(parse({"events", "--replay=-1"}), Catch::Contains("--replay"));
     CHECK_THROWS_WITH(parse({"director", "--indirect-probes=-3"}),
                       Catch::Contains("--indirect-probes"));
+}
+
+TEST_CASE("options: every RPC limit is a flag", "[cli]") {
+    fake_env().clear();
+    auto w = std::get<cli::worker_config>(
+        parse({"worker", "--max-queued-bytes", "5000000", "--min-ping-interval", "50ms",
+               "--max-ping-strikes", "0", "--max-frame", "1048576"}));
+    CHECK(w.member.limits.max_queued_bytes == 5000000);
+    CHECK(w.member.limits.min_ping_interval == 50ms);
+    CHECK(w.member.limits.max_ping_strikes == 0);
+    // The queue must hold one whole frame.
+    CHECK_THROWS_WITH(parse({"worker", "--max-queued-bytes", "4194304"}),
+                      Catch::Contains("--max-queued-bytes"));
+    CHECK_THROWS_WITH(parse({"worker", "--min-ping-interval", "10"}),
+                      Catch::Contains("--min-ping-interval"));
 }
 
 TEST_CASE("options: events replays 10 recent events unless told otherwise", "[cli]") {

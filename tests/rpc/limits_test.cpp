@@ -85,6 +85,35 @@ net::awaitable<void> ping_flood(mtls_loopback* lb, peer_outcome* out) {
     *out = co_await read_until_closed(*s, 20s);
 }
 
+// Pings with large bodies, written as fast as the server takes them, and no pong ever read: the
+// server's answers pile up in its outbound queue until the bound closes the connection.
+net::awaitable<void> unread_answers(mtls_loopback* lb, peer_outcome* out, int* calls_ok) {
+    auto ex = co_await asio::this_coro::executor;
+    auto s = co_await raw_connect(lb->tcp_target(), raw_client_ctx(&pki().client), true);
+    std::string pings;
+    const std::string body(60 * 1024, 'p');
+    for (int i = 0; i < 16; ++i) {
+        rpc::append_frame(pings, rpc::frame_type::ping, 0, body);
+    }
+    // At most 256 MiB: far beyond socket buffers plus the queue bound; the server closes first.
+    for (int i = 0; i < 256; ++i) {
+        auto [ec, n] = co_await asio::async_write(*s, asio::buffer(pings), net::use_tuple);
+        (void)n;
+        if (ec) {
+            break;
+        }
+    }
+    *out = co_await read_until_closed(*s, 20s);
+
+    rpc::client_options o;
+    o.tls = identity(pki().client);
+    auto r = co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+    REQUIRE(r.has_value());
+    auto res = co_await r->unary("Bench.Echo", echo_request("after"), 5s);
+    *calls_ok = res.st.ok() ? 1 : 0;
+    r->close();
+}
+
 net::awaitable<void> silent_after(mtls_loopback* lb, bool hello, peer_outcome* out) {
     auto s = co_await raw_connect(lb->tcp_target(), raw_client_ctx(&pki().client), hello);
     *out = co_await read_until_closed(*s, 20s);
@@ -190,6 +219,22 @@ TEST_CASE("limits: a PING flood is closed with GOAWAY after the strikes", "[limi
     REQUIRE(out.goaway_reason);
     CHECK(*out.goaway_reason == "too many pings");
     CHECK(lb.srv->counters().ping_abuse == 1);
+}
+
+TEST_CASE("limits: a peer that never reads its answers is closed at the outbound queue bound",
+          "[limits]") {
+    rpc::limits lim;
+    lim.max_ping_strikes = 0;  // strikes off: only the queue bound can stop this peer
+    lim.max_queued_bytes = 256U * 1024U;
+    mtls_loopback lb(true, lim);
+    peer_outcome out;
+    int calls_ok = 0;
+    run_coro(lb.ioc, unread_answers(&lb, &out, &calls_ok));
+    CHECK(out.closed);
+    CHECK(lb.srv->counters().queue_overflows == 1);
+    CHECK(lb.srv->counters().ping_abuse == 0);
+    // Only that connection: a new client is served.
+    CHECK(calls_ok == 1);
 }
 
 TEST_CASE("limits: handshake and idle timeouts after TLS name themselves in GOAWAY", "[limits]") {
