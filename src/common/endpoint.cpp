@@ -1,5 +1,6 @@
 #include "common/endpoint.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace rpcnetd::common {
@@ -9,6 +10,19 @@ std::string endpoint::to_string() const {
         return "[" + host + "]:" + std::to_string(port);
     }
     return host + ":" + std::to_string(port);
+}
+
+bool valid_host(std::string_view host) noexcept {
+    if (host.empty() || host.size() > 255) {
+        return false;
+    }
+    for (const char c : host) {
+        if (c <= ' ' || c > '~' || c == '[' || c == ']' || c == ',' || c == '/') {
+            return false;
+        }
+    }
+    // An IPv6 literal has at least two colons; "a:b" would read as host "a", port "b".
+    return std::count(host.begin(), host.end(), ':') != 1;
 }
 
 std::optional<endpoint> parse_endpoint(std::string_view text) {
@@ -21,9 +35,6 @@ std::optional<endpoint> parse_endpoint(std::string_view text) {
         }
         host = text.substr(1, close - 1);
         port = text.substr(close + 2);
-        if (host.find('[') != std::string_view::npos) {
-            return std::nullopt; // "[[a]:1" would print back as "[a:1", which does not parse
-        }
     } else {
         const auto colon = text.rfind(':');
         if (colon == std::string_view::npos) {
@@ -35,7 +46,7 @@ std::optional<endpoint> parse_endpoint(std::string_view text) {
             return std::nullopt; // bare IPv6 needs brackets
         }
     }
-    if (host.empty() || port.empty()) {
+    if (!valid_host(host) || port.empty()) {
         return std::nullopt;
     }
     unsigned value = 0;

@@ -16,7 +16,13 @@ struct endpoint {
     friend bool operator==(const endpoint&, const endpoint&) = default;
 };
 
-// Parses "host:port"; nullopt when the port is missing, zero-length host, or out of range.
+// A host that prints and parses back unchanged: 1..255 bytes of visible ASCII with no '[', ']',
+// ',' or '/', and never exactly one ':' (IPv6 literals have two or more and print in brackets). The gossip codec and push-pull
+// apply the same rule to peer-supplied addresses as the command line does.
+bool valid_host(std::string_view host) noexcept;
+
+// Parses "host:port"; nullopt when the port is missing or out of range, or the host is not
+// valid_host().
 // Port 0 is accepted (bind to any free port).
 std::optional<endpoint> parse_endpoint(std::string_view text);
 

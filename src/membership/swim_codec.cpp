@@ -78,6 +78,9 @@ public:
         common::endpoint e;
         e.host = str();
         e.port = u16();
+        if (!common::valid_host(e.host)) {
+            ok_ = false;  // same rule as parse_endpoint: what we store must print and parse back
+        }
         return e;
     }
     std::span<const std::uint8_t> bytes(std::size_t n) {

@@ -25,7 +25,27 @@ TEST_CASE("endpoint: rejects malformed input", "[common]") {
     CHECK_FALSE(parse_endpoint("host:12x"));
     CHECK_FALSE(parse_endpoint("::1:80"));
     CHECK_FALSE(parse_endpoint_list("a:1,,b:2"));
+    CHECK_FALSE(parse_endpoint("[[a]:1"));
+    CHECK_FALSE(parse_endpoint("a b:1"));
+    CHECK_FALSE(parse_endpoint("a/b:1"));
+    CHECK_FALSE(parse_endpoint(std::string("a\0b:1", 5)));
+    CHECK_FALSE(parse_endpoint(std::string(256, 'h') + ":1"));
     auto list = parse_endpoint_list("a:1,b:2");
     REQUIRE(list);
     CHECK(list->size() == 2);
+}
+
+TEST_CASE("endpoint: every valid host prints and parses back unchanged", "[common]") {
+    using rpcnetd::common::endpoint;
+    using rpcnetd::common::valid_host;
+    for (const char* host : {"127.0.0.1", "::1", "fe80::1%eth0", "localhost", "a-b.example"}) {
+        REQUIRE(valid_host(host));
+        const endpoint e{host, 61000};
+        const auto back = parse_endpoint(e.to_string());
+        REQUIRE(back);
+        CHECK(*back == e);
+    }
+    for (const char* host : {"", ":", "a:b", "[", "]", "a,b", "a b", "[::1]"}) {
+        CHECK_FALSE(valid_host(host));
+    }
 }

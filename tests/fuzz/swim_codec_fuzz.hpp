@@ -5,7 +5,9 @@
 // (the latter exactly when the first byte is not the version); a decoded packet has a non-empty
 // sender of at most 255 bytes; re-encoding what decoded gives at most as many bytes as the input
 // (unknown messages and duplicate tags are dropped, nothing is added), decodes to the same packet,
-// and is canonical (encoding the re-decoded packet yields the same bytes).
+// and is canonical (encoding the re-decoded packet yields the same bytes); every decoded address
+// prints and parses back unchanged (common::valid_host).
+#include "common/endpoint.hpp"
 #include "common/error.hpp"
 #include "fuzz/fuzz_support.hpp"
 #include "membership/swim_codec.hpp"
@@ -26,9 +28,18 @@ inline void fuzz_swim_codec(std::span<const std::uint8_t> data) {
     RPCNETD_FUZZ_CHECK(!data.empty() && data[0] == wire::version);
     RPCNETD_FUZZ_CHECK(!p->sender.empty() && p->sender.size() <= 255);
     RPCNETD_FUZZ_CHECK(p->messages.size() <= 255);
+    // Every address a peer sent is one the command line would accept, and prints back the same.
+    const auto round_trips = [](const common::endpoint& e) {
+        const auto back = common::parse_endpoint(e.to_string());
+        return back.has_value() && *back == e;
+    };
     for (const auto& m : p->messages) {
         if (const auto* a = std::get_if<wire::alive_msg>(&m)) {
             RPCNETD_FUZZ_CHECK(a->tags.size() <= wire::max_tags);
+            RPCNETD_FUZZ_CHECK(round_trips(a->addr));
+        }
+        if (const auto* r = std::get_if<wire::ping_req_msg>(&m)) {
+            RPCNETD_FUZZ_CHECK(round_trips(r->target_addr));
         }
     }
     if (p->messages.empty()) {

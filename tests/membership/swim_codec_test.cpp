@@ -126,3 +126,16 @@ TEST_CASE("swim_codec: random garbage never throws", "[membership]") {
     }
     CHECK(accepted < 20000);
 }
+
+TEST_CASE("swim_codec: an address that would not print and parse back is malformed",
+          "[membership]") {
+    // The command line's rule (common::valid_host) applies to addresses peers send us.
+    const std::vector<std::string> hosts{"", ":", "a:b", "[::1]", "a b", std::string("a\0b", 3)};
+    for (const auto& host : hosts) {
+        const std::vector<message> msgs{alive_msg{"node-d", {host, 61000}, 1, {}}};
+        INFO("host '" << host << "'");
+        CHECK_FALSE(decode_packet(encode_packet("node-a", msgs)).has_value());
+        const std::vector<message> req{ping_req_msg{8, "node-c", {host, 7946}}};
+        CHECK_FALSE(decode_packet(encode_packet("node-a", req)).has_value());
+    }
+}

@@ -286,3 +286,19 @@ TEST_CASE("swim_state: random well-formed gossip never breaks its invariants", "
     CHECK(s.self().status == member_status::alive);
     CHECK(s.next_deadline() > t - 1s);
 }
+
+TEST_CASE("swim_state: merged members with an unusable address are ignored", "[membership]") {
+    common::rng rng(15);
+    const auto t0 = common::time_point{} + 100s;
+    membership::swim_state s(test_config(), "a", {"10.0.0.1", 7946}, {}, rng, t0);
+    std::vector<membership::member> remote{
+        {"good", {"10.0.0.2", 7946}, 1, member_status::alive, {}},
+        {"empty-host", {"", 7946}, 1, member_status::alive, {}},
+        {"bracketed", {"[::1]", 7946}, 1, member_status::alive, {}},
+    };
+    s.merge_remote_state(remote, t0);
+    s.seed_members(remote, t0);
+    CHECK(s.find("good").has_value());
+    CHECK_FALSE(s.find("empty-host").has_value());
+    CHECK_FALSE(s.find("bracketed").has_value());
+}
