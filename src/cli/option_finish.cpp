@@ -3,6 +3,7 @@
 #include "cli/option_groups.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 #include "rpc/frame.hpp"
 
 #include <boost/program_options.hpp>
@@ -51,6 +52,40 @@ common_config option_groups::finish_common(const po::variables_map&) {
         {{"text", common::log_format::text}, {"json", common::log_format::json}});
     return c;
 }
+
+namespace {
+
+// What gossip carries about a member (its name and tags) must be valid UTF-8 (protobuf strings),
+// at most 255 bytes each (the codec's length byte) and, all together, small enough that the
+// member's alive message fits one gossip datagram with room to spare.
+void check_identity(const member_config& m, const std::string& name_flag) {
+    constexpr std::size_t max_field = 255;
+    constexpr std::size_t max_total = 1024;
+    const auto check = [&](const std::string& what, const std::string& text) {
+        if (text.size() > max_field) {
+            throw usage_error(what + " is longer than 255 bytes");
+        }
+        if (!common::valid_utf8(text)) {
+            throw usage_error(what + " is not valid UTF-8");
+        }
+    };
+    check(name_flag, m.name);
+    std::size_t total = m.name.size();
+    for (const auto& [k, v] : m.tags) {
+        check("tag key '" + k + "'", k);
+        check("tag value of '" + k + "'", v);
+        total += k.size() + v.size() + 2;
+    }
+    if (m.tags.size() > 64) {
+        throw usage_error("at most 64 tags (including role and label)");
+    }
+    if (total > max_total) {
+        throw usage_error("name and tags take " + std::to_string(total) +
+                          " bytes; at most 1024 fit a gossip datagram");
+    }
+}
+
+} // namespace
 
 member_config option_groups::finish_member(const po::variables_map&, bool is_director) {
     member_config m;
@@ -135,6 +170,7 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         c.common = finish_common(vm);
         c.member = finish_member(vm, true);
         c.member.tags["role"] = "director";
+        check_identity(c.member, "--name");
         c.strategy = parse_strategy(strategy_);
         c.health_interval = parse_duration_flag("health-interval", health_interval_);
         c.status_interval = parse_duration_flag("status-interval", status_interval_);
@@ -147,6 +183,7 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         c.label = label_;
         c.member.tags["role"] = "worker";
         c.member.tags["label"] = label_;
+        check_identity(c.member, "--label");
         c.token_interval = parse_duration_flag("token-interval", token_interval_);
         auto env_fail = env_("WORKER_FAILURE_ENABLED");
         c.failures.enabled =

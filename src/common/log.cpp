@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace rpcnetd::common {
@@ -26,6 +28,19 @@ void apply_pattern(spdlog::logger& l, log_format f) {
         l.set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","component":"%n","msg":"%v"})");
     } else {
         l.set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %n: %v");
+    }
+}
+
+// libprotobuf writes straight to stderr, and a peer can make it write (a string field with
+// invalid UTF-8 logs an ERROR on every parse): route it to our "proto" logger at debug. The
+// parse failure itself reaches the caller, which reports the message as malformed and counts it.
+void protobuf_log(google::protobuf::LogLevel level, const char* file, int line,
+                  const std::string& message) {
+    auto& l = logger("proto");
+    if (level == google::protobuf::LOGLEVEL_FATAL) {
+        l.critical("libprotobuf {}:{}: {}", file, line, message);  // protobuf aborts next
+    } else {
+        l.debug("libprotobuf {}:{}: {}", file, line, message);
     }
 }
 
@@ -72,6 +87,7 @@ void init_logging(std::string_view level, log_format format) {
     if (!s.sink) {
         s.sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     }
+    google::protobuf::SetLogHandler(&protobuf_log);
     spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
         l->set_level(s.level);
         apply_pattern(*l, s.format);

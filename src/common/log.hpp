@@ -13,7 +13,8 @@ enum class log_format { text, json };
 
 // Creates the component loggers on stderr. level: trace|debug|info|warn|error|off, or an
 // env-filter string as RUST_LOG accepts ("info", "rpcnetd=debug,info": the last bare level or the
-// first "rpcnetd=" level wins). Throws usage_error on an unknown level.
+// first "rpcnetd=" level wins). Throws usage_error on an unknown level. Also routes libprotobuf's
+// own messages to the "proto" logger at debug, so peer input cannot flood stderr through it.
 void init_logging(std::string_view level, log_format format);
 
 // Parses a level the way init_logging does; nullopt-like: throws usage_error when unknown.

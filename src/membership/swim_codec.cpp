@@ -1,6 +1,7 @@
 #include "membership/swim_codec.hpp"
 
 #include "common/error.hpp"
+#include "common/utf8.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -72,6 +73,10 @@ public:
         }
         std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
         pos_ += n;
+        if (!common::valid_utf8(s)) {
+            ok_ = false;  // names and tags end up in protobuf strings, which must be UTF-8
+            return {};
+        }
         return s;
     }
     common::endpoint addr() {

@@ -160,6 +160,23 @@ TEST_CASE("options: every RPC limit is a flag", "[cli]") {
                       Catch::Contains("--min-ping-interval"));
 }
 
+TEST_CASE("options: names and tags must travel in one gossip datagram as UTF-8", "[cli]") {
+    fake_env().clear();
+    CHECK_NOTHROW(parse({"worker", "--label", "wörker-é", "--tag", "zone=eu"}));
+    CHECK_THROWS_WITH(parse({"worker", "--label", "bad\xFF"}), Catch::Contains("--label"));
+    CHECK_THROWS_WITH(parse({"director", "--name", std::string(256, 'n')}),
+                      Catch::Contains("--name"));
+    CHECK_THROWS_WITH(parse({"worker", "--tag", "k=\xC0\xAF"}), Catch::Contains("UTF-8"));
+    CHECK_THROWS_WITH(parse({"worker", "--tag", std::string(300, 'k') + "=v"}),
+                      Catch::Contains("255"));
+    std::vector<std::string> many{"worker"};
+    for (int i = 0; i < 20; ++i) {
+        many.push_back("--tag");
+        many.push_back("key" + std::to_string(i) + "=" + std::string(60, 'v'));
+    }
+    CHECK_THROWS_WITH(parse(many), Catch::Contains("1024"));
+}
+
 TEST_CASE("options: events replays 10 recent events unless told otherwise", "[cli]") {
     fake_env().clear();
     CHECK(std::get<cli::events_config>(parse({"events"})).replay == 10);
