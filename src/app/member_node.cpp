@@ -131,6 +131,7 @@ member_node::stat_list member_node::stats() const {
         {"nacks_received", g.nacks_received},         {"probe_failures", g.probe_failures},
         {"suspicions", g.suspicions},                 {"refutations", g.refutations},
         {"failures_declared", g.failures_declared},   {"push_pulls", g.push_pulls},
+        {"datagrams_dropped_by_kernel", g.datagrams_dropped_by_kernel},
     };
     for (const auto& [name, v] : gossip) {
         out.emplace_back(std::string("gossip.") + name, v);

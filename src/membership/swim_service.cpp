@@ -1,12 +1,16 @@
 #include "membership/swim_service.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
 
 #include <chrono>
 #include <stdexcept>
+
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
 
 namespace rpcnetd::membership {
 
@@ -88,9 +92,8 @@ void swim_service::start() {
         throw runtime_failure("cannot bind gossip udp " + options_.addr.to_string() + ": " +
                               ec.message());
     }
-    socket_.set_option(asio::socket_base::receive_buffer_size(
-                           static_cast<int>(options_.receive_buffer)),
-                       ec);  // best effort: the kernel may cap it
+    socket_fd_ = socket_.native_handle();
+    size_receive_buffer();
     socket_.non_blocking(true, ec);
     self_addr_ = options_.addr;
     self_addr_.port = socket_.local_endpoint().port();
@@ -170,8 +173,11 @@ swim_service::authenticate(std::span<const std::uint8_t> data, const net::udp::e
     auto opened = open_(data);
     if (!opened) {
         state_->note_rejected();
-        common::logger("swim").debug("gossip datagram failed to open from={}",
-                                     to_common(sender).to_string());
+        // A flood of junk lands here thousands of times a second: format the sender only when
+        // the line will be written.
+        if (auto& log = common::logger("swim"); log.should_log(spdlog::level::debug)) {
+            log.debug("gossip datagram failed to open from={}", to_common(sender).to_string());
+        }
         return std::nullopt;
     }
     auto split = replay_stamp::split(*opened);
@@ -361,8 +367,46 @@ void swim_service::set_paused(bool paused) {
     paused_ = paused;
 }
 
+void swim_service::size_receive_buffer() {
+    // Best effort throughout: a smaller buffer only means more (counted) drops under bursts.
+    const int wanted = static_cast<int>(
+        std::min<std::size_t>(options_.receive_buffer, std::numeric_limits<int>::max() / 2));
+    boost::system::error_code ec;
+    socket_.set_option(asio::socket_base::receive_buffer_size(wanted), ec);
+    asio::socket_base::receive_buffer_size got;
+    socket_.get_option(got, ec);
+    // Linux reports twice the size it granted (the doubling covers its bookkeeping); less than
+    // asked means net.core.rmem_max capped it. SO_RCVBUFFORCE ignores the cap but needs
+    // CAP_NET_ADMIN; without it the call fails and the capped size stays.
+    if (!ec && got.value() / 2 < wanted) {
+        if (::setsockopt(socket_fd_, SOL_SOCKET, SO_RCVBUFFORCE, &wanted, sizeof wanted) == 0) {
+            socket_.get_option(got, ec);
+        }
+    }
+    common::logger("swim").debug("gossip receive buffer wanted={} granted={}", wanted,
+                                 ec ? 0 : got.value() / 2);
+}
+
+std::uint64_t swim_service::kernel_drops() const {
+    if (!socket_.is_open()) {
+        return 0;
+    }
+    // SO_MEMINFO (Linux >= 4.6) fills sk_meminfo; SK_MEMINFO_DROPS is the socket's sk_drops,
+    // which UDP increments for every datagram it could not queue (receive buffer full, memory
+    // pressure, bad checksum). A 32-bit kernel counter: it wraps after 2^32 drops.
+    std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof meminfo;
+    if (::getsockopt(socket_fd_, SOL_SOCKET, SO_MEMINFO, meminfo, &len) != 0 ||
+        len < (SK_MEMINFO_DROPS + 1) * sizeof(std::uint32_t)) {
+        return 0;
+    }
+    return meminfo[SK_MEMINFO_DROPS];
+}
+
 swim_counters swim_service::counters() const {
-    return state_ ? state_->counters() : swim_counters{};
+    auto c = state_ ? state_->counters() : swim_counters{};
+    c.datagrams_dropped_by_kernel = kernel_drops();
+    return c;
 }
 
 std::vector<member> swim_service::handle_push_pull(const std::vector<member>& remote) {

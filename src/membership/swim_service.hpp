@@ -33,7 +33,10 @@ struct swim_service_options {
     tag_map tags;
     std::vector<common::endpoint> seeds;  // joined at start(); empty: we are the first member
     std::uint32_t generation = 0;         // 0: unix seconds now (restarts win, see member.hpp)
-    std::size_t receive_buffer = 4 << 20;  // SO_RCVBUF, so bursts are not dropped by the kernel
+    // SO_RCVBUF, so bursts are not dropped by the kernel. The kernel caps it at
+    // net.core.rmem_max; with CAP_NET_ADMIN the shell then retries with SO_RCVBUFFORCE (best
+    // effort). Drops that still happen are counted (swim_counters::datagrams_dropped_by_kernel).
+    std::size_t receive_buffer = 4 << 20;
     // Anti-replay generation stamped into sealed datagrams (replay_guard.hpp); must grow across
     // restarts. 0: unix microseconds at start().
     std::uint64_t replay_generation = 0;
@@ -89,6 +92,8 @@ public:
     // Simulated hang: while paused nothing is read, answered, ticked or sent.
     void set_paused(bool paused);
     bool paused() const { return paused_; }
+    // The core's counters plus datagrams_dropped_by_kernel, read from the socket on each call
+    // (getsockopt SO_MEMINFO; 0 where the kernel does not report it or the socket is closed).
     swim_counters counters() const;
     // The bound address (with the real port when options.addr.port was 0).
     common::endpoint local_endpoint() const { return self_addr_; }
@@ -108,6 +113,8 @@ private:
     std::optional<std::vector<std::uint8_t>> authenticate(std::span<const std::uint8_t> data,
                                                           const net::udp::endpoint& sender);
     void flush_events();
+    void size_receive_buffer();
+    std::uint64_t kernel_drops() const;
     std::optional<net::udp::endpoint> resolve(const common::endpoint& e) const;
 
     net::asio::any_io_executor ex_;
@@ -119,6 +126,7 @@ private:
     common::rng rng_;
     common::endpoint self_addr_;
     net::udp::socket socket_;
+    int socket_fd_ = -1;  // socket_'s descriptor, for getsockopt from const counters()
     net::asio::steady_timer tick_timer_;
     net::asio::steady_timer wake_;     // wakes push_puller when work is queued
     net::asio::steady_timer done_;     // cancelled when run() has finished

@@ -78,6 +78,9 @@ struct swim_counters {
     std::uint64_t refutations = 0;        // suspicions about us we refuted
     std::uint64_t failures_declared = 0;  // suspicion timers that expired here
     std::uint64_t push_pulls = 0;         // push-pull exchanges requested
+    // Datagrams the kernel dropped before the shell could read them (receive buffer full).
+    // Filled by swim_service::counters() from the socket (SO_MEMINFO); the core leaves it 0.
+    std::uint64_t datagrams_dropped_by_kernel = 0;
 };
 
 class swim_state {

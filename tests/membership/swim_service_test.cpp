@@ -47,12 +47,13 @@ struct node {
     std::unique_ptr<swim_service> service;
 
     node(asio::any_io_executor ex, registry& reg, const std::string& name,
-         std::vector<common::endpoint> seeds) {
+         std::vector<common::endpoint> seeds, std::size_t receive_buffer = 4 << 20) {
         membership::swim_service_options o;
         o.config = fast_config();
         o.name = name;
         o.addr = {"127.0.0.1", 0};
         o.seeds = std::move(seeds);
+        o.receive_buffer = receive_buffer;
         service = std::make_unique<swim_service>(
             ex, o, [this](const member_event& e) { events.push_back(e); });
         service->set_push_pull([&reg](common::endpoint to, std::vector<membership::member> m) {
@@ -276,6 +277,44 @@ net::awaitable<void> replayed_datagram(replay_outcome& out) {
     out.finished = true;
 }
 
+struct drops_outcome {
+    std::uint64_t sent = 0;
+    std::uint64_t dropped_while_unread = 0;
+    std::uint64_t rejected = 0;
+    std::uint64_t dropped = 0;
+    bool accounted = false;
+    bool finished = false;
+};
+
+// A tiny receive buffer and a burst sent before the reader ever runs (nothing is awaited in
+// between): the kernel drops most of it, and counters() reports those drops (SO_MEMINFO).
+net::awaitable<void> kernel_drops(drops_outcome& out) {
+    auto ex = co_await asio::this_coro::executor;
+    registry reg;
+    node n(ex, reg, "x", {}, 8192);
+    auto& x = *n.service;
+    x.start();
+    net::udp::socket sock(ex, net::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const net::udp::endpoint to(asio::ip::make_address("127.0.0.1"), x.local_endpoint().port);
+    const std::vector<std::uint8_t> junk(1000, 0xff);  // not a SWIM packet: rejected when read
+    for (int i = 0; i < 200; ++i) {
+        boost::system::error_code ec;
+        sock.send_to(asio::buffer(junk), to, 0, ec);
+        out.sent += ec ? 0 : 1;
+    }
+    out.dropped_while_unread = x.counters().datagrams_dropped_by_kernel;
+    out.accounted = co_await wait_until(
+        [&] {
+            const auto c = x.counters();
+            return c.datagrams_rejected + c.datagrams_dropped_by_kernel >= out.sent;
+        },
+        5s);
+    out.rejected = x.counters().datagrams_rejected;
+    out.dropped = x.counters().datagrams_dropped_by_kernel;
+    co_await x.stop();
+    out.finished = true;
+}
+
 template <typename Outcome>
 void run_scenario(net::awaitable<void> (*scenario)(Outcome&), Outcome& out) {
     asio::io_context io;
@@ -331,4 +370,17 @@ TEST_CASE("swim_service: a replayed authenticated datagram is dropped, counted, 
     CHECK(out.replayed == 1);
     CHECK(out.received_after == out.received_before);  // never reached the SWIM core
     CHECK(out.fresh_acked);
+}
+
+TEST_CASE("swim_service: datagrams the kernel drops on a full receive buffer are counted",
+          "[membership][integration]") {
+    drops_outcome out;
+    run_scenario(&kernel_drops, out);
+    REQUIRE(out.finished);
+    REQUIRE(out.sent == 200);
+    CHECK(out.dropped_while_unread > 0);
+    CHECK(out.dropped_while_unread < out.sent);
+    CHECK(out.accounted);
+    CHECK(out.dropped == out.dropped_while_unread);  // nothing more once the reader runs
+    CHECK(out.rejected + out.dropped == out.sent);
 }
