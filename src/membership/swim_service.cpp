@@ -68,7 +68,9 @@ std::optional<net::udp::endpoint> swim_service::resolve(const common::endpoint& 
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(e.host == "localhost" ? "127.0.0.1" : e.host, ec);
     if (ec) {
-        // TODO(#3): resolve host names asynchronously; gossip addresses are IP literals today.
+        // A host name: only seeds can be one (--join; member addresses are the IPs members
+        // bind). Joining through a named seed works by push-pull, whose TLS client resolves it;
+        // UDP pings to the name are dropped (counted as send errors) until then.
         return std::nullopt;
     }
     return net::udp::endpoint{addr, e.port};
