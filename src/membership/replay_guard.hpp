@@ -15,8 +15,9 @@
 // heard from least recently is forgotten (only members holding the key can create senders).
 // Generations come from the sender's wall clock at start (like incarnation generations,
 // member.hpp): a member restarted after its clock stepped back behind its previous start is
-// refused by peers that remember its earlier life, until they forget it. TODO(#5): persist the
-// generation (or take max(clock, last + 1) from a state file) if that ever matters.
+// refused by peers that remember its earlier life, until they forget it. Known limit, kept:
+// fixing it needs state on disk (persist the generation, or take max(clock, last + 1) from a
+// state file), which members do not have today.
 //
 // Pure: no clock, no I/O, never throws on network input. Not thread-safe (the shell's strand).
 #include "membership/replay_window.hpp"
