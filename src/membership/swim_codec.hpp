@@ -83,8 +83,14 @@ struct packet {
     std::vector<message> messages;
 };
 
+// What decode_packet guarantees of every alive message it returns: a name of 1..255 bytes, at
+// most max_tags tags of at most 255 bytes each, all valid UTF-8, and an address host that passes
+// common::valid_host. swim_state applies it to members that arrive by other paths (push-pull,
+// seeds), so everything it stores encodes into a datagram that decodes again.
+bool well_formed(const alive_msg& m) noexcept;
+
 // One message with its type and length prefix, ready to be packed by encode_packet. Strings longer
-// than 255 bytes are truncated (names and tags are validated by the caller).
+// than 255 bytes are truncated (names and tags are validated by the caller: well_formed).
 std::vector<std::uint8_t> encode_message(const message& m);
 
 // Bytes the header takes for this sender (the budget left for messages is max - this).

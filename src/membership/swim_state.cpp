@@ -2,6 +2,8 @@
 // swim_state_merge.cpp, probing and timers in swim_state_probe.cpp.
 #include "membership/swim_state.hpp"
 
+#include "common/utf8.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -163,6 +165,11 @@ std::vector<member> swim_state::local_state() const {
 void swim_state::merge_remote_state(const std::vector<member>& remote, common::time_point now) {
     size_hint_ = std::max(live_count(), remote.size());
     for (const auto& m : remote) {
+        // Names we would gossip on must encode and decode again (the codec's rule; alive
+        // members get the full wire::well_formed check in apply_alive).
+        if (m.name.empty() || m.name.size() > 255 || !common::valid_utf8(m.name)) {
+            continue;
+        }
         switch (m.status) {
         case member_status::alive:
             apply_alive(wire::alive_msg{m.name, m.addr, m.incarnation, m.tags}, now);

@@ -88,7 +88,7 @@ void swim_state::seed_members(const std::vector<member>& known, common::time_poi
     size_hint_ = live_count() + known.size();
     for (const auto& m : known) {
         const wire::alive_msg a{m.name, m.addr, m.incarnation, m.tags};
-        if (m.name.empty() || m.name == self_.name || !common::valid_host(m.addr.host)) {
+        if (m.name == self_.name || !wire::well_formed(a)) {
             continue;
         }
         if (lookup(m.name) == nullptr && m.status == member_status::alive) {
@@ -124,9 +124,9 @@ void swim_state::about_self(std::uint64_t heard) {
 }
 
 void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
-    // The codec and push-pull already refuse such addresses; this keeps every path (seeds,
-    // merges) to the one rule, so nothing we store fails to encode and decode again.
-    if (m.name.empty() || !common::valid_host(m.addr.host)) {
+    // The codec already refuses ill-formed members; this keeps every path (push-pull merges,
+    // seeds) to the same rule, so nothing we store fails to encode and decode again.
+    if (!wire::well_formed(m)) {
         return;
     }
     if (m.name == self_.name) {

@@ -11,6 +11,7 @@ add_library(rpcnetd_fuzz_core STATIC
     ${rpcnetd_src}/common/endpoint.cpp
     ${rpcnetd_src}/common/error.cpp
     ${rpcnetd_src}/common/time.cpp
+    ${rpcnetd_src}/common/utf8.cpp
     ${rpcnetd_src}/failure/heartbeat_history.cpp
     ${rpcnetd_src}/failure/phi_detector.cpp
     ${rpcnetd_src}/failure/suspicion.cpp

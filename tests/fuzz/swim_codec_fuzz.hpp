@@ -36,6 +36,7 @@ inline void fuzz_swim_codec(std::span<const std::uint8_t> data) {
     for (const auto& m : p->messages) {
         if (const auto* a = std::get_if<wire::alive_msg>(&m)) {
             RPCNETD_FUZZ_CHECK(a->tags.size() <= wire::max_tags);
+            RPCNETD_FUZZ_CHECK(wire::well_formed(*a));
             RPCNETD_FUZZ_CHECK(round_trips(a->addr));
         }
         if (const auto* r = std::get_if<wire::ping_req_msg>(&m)) {

@@ -203,8 +203,11 @@ private:
         const bool leaving = state_.leaving();
         const auto bytes = wire::encode_packet(sender, std::span<const wire::message>(msgs));
         observer_.check(state_, state_.on_datagram(pick_addr(sender), bytes, now_));
-        // We refute every accusation we hear (unless leaving): afterwards we are above it.
-        const bool delivered = !sender.empty() && sender != state_.self().name;
+        // We refute every accusation we hear (unless leaving): afterwards we are above it. A
+        // packet the codec refuses as a whole (a name that is not UTF-8, an unusable address)
+        // carries no accusation.
+        const bool delivered = !sender.empty() && sender != state_.self().name &&
+                               wire::decode_packet(bytes).has_value();
         if (delivered && accused && !leaving &&
             *accused < std::numeric_limits<std::uint64_t>::max()) {
             RPCNETD_FUZZ_CHECK(state_.self().incarnation > *accused);

@@ -287,7 +287,8 @@ TEST_CASE("swim_state: random well-formed gossip never breaks its invariants", "
     CHECK(s.next_deadline() > t - 1s);
 }
 
-TEST_CASE("swim_state: merged members with an unusable address are ignored", "[membership]") {
+TEST_CASE("swim_state: merged members that would not encode and decode again are ignored",
+          "[membership]") {
     common::rng rng(15);
     const auto t0 = common::time_point{} + 100s;
     membership::swim_state s(test_config(), "a", {"10.0.0.1", 7946}, {}, rng, t0);
@@ -295,10 +296,25 @@ TEST_CASE("swim_state: merged members with an unusable address are ignored", "[m
         {"good", {"10.0.0.2", 7946}, 1, member_status::alive, {}},
         {"empty-host", {"", 7946}, 1, member_status::alive, {}},
         {"bracketed", {"[::1]", 7946}, 1, member_status::alive, {}},
+        {"bad\xFFname", {"10.0.0.3", 7946}, 1, member_status::alive, {}},
+        {"left\xC0\xAF", {"10.0.0.4", 7946}, 1, member_status::left, {}},
+        {"long-tag", {"10.0.0.5", 7946}, 1, member_status::alive, {{"k", std::string(300, 'v')}}},
+        {"bad-tag", {"10.0.0.6", 7946}, 1, member_status::alive, {{"k", "\xED\xA0\x80"}}},
     };
     s.merge_remote_state(remote, t0);
     s.seed_members(remote, t0);
     CHECK(s.find("good").has_value());
     CHECK_FALSE(s.find("empty-host").has_value());
     CHECK_FALSE(s.find("bracketed").has_value());
+    CHECK_FALSE(s.find("bad\xFFname").has_value());
+    CHECK_FALSE(s.find("long-tag").has_value());
+    CHECK_FALSE(s.find("bad-tag").has_value());
+    // Whatever it gossips now decodes: no ill-formed name reached the broadcast queue.
+    for (auto t = t0; t < t0 + 2s; t += 10ms) {
+        for (const auto& o : s.on_tick(t)) {
+            if (o.type == membership::outbound::kind::datagram) {
+                CHECK(membership::wire::decode_packet(o.payload).has_value());
+            }
+        }
+    }
 }
