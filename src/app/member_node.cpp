@@ -63,7 +63,9 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
                 return shared->open(sealed, aad);
             },
             membership::gossip_cipher::overhead());
-    } else {
+    }
+    swim_->check_self_fits();  // before anything listens or logs: a usage error, exit 2
+    if (!cipher_) {
         common::logger("swim").warn(
             "gossip is unauthenticated: pass --gossip-key FILE (scripts/gen-certs.sh "
             "--gossip-key) so forged datagrams are dropped");

@@ -55,12 +55,11 @@ common_config option_groups::finish_common(const po::variables_map&) {
 
 namespace {
 
-// What gossip carries about a member (its name and tags) must be valid UTF-8 (protobuf strings),
-// at most 255 bytes each (the codec's length byte) and, all together, small enough that the
-// member's alive message fits one gossip datagram with room to spare.
+// What gossip carries about a member (its name and tags) must be valid UTF-8 (protobuf strings)
+// and at most 255 bytes each (the codec's length byte). Whether they fit one gossip datagram
+// together is checked when gossip starts (swim_service), where the envelope size is known.
 void check_identity(const member_config& m, const std::string& name_flag) {
     constexpr std::size_t max_field = 255;
-    constexpr std::size_t max_total = 1024;
     const auto check = [&](const std::string& what, const std::string& text) {
         if (text.size() > max_field) {
             throw usage_error(what + " is longer than 255 bytes");
@@ -70,18 +69,12 @@ void check_identity(const member_config& m, const std::string& name_flag) {
         }
     };
     check(name_flag, m.name);
-    std::size_t total = m.name.size();
     for (const auto& [k, v] : m.tags) {
         check("tag key '" + k + "'", k);
         check("tag value of '" + k + "'", v);
-        total += k.size() + v.size() + 2;
     }
     if (m.tags.size() > 64) {
         throw usage_error("at most 64 tags (including role and label)");
-    }
-    if (total > max_total) {
-        throw usage_error("name and tags take " + std::to_string(total) +
-                          " bytes; at most 1024 fit a gossip datagram");
     }
 }
 

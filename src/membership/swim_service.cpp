@@ -104,6 +104,7 @@ void swim_service::start() {
         // "127.0.0.1"), so they can match our datagrams to our member entry.
         self_addr_.host = bind_to->address().to_string();
     }
+    check_self_fits();
     const auto generation =
         options_.generation != 0 ? options_.generation : default_generation();
     replay_generation_ = options_.replay_generation != 0
@@ -367,6 +368,21 @@ void swim_service::probe_now(const std::string& name) {
 
 void swim_service::set_paused(bool paused) {
     paused_ = paused;
+}
+
+void swim_service::check_self_fits() const {
+    // Room for the tags added at run time (active_streams=N).
+    constexpr std::size_t runtime_tag_room = 64;
+    const wire::alive_msg self{options_.name, socket_.is_open() ? self_addr_ : options_.addr,
+                               std::numeric_limits<std::uint64_t>::max(), options_.tags};
+    const std::size_t need =
+        wire::header_size(options_.name) + wire::encode_message(self).size() + runtime_tag_room;
+    const std::size_t room = options_.config.max_datagram - options_.config.envelope_reserve;
+    if (need > room) {
+        throw usage_error("the member name and tags need " + std::to_string(need) +
+                          " bytes of a gossip datagram, " + std::to_string(room) +
+                          " fit: shorten the name/label or the tags");
+    }
 }
 
 void swim_service::size_receive_buffer() {

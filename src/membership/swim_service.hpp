@@ -72,8 +72,15 @@ public:
     void set_envelope(seal_fn seal, open_fn open, std::size_t overhead);
     void set_push_pull(push_pull_fn fn);
 
-    // Binds the socket (throws runtime_failure when the address cannot be bound), creates the
-    // core and spawns the service coroutine, then joins the seeds.
+    // Throws usage_error when our own alive message (name, address, tags, plus room for the
+    // tags added at run time) would not fit one datagram with the envelope set so far; nobody
+    // would ever learn about us. start() checks it too; callers may check before starting
+    // anything else.
+    void check_self_fits() const;
+
+    // Binds the socket (throws runtime_failure when the address cannot be bound, usage_error
+    // when our own name and tags would not fit one datagram), creates the core and spawns the
+    // service coroutine, then joins the seeds.
     void start();
 
     // Graceful leave: gossips "left" and keeps the protocol running until the update has been

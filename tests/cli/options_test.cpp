@@ -160,7 +160,7 @@ TEST_CASE("options: every RPC limit is a flag", "[cli]") {
                       Catch::Contains("--min-ping-interval"));
 }
 
-TEST_CASE("options: names and tags must travel in one gossip datagram as UTF-8", "[cli]") {
+TEST_CASE("options: names and tags are UTF-8 of at most 255 bytes, at most 64 tags", "[cli]") {
     fake_env().clear();
     CHECK_NOTHROW(parse({"worker", "--label", "wörker-é", "--tag", "zone=eu"}));
     CHECK_THROWS_WITH(parse({"worker", "--label", "bad\xFF"}), Catch::Contains("--label"));
@@ -170,11 +170,11 @@ TEST_CASE("options: names and tags must travel in one gossip datagram as UTF-8",
     CHECK_THROWS_WITH(parse({"worker", "--tag", std::string(300, 'k') + "=v"}),
                       Catch::Contains("255"));
     std::vector<std::string> many{"worker"};
-    for (int i = 0; i < 20; ++i) {
+    for (int i = 0; i < 70; ++i) {
         many.push_back("--tag");
-        many.push_back("key" + std::to_string(i) + "=" + std::string(60, 'v'));
+        many.push_back("key" + std::to_string(i) + "=v");
     }
-    CHECK_THROWS_WITH(parse(many), Catch::Contains("1024"));
+    CHECK_THROWS_WITH(parse(many), Catch::Contains("64 tags"));
 }
 
 TEST_CASE("options: events replays 10 recent events unless told otherwise", "[cli]") {

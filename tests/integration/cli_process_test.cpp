@@ -47,3 +47,18 @@ TEST_CASE("cli process: help and version exit 0", "[cli][integration]") {
         CHECK(h.output.find("--log-level") != std::string::npos);
     }
 }
+
+TEST_CASE("cli process: a name and tags too large for one gossip datagram exit 2 with the reason",
+          "[cli][integration]") {
+    const std::string addr = "127.0.0.1:" + std::to_string(rpcnetd::test::free_port());
+    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--addr", addr, "--join", addr,
+                                  "--label", std::string(200, 'w')};
+    for (int i = 0; i < 5; ++i) {  // each flag is valid alone; together they do not fit
+        argv.push_back("--tag");
+        argv.push_back("k" + std::to_string(i) + "=" + std::string(250, 'v'));
+    }
+    auto r = run_command(argv, 20s);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("gossip datagram") != std::string::npos);
+    CHECK(lines(r.output) == 1);  // nothing started, nothing else said
+}
