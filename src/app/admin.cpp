@@ -59,25 +59,6 @@ net::awaitable<int> members_once(const cli::members_config& cfg) {
     co_return 0;
 }
 
-std::string event_line(const v1::ClusterEvent& e, cli::client_output format) {
-    std::map<std::string, std::string> tags;
-    for (const auto& t : e.tags()) {
-        tags[t.key()] = t.value();
-    }
-    if (format == cli::client_output::jsonl) {
-        return common::json_object()
-            .add("event", e.kind())
-            .add("node", e.node())
-            .add("addr", e.addr())
-            .add("incarnation", e.incarnation())
-            .add("tags", tags)
-            .add("unix_ms", e.unix_ms())
-            .str();
-    }
-    return fmt::format("{} node={} addr={} incarnation={}", e.kind(), e.node(), e.addr(),
-                       e.incarnation());
-}
-
 net::awaitable<int> follow_events(const cli::events_config& cfg) {
     auto conn = co_await connect_director(cfg.director, cfg.common);
     if (!conn) {
@@ -93,7 +74,9 @@ net::awaitable<int> follow_events(const cli::events_config& cfg) {
         if (item.what == rpc::stream_item::kind::message) {
             v1::ClusterEvent e;
             if (e.ParseFromString(item.message)) {
-                std::cout << event_line(e, cfg.output) << std::endl;
+                std::cout << (cfg.output == cli::client_output::jsonl ? event_json(e)
+                                                                      : event_text(e))
+                          << std::endl;
             }
             continue;
         }

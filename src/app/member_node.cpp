@@ -1,5 +1,7 @@
 #include "app/member_node.hpp"
 
+#include "app/member_printer.hpp"
+
 #include "app/keyring_service.hpp"
 #include "common/log.hpp"
 #include "membership/gossip_cipher.hpp"
@@ -253,21 +255,12 @@ std::optional<std::string> member_node::open_body(const std::string& sealed) con
 }
 
 std::string describe_event(const membership::member_event& e) {
-    const char* icon = "ℹ️ ";
-    const char* kind = "NodeUpdated";
-    switch (e.kind) {
-    case membership::member_event_kind::joined: icon = "🟢"; kind = "NodeJoined"; break;
-    case membership::member_event_kind::updated: icon = "🔁"; kind = "NodeUpdated"; break;
-    case membership::member_event_kind::suspect: icon = "🟡"; kind = "NodeSuspect"; break;
-    case membership::member_event_kind::failed: icon = "🔴"; kind = "NodeFailed"; break;
-    case membership::member_event_kind::left: icon = "👋"; kind = "NodeLeft"; break;
-    case membership::member_event_kind::recovered: icon = "💚"; kind = "NodeRecovered"; break;
-    }
     std::string role;
     if (auto it = e.snapshot.tags.find("role"); it != e.snapshot.tags.end()) {
         role = " role=" + it->second;
     }
-    return fmt::format("{} {} node={} addr={} incarnation={}{}", icon, kind, e.snapshot.name,
+    return fmt::format("{} node={} addr={} incarnation={}{}",
+                       event_label(membership::to_string(e.kind)), e.snapshot.name,
                        e.snapshot.addr.to_string(), e.snapshot.incarnation, role);
 }
 

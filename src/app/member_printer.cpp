@@ -4,17 +4,28 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
 #include <map>
 
 namespace rpcnetd::app {
 namespace {
 
-std::map<std::string, std::string> tag_map(const v1::MemberInfo& m) {
+template <typename Message>
+std::map<std::string, std::string> tag_map(const Message& m) {
     std::map<std::string, std::string> tags;
     for (const auto& t : m.tags()) {
         tags[t.key()] = t.value();
     }
     return tags;
+}
+
+std::string utc_millis(std::uint64_t unix_ms) {
+    const auto secs = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       unix_ms % 1000);
 }
 
 } // namespace
@@ -49,6 +60,51 @@ std::string members_table(const v1::MembersResponse& members) {
                            m.incarnation(), m.active_streams(), tags);
     }
     return out;
+}
+
+} // namespace rpcnetd::app
+
+namespace rpcnetd::app {
+
+std::string event_label(std::string_view kind) {
+    if (kind == "joined") {
+        return "🟢 NodeJoined";
+    }
+    if (kind == "updated") {
+        return "🔁 NodeUpdated";
+    }
+    if (kind == "suspect") {
+        return "🟡 NodeSuspect";
+    }
+    if (kind == "failed") {
+        return "🔴 NodeFailed";
+    }
+    if (kind == "left") {
+        return "👋 NodeLeft";
+    }
+    if (kind == "recovered") {
+        return "💚 NodeRecovered";
+    }
+    return "ℹ️  NodeEvent";
+}
+
+std::string event_text(const v1::ClusterEvent& e) {
+    const auto tags = tag_map(e);
+    const auto role = tags.find("role");
+    return fmt::format("{} {} node={} addr={} incarnation={}{}", utc_millis(e.unix_ms()),
+                       event_label(e.kind()), e.node(), e.addr(), e.incarnation(),
+                       role == tags.end() ? std::string() : " role=" + role->second);
+}
+
+std::string event_json(const v1::ClusterEvent& e) {
+    return common::json_object()
+        .add("event", e.kind())
+        .add("node", e.node())
+        .add("addr", e.addr())
+        .add("incarnation", e.incarnation())
+        .add("tags", tag_map(e))
+        .add("unix_ms", e.unix_ms())
+        .str();
 }
 
 } // namespace rpcnetd::app

@@ -45,3 +45,25 @@ TEST_CASE("member_printer: json array with the contract's keys", "[app]") {
           "\"incarnation\":5,\"tags\":{\"role\":\"worker\"},\"active_streams\":2}]\n");
     CHECK(app::members_table(r).find("worker-a") != std::string::npos);
 }
+
+TEST_CASE("member_printer: events as text with UTC time and the director's labels, or as json",
+          "[app]") {
+    v1::ClusterEvent e;
+    e.set_kind("failed");
+    e.set_node("worker-a");
+    e.set_addr("127.0.0.1:62001");
+    e.set_incarnation(7);
+    e.set_unix_ms(1795719001123);  // 2026-11-26T18:50:01.123Z
+    auto* t = e.add_tags();
+    t->set_key("role");
+    t->set_value("worker");
+    CHECK(app::event_text(e) == "2026-11-26T18:50:01.123Z 🔴 NodeFailed node=worker-a "
+                                "addr=127.0.0.1:62001 incarnation=7 role=worker");
+    CHECK(app::event_json(e) ==
+          "{\"event\":\"failed\",\"node\":\"worker-a\",\"addr\":\"127.0.0.1:62001\","
+          "\"incarnation\":7,\"tags\":{\"role\":\"worker\"},\"unix_ms\":1795719001123}");
+    CHECK(app::event_label("joined") == "🟢 NodeJoined");
+    CHECK(app::event_label("left") == "👋 NodeLeft");
+    CHECK(app::event_label("recovered") == "💚 NodeRecovered");
+    CHECK(app::event_label("suspect") == "🟡 NodeSuspect");
+}
