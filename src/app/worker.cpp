@@ -27,11 +27,18 @@ using common::clock;
 // top, so counts stay right in between.
 constexpr auto report_interval = 250ms;
 
+// The worker joins already announcing 0 running streams, so its first report is not an update
+// (an incarnation bump and a NodeUpdated on every member) seconds after it joined.
+cli::member_config with_idle_stream_count(cli::member_config m) {
+    m.tags["active_streams"] = "0";
+    return m;
+}
+
 class worker_app {
 public:
     worker_app(net::asio::any_io_executor ex, const cli::worker_config& cfg)
         : ex_(ex), cfg_(cfg),
-          node_(ex, cfg.common, cfg.member,
+          node_(ex, cfg.common, with_idle_stream_count(cfg.member),
                 [this](const membership::member_event& e) { on_member_event(e); }),
           report_timer_(ex), cycle_timer_(ex), tasks_(ex, "worker") {
         auto& srv = node_.server();
@@ -149,7 +156,7 @@ private:
 
     // Gossips the running-stream count when it changed, at most every report_interval.
     net::awaitable<void> report_loop() {
-        std::uint64_t reported = UINT64_MAX;
+        std::uint64_t reported = 0;  // joined with active_streams=0
         while (!stopping_) {
             if (active_ != reported && !failed_) {
                 reported = active_;
