@@ -257,12 +257,9 @@ TEST_CASE("cluster: events replays recent history then follows joins and leaves,
     CHECK(replayed->wait_for_output(joined, 20s));
     INFO("replay 10 printed: " << replayed->output());
     // Both followers are subscribed once the director counts them (Node.Stats).
-    std::vector<std::string> sargv{rpcnetd_binary(), "stats", "--target", c.director_addr(),
-                                   "--output", "json"};
-    sargv.insert(sargv.end(), common.begin(), common.end());
     std::optional<std::uint64_t> subscribers;
     for (int i = 0; i < 100 && subscribers != std::optional<std::uint64_t>(2); ++i) {
-        subscribers = json_uint(run_command(sargv, 10s).output, "events.subscribers");
+        subscribers = json_uint(c.stats_json(), "events.subscribers");
         if (subscribers != std::optional<std::uint64_t>(2)) {
             std::this_thread::sleep_for(200ms);
         }

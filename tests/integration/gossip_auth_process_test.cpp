@@ -3,6 +3,7 @@
 // nothing.
 #include "membership/gossip_cipher.hpp"
 #include "support/cluster.hpp"
+#include "support/key_file.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <random>
 #include <thread>
 
@@ -20,24 +20,12 @@ using namespace std::chrono_literals;
 using namespace rpcnetd::test;
 using rpcnetd::membership::gossip_cipher;
 
-namespace {
-
-std::string write_key_file() {
-    char tmpl[] = "/tmp/rpcnetd-key-XXXXXX";
-    const int fd = ::mkstemp(tmpl);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    std::ofstream(tmpl) << gossip_cipher::encode_key(gossip_cipher::generate_key()) << "\n";
-    return tmpl;
-}
-
-
-} // namespace
-
 TEST_CASE("gossip auth: other keys and other cluster names never merge",
           "[membership][integration]") {
-    const std::string key_a = write_key_file();
-    const std::string key_b = write_key_file();
+    const gossip_key_file key_a_file;
+    const gossip_key_file key_b_file;
+    const std::string& key_a = key_a_file.path();
+    const std::string& key_b = key_b_file.path();
     cluster c({"--gossip-key", key_a, "--cluster", "prod"});
     c.add_worker("worker-ok", {"--gossip-key", key_a, "--cluster", "prod"});
     c.add_worker("worker-wrong-key", {"--gossip-key", key_b, "--cluster", "prod"});
@@ -54,12 +42,11 @@ TEST_CASE("gossip auth: other keys and other cluster names never merge",
         CHECK(c.worker(i).output().find("NodeJoined node=director") == std::string::npos);
         CHECK(c.worker(i).running());
     }
-    ::unlink(key_a.c_str());
-    ::unlink(key_b.c_str());
 }
 
 TEST_CASE("gossip auth: forged and random datagrams change nothing", "[membership][integration]") {
-    const std::string key = write_key_file();
+    const gossip_key_file key_file;
+    const std::string& key = key_file.path();
     cluster c({"--gossip-key", key});
     c.add_worker("worker-a", {"--gossip-key", key});
     REQUIRE(c.wait_alive_workers(1, 20s));
@@ -92,5 +79,4 @@ TEST_CASE("gossip auth: forged and random datagrams change nothing", "[membershi
     for (const auto& m : after) {
         CHECK(m.state == "alive");
     }
-    ::unlink(key.c_str());
 }

@@ -8,6 +8,7 @@
 #include "membership/replay_guard.hpp"
 #include "membership/swim_codec.hpp"
 #include "support/cluster.hpp"
+#include "support/key_file.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,7 +19,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -33,21 +33,6 @@ namespace wire = rpcnetd::membership::wire;
 
 namespace {
 
-struct key_file {
-    std::string path;
-    key_file() {
-        char tmpl[] = "/tmp/rpcnetd-flood-XXXXXX";
-        const int fd = ::mkstemp(tmpl);
-        REQUIRE(fd >= 0);
-        ::close(fd);
-        path = tmpl;
-        std::ofstream(path) << gossip_cipher::encode_key(gossip_cipher::generate_key()) << "\n";
-    }
-    ~key_file() { ::unlink(path.c_str()); }
-    key_file(const key_file&) = delete;
-    key_file& operator=(const key_file&) = delete;
-};
-
 struct gossip_counts {
     std::uint64_t received = 0;
     std::uint64_t rejected = 0;
@@ -55,24 +40,15 @@ struct gossip_counts {
     std::uint64_t dropped_by_kernel = 0;
 };
 
-// `rpcnetd stats --output json` against `target`; nullopt when it fails or lacks a counter.
+// The gossip counters of `target` (Node.Stats); nullopt when the call fails or lacks one.
 std::optional<gossip_counts> read_gossip_counts(cluster& c, const std::string& target) {
-    std::vector<std::string> argv{rpcnetd_binary(), "stats", "--target", target, "--output",
-                                  "json"};
-    for (auto& f : c.common_flags()) {
-        argv.push_back(f);
-    }
-    const auto r = run_command(std::move(argv), 15s);
-    if (r.exit_code != 0) {
-        UNSCOPED_INFO("stats exit=" << r.exit_code << "\n" << r.output);
-        return std::nullopt;
-    }
-    const auto received = json_uint(r.output, "gossip.datagrams_received");
-    const auto rejected = json_uint(r.output, "gossip.datagrams_rejected");
-    const auto replayed = json_uint(r.output, "gossip.datagrams_replayed");
-    const auto dropped = json_uint(r.output, "gossip.datagrams_dropped_by_kernel");
+    const std::string out = c.stats_json(target);
+    const auto received = json_uint(out, "gossip.datagrams_received");
+    const auto rejected = json_uint(out, "gossip.datagrams_rejected");
+    const auto replayed = json_uint(out, "gossip.datagrams_replayed");
+    const auto dropped = json_uint(out, "gossip.datagrams_dropped_by_kernel");
     if (!received || !rejected || !replayed || !dropped) {
-        UNSCOPED_INFO("stats output lacks a gossip counter:\n" << r.output);
+        UNSCOPED_INFO("stats failed or lacks a gossip counter:\n" << out);
         return std::nullopt;
     }
     return gossip_counts{*received, *rejected, *replayed, *dropped};
@@ -266,9 +242,9 @@ std::optional<member_view> find(const std::vector<member_view>& ms, const std::s
 
 TEST_CASE("gossip flood: 30 s above 10k datagrams/s are all rejected or counted as kernel drops",
           "[membership][integration][flood]") {
-    const key_file key;
-    cluster c({"--gossip-key", key.path});
-    const auto w = c.add_worker("worker-a", {"--gossip-key", key.path});
+    const gossip_key_file key;
+    cluster c({"--gossip-key", key.path()});
+    const auto w = c.add_worker("worker-a", {"--gossip-key", key.path()});
     REQUIRE(c.wait_alive_workers(1, 30s));
     const auto before = c.members();
     REQUIRE(before.size() == 2);
@@ -325,8 +301,8 @@ TEST_CASE("gossip flood: 30 s above 10k datagrams/s are all rejected or counted 
 
 TEST_CASE("gossip flood: datagrams a stopped director's kernel drops show in Node.Stats",
           "[membership][integration][flood]") {
-    const key_file key;
-    cluster c({"--gossip-key", key.path});
+    const gossip_key_file key;
+    cluster c({"--gossip-key", key.path()});
     REQUIRE(c.wait_members([](const auto& ms) { return !ms.empty(); }, 30s));
     const auto members = c.members();
     REQUIRE(members.size() == 1);

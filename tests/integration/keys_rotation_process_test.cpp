@@ -5,6 +5,7 @@
 #include "membership/replay_guard.hpp"
 #include "membership/swim_codec.hpp"
 #include "support/cluster.hpp"
+#include "support/key_file.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -23,23 +23,6 @@ using namespace rpcnetd::test;
 using rpcnetd::membership::gossip_cipher;
 
 namespace {
-
-struct key_file {
-    gossip_cipher::key key = gossip_cipher::generate_key();
-    std::string path;
-    key_file() {
-        char tmpl[] = "/tmp/rpcnetd-rot-XXXXXX";
-        const int fd = ::mkstemp(tmpl);
-        REQUIRE(fd >= 0);
-        ::close(fd);
-        path = tmpl;
-        std::ofstream(path) << gossip_cipher::encode_key(key) << "\n";
-    }
-    ~key_file() { ::unlink(path.c_str()); }
-    key_file(const key_file&) = delete;
-    key_file& operator=(const key_file&) = delete;
-    std::string fingerprint() const { return gossip_cipher::fingerprint(key); }
-};
 
 run_result keys(cluster& c, const std::string& action, const std::string& current,
                 const std::string& key = {}) {
@@ -71,11 +54,11 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 
 TEST_CASE("keys: rotating the gossip key under a live stream declares no failure",
           "[membership][integration][keys]") {
-    const key_file a;
-    const key_file b;
-    cluster c({"--gossip-key", a.path});
-    c.add_worker("worker-a", {"--gossip-key", a.path, "--token-interval", "50ms"});
-    c.add_worker("worker-b", {"--gossip-key", a.path,
+    const gossip_key_file a;
+    const gossip_key_file b;
+    cluster c({"--gossip-key", a.path()});
+    c.add_worker("worker-a", {"--gossip-key", a.path(), "--token-interval", "50ms"});
+    c.add_worker("worker-b", {"--gossip-key", a.path(),
                               "--token-interval", "50ms"});
     REQUIRE(c.wait_alive_workers(2, 30s));
 
@@ -83,17 +66,17 @@ TEST_CASE("keys: rotating the gossip key under a live stream declares no failure
     auto client = c.start_client({"--tokens", std::to_string(tokens)});
     REQUIRE(client->wait_for_output("\"event\":\"token\"", 20s));
 
-    const auto installed = keys(c, "install", a.path, b.path);
+    const auto installed = keys(c, "install", a.path(), b.path());
     CHECK(installed.exit_code == 0);
     CHECK(count_of(installed.output, "🔑") == 3);
-    const auto used = keys(c, "use", a.path, b.path);
+    const auto used = keys(c, "use", a.path(), b.path());
     CHECK(used.exit_code == 0);
     CHECK(count_of(used.output, "keys=*" + b.fingerprint()) == 3);
     // Removing the primary is refused on every member.
-    const auto refused = keys(c, "remove", b.path, b.path);
+    const auto refused = keys(c, "remove", b.path(), b.path());
     CHECK(refused.exit_code == 1);
     CHECK(count_of(refused.output, "primary") == 3);
-    const auto removed = keys(c, "remove", b.path, a.path);
+    const auto removed = keys(c, "remove", b.path(), a.path());
     CHECK(removed.exit_code == 0);
     CHECK(client->running());  // the rotation happened during the stream
 
@@ -101,16 +84,16 @@ TEST_CASE("keys: rotating the gossip key under a live stream declares no failure
     const auto run = parse_client_output(client->output());
     CHECK(exactly_once_in_order(run.sequences, tokens));
 
-    const auto listed = keys(c, "list", b.path);
+    const auto listed = keys(c, "list", b.path());
     CHECK(listed.exit_code == 0);
     CHECK(count_of(listed.output, "keys=*" + b.fingerprint() + "\n") == 3);
     CHECK(listed.output.find(a.fingerprint()) == std::string::npos);
     // The retired key no longer authorizes anything.
-    CHECK(keys(c, "list", a.path).exit_code == 1);
+    CHECK(keys(c, "list", a.path()).exit_code == 1);
 
     // A member started afterwards with only the retired key cannot join (several probe periods
     // and join retries).
-    const auto late = c.add_worker("worker-late", {"--gossip-key", a.path});
+    const auto late = c.add_worker("worker-late", {"--gossip-key", a.path()});
     std::this_thread::sleep_for(6s);
     CHECK_FALSE(c.has_member("worker-late"));
     CHECK(c.worker(late).output().find("NodeJoined node=director") == std::string::npos);
@@ -128,8 +111,8 @@ TEST_CASE("keys: rotating the gossip key under a live stream declares no failure
 
 TEST_CASE("keys: a replayed authenticated datagram gets no answer from a real member",
           "[membership][integration][replay]") {
-    const key_file k;
-    cluster c({"--gossip-key", k.path});
+    const gossip_key_file k;
+    cluster c({"--gossip-key", k.path()});
     REQUIRE(c.wait_members([](const auto& ms) { return !ms.empty(); }, 20s));
 
     const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -141,7 +124,7 @@ TEST_CASE("keys: a replayed authenticated datagram gets no answer from a real me
     to.sin_port = htons(port_of(c.director_addr()));
     ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
 
-    const gossip_cipher cipher(k.key);
+    const gossip_cipher cipher(k.key());
     auto sealed_ping = [&](std::uint64_t sequence, std::uint32_t seq) {
         const std::vector<rpcnetd::membership::wire::message> m{
             rpcnetd::membership::wire::ping_msg{seq, "director"}};

@@ -69,6 +69,16 @@ std::vector<std::string> cluster::common_flags() const {
             "info"};
 }
 
+std::string cluster::stats_json(const std::string& target) {
+    std::vector<std::string> argv{rpcnetd_binary(), "stats", "--target",
+                                  target.empty() ? director_addr() : target, "--output", "json"};
+    for (auto& f : common_flags()) {
+        argv.push_back(f);
+    }
+    const auto r = run_command(std::move(argv), std::chrono::seconds(15));
+    return r.exit_code == 0 ? r.output : std::string();
+}
+
 cluster::cluster(std::vector<std::string> director_flags) : director_port_(free_port()) {
     std::vector<std::string> argv{rpcnetd_binary(), "director", "--addr", director_addr(),
                                   "--status-interval", "1s"};

@@ -63,6 +63,10 @@ public:
     std::unique_ptr<child_process> start_client(std::vector<std::string> flags);
     std::vector<std::string> common_flags() const;
 
+    // `rpcnetd stats --target T --output json` (T defaults to the director): the JSON text, or
+    // an empty string when the call failed.
+    std::string stats_json(const std::string& target = {});
+
 private:
     static void pause(std::chrono::milliseconds d);
     struct worker_entry {
