@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <map>
 
 namespace rpcnetd::app {
 namespace {

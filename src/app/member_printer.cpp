@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <map>
+#include <utility>
 
 namespace rpcnetd::app {
 namespace {
@@ -67,23 +68,15 @@ std::string members_table(const v1::MembersResponse& members) {
 namespace rpcnetd::app {
 
 std::string event_label(std::string_view kind) {
-    if (kind == "joined") {
-        return "🟢 NodeJoined";
-    }
-    if (kind == "updated") {
-        return "🔁 NodeUpdated";
-    }
-    if (kind == "suspect") {
-        return "🟡 NodeSuspect";
-    }
-    if (kind == "failed") {
-        return "🔴 NodeFailed";
-    }
-    if (kind == "left") {
-        return "👋 NodeLeft";
-    }
-    if (kind == "recovered") {
-        return "💚 NodeRecovered";
+    static constexpr std::pair<std::string_view, std::string_view> labels[] = {
+        {"joined", "🟢 NodeJoined"}, {"updated", "🔁 NodeUpdated"},
+        {"suspect", "🟡 NodeSuspect"}, {"failed", "🔴 NodeFailed"},
+        {"left", "👋 NodeLeft"},     {"recovered", "💚 NodeRecovered"},
+    };
+    for (const auto& [k, label] : labels) {
+        if (k == kind) {
+            return std::string(label);
+        }
     }
     return "ℹ️  NodeEvent";
 }

@@ -3,7 +3,7 @@
 #include "cli/option_groups.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "common/utf8.hpp"
+#include "membership/swim_codec.hpp"
 #include "rpc/frame.hpp"
 
 #include <boost/program_options.hpp>
@@ -55,17 +55,14 @@ common_config option_groups::finish_common(const po::variables_map&) {
 
 namespace {
 
-// What gossip carries about a member (its name and tags) must be valid UTF-8 (protobuf strings)
-// and at most 255 bytes each (the codec's length byte). Whether they fit one gossip datagram
-// together is checked when gossip starts (swim_service), where the envelope size is known.
+// What gossip carries about a member (its name and tags) must pass the codec's rules
+// (wire::well_formed_text, wire::max_tags); named here flag by flag. Whether they fit one gossip
+// datagram together is checked when gossip starts (swim_service), where the envelope is known.
 void check_identity(const member_config& m, const std::string& name_flag) {
-    constexpr std::size_t max_field = 255;
     const auto check = [&](const std::string& what, const std::string& text) {
-        if (text.size() > max_field) {
-            throw usage_error(what + " is longer than 255 bytes");
-        }
-        if (!common::valid_utf8(text)) {
-            throw usage_error(what + " is not valid UTF-8");
+        if (!membership::wire::well_formed_text(text)) {
+            throw usage_error(what + " must be UTF-8 of at most " +
+                              std::to_string(membership::wire::max_text) + " bytes");
         }
     };
     check(name_flag, m.name);
@@ -73,8 +70,9 @@ void check_identity(const member_config& m, const std::string& name_flag) {
         check("tag key '" + k + "'", k);
         check("tag value of '" + k + "'", v);
     }
-    if (m.tags.size() > 64) {
-        throw usage_error("at most 64 tags (including role and label)");
+    if (m.tags.size() > membership::wire::max_tags) {
+        throw usage_error("at most " + std::to_string(membership::wire::max_tags) +
+                          " tags (including role and label)");
     }
 }
 

@@ -222,16 +222,18 @@ bool known_type(std::uint8_t t) {
 
 } // namespace
 
+bool well_formed_text(std::string_view text) noexcept {
+    return text.size() <= max_text && common::valid_utf8(text);
+}
+
 bool well_formed(const alive_msg& m) noexcept {
-    const auto text = [](const std::string& t) {
-        return t.size() <= 255 && common::valid_utf8(t);
-    };
-    if (m.name.empty() || !text(m.name) || !common::valid_host(m.addr.host) ||
+    if (m.name.empty() || !well_formed_text(m.name) || !common::valid_host(m.addr.host) ||
         m.tags.size() > max_tags) {
         return false;
     }
-    return std::all_of(m.tags.begin(), m.tags.end(),
-                       [&](const auto& kv) { return text(kv.first) && text(kv.second); });
+    return std::all_of(m.tags.begin(), m.tags.end(), [](const auto& kv) {
+        return well_formed_text(kv.first) && well_formed_text(kv.second);
+    });
 }
 
 std::vector<std::uint8_t> encode_message(const message& m) {

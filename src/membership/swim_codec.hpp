@@ -26,6 +26,7 @@ namespace rpcnetd::membership::wire {
 
 inline constexpr std::uint8_t version = 1;
 inline constexpr std::size_t max_tags = 64;
+inline constexpr std::size_t max_text = 255;  // names, tag keys and values: one length byte
 
 enum class msg_type : std::uint8_t {
     ping = 1, ping_req = 2, ack = 3, nack = 4, alive = 5, suspect = 6, failed = 7, left = 8
@@ -88,6 +89,8 @@ struct packet {
 // common::valid_host. swim_state applies it to members that arrive by other paths (push-pull,
 // seeds), so everything it stores encodes into a datagram that decodes again.
 bool well_formed(const alive_msg& m) noexcept;
+// A string the codec carries unchanged: at most max_text bytes of valid UTF-8.
+bool well_formed_text(std::string_view text) noexcept;
 
 // One message with its type and length prefix, ready to be packed by encode_packet. Strings longer
 // than 255 bytes are truncated (names and tags are validated by the caller: well_formed).

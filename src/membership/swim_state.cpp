@@ -2,8 +2,6 @@
 // swim_state_merge.cpp, probing and timers in swim_state_probe.cpp.
 #include "membership/swim_state.hpp"
 
-#include "common/utf8.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -167,7 +165,7 @@ void swim_state::merge_remote_state(const std::vector<member>& remote, common::t
     for (const auto& m : remote) {
         // Names we would gossip on must encode and decode again (the codec's rule; alive
         // members get the full wire::well_formed check in apply_alive).
-        if (m.name.empty() || m.name.size() > 255 || !common::valid_utf8(m.name)) {
+        if (m.name.empty() || !wire::well_formed_text(m.name)) {
             continue;
         }
         switch (m.status) {
