@@ -14,11 +14,11 @@ std::string_view to_string(member_state s) noexcept {
     return "unknown";
 }
 
-std::optional<std::uint32_t> member_snapshot::reported_streams() const {
-    if (active_streams) {
-        return active_streams;
-    }
-    const auto it = tags.find(std::string(active_streams_tag));
+namespace {
+
+// A tag's value as a decimal count; nullopt when absent or not only digits.
+std::optional<std::uint32_t> count_tag(const tag_map& tags, std::string_view key) {
+    const auto it = tags.find(std::string(key));
     if (it == tags.end() || it->second.empty()) {
         return std::nullopt;
     }
@@ -27,6 +27,23 @@ std::optional<std::uint32_t> member_snapshot::reported_streams() const {
     const char* last = first + it->second.size();
     const auto [end, ec] = std::from_chars(first, last, value);
     if (ec != std::errc{} || end != last) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+} // namespace
+
+std::optional<std::uint32_t> member_snapshot::reported_streams() const {
+    if (active_streams) {
+        return active_streams;
+    }
+    return count_tag(tags, active_streams_tag);
+}
+
+std::optional<std::uint32_t> member_snapshot::capacity() const {
+    const auto value = count_tag(tags, capacity_tag);
+    if (value && *value == 0) {
         return std::nullopt;
     }
     return value;

@@ -22,6 +22,9 @@ inline constexpr std::string_view worker_role = "worker";
 inline constexpr std::string_view label_tag = "label";
 // A worker's running stream count, when gossiped as a tag (decimal digits).
 inline constexpr std::string_view active_streams_tag = "active_streams";
+// How many streams a worker runs at once (`worker --max-jobs`, decimal digits). A worker whose
+// load has reached it is full: the registry does not assign it until a stream ends.
+inline constexpr std::string_view capacity_tag = "capacity";
 
 struct member_snapshot {
     std::string name;
@@ -36,6 +39,8 @@ struct member_snapshot {
 
     // The reported count from the field or the tag; nullopt when neither is usable.
     std::optional<std::uint32_t> reported_streams() const;
+    // The capacity tag; nullopt when absent, malformed or 0 (no limit).
+    std::optional<std::uint32_t> capacity() const;
     bool is_worker() const;
 };
 

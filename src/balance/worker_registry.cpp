@@ -119,8 +119,7 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
     candidates_.clear();
     candidate_workers_.clear();
     for (auto& [name, w] : workers_) {
-        if (w.member.state != member_state::alive || w.unhealthy_since ||
-            !filter.matches(w.member.tags) ||
+        if (!assignable(w, now) || !filter.matches(w.member.tags) ||
             std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
             continue;
         }
@@ -216,18 +215,27 @@ std::vector<pool_entry> worker_registry::pool(common::time_point now) const {
         e.reported = w.reported;
         e.pending = pending(w, now);
         e.connections = connections(w, now);
+        e.capacity = w.member.capacity();
         e.healthy = !w.unhealthy_since;
-        e.assignable = e.healthy && e.state == member_state::alive;
+        e.full = e.capacity && e.connections >= *e.capacity;
+        e.assignable = assignable(w, now);
         out.push_back(std::move(e));
     }
     return out;
 }
 
-std::size_t worker_registry::assignable_count() const {
-    return static_cast<std::size_t>(
-        std::count_if(workers_.begin(), workers_.end(), [](const auto& kv) {
-            return kv.second.member.state == member_state::alive && !kv.second.unhealthy_since;
-        }));
+std::size_t worker_registry::assignable_count(common::time_point now) const {
+    return static_cast<std::size_t>(std::count_if(
+        workers_.begin(), workers_.end(),
+        [this, now](const auto& kv) { return assignable(kv.second, now); }));
+}
+
+bool worker_registry::assignable(const worker& w, common::time_point now) const {
+    if (w.member.state != member_state::alive || w.unhealthy_since) {
+        return false;
+    }
+    const auto cap = w.member.capacity();
+    return !cap || connections(w, now) < *cap;
 }
 
 std::optional<std::uint32_t> worker_registry::connections(std::string_view name,

@@ -22,6 +22,9 @@
 // mark_healthy(), or when membership shows the worker alive again after suspect/failed/left
 // (a refutation with a higher incarnation proves the worker is back).
 //
+// Capacity: a worker tagged capacity=N (worker --max-jobs) whose connections count has reached N
+// is full and not assigned until a stream ends (a release, or a lower report).
+//
 // Member states: alive workers are assignable; suspect workers stay in the pool (keeping their
 // counts, since they may refute) but are not assigned; failed and left workers are removed with
 // their leases (releasing one of those later is a harmless no-op).
@@ -81,8 +84,10 @@ struct pool_entry {
     std::uint32_t connections = 0;         // the count least-connections uses
     std::optional<std::uint32_t> reported; // the worker's last report, if any
     std::uint32_t pending = 0;             // leases beyond the report (not yet in it)
+    std::optional<std::uint32_t> capacity; // the worker's capacity tag, if any
     bool healthy = true;                   // not marked unhealthy
-    bool assignable = false;               // alive and healthy
+    bool full = false;                     // connections have reached capacity
+    bool assignable = false;               // alive, healthy and not full
 };
 
 class worker_registry {
@@ -105,9 +110,9 @@ public:
     bool observe_streams(std::string_view name, std::uint32_t active, common::time_point now);
 
     // --- assignment ----------------------------------------------------------------------------
-    // Picks an alive, healthy worker matching filter and not named in exclude, with the configured
-    // strategy; records a lease for it. errc::no_workers when no worker qualifies. Also expires
-    // old leases (expire(now)).
+    // Picks an alive, healthy, not full worker matching filter and not named in exclude, with the
+    // configured strategy; records a lease for it. errc::no_workers when no worker qualifies. Also
+    // expires old leases (expire(now)).
     std::variant<assignment, errc> assign(const tag_filter& filter,
                                           std::span<const std::string> exclude,
                                           common::time_point now, common::rng& r);
@@ -130,7 +135,7 @@ public:
 
     // --- inspection ----------------------------------------------------------------------------
     std::vector<pool_entry> pool(common::time_point now) const; // sorted by name
-    std::size_t assignable_count() const;
+    std::size_t assignable_count(common::time_point now) const;
     std::optional<std::uint32_t> connections(std::string_view name, common::time_point now) const;
     std::size_t lease_count() const noexcept { return lease_owner_.size(); }
     const balancer& strategy() const noexcept { return *strategy_; }
@@ -148,6 +153,8 @@ private:
     // Drops the oldest leases a lower report accounts for (see the header comment).
     void reconcile(worker& w, std::optional<common::time_point> now = std::nullopt);
     std::uint32_t connections(const worker& w, common::time_point now) const;
+    // Alive, healthy and below capacity (the one rule assign(), pool() and assignable_count() use).
+    bool assignable(const worker& w, common::time_point now) const;
     void drop_leases(const worker& w);
 
     std::unique_ptr<balancer> strategy_;

@@ -84,7 +84,7 @@ TEST_CASE("worker_registry: the pool is the alive and suspect role=worker member
     CHECK(pool[0].assignable);
     CHECK(pool[2].state == member_state::suspect);
     CHECK_FALSE(pool[2].assignable);
-    CHECK(r.assignable_count() == 2);
+    CHECK(r.assignable_count(t0) == 2);
 
     SECTION("failed and left members leave the pool") {
         auto failed = worker("w1", 62001);
@@ -307,7 +307,7 @@ TEST_CASE("worker_registry: unhealthy workers are skipped at once", "[balance]")
         CHECK(must_assign(r, g, t0).worker == "w2");
     }
     CHECK_FALSE(r.pool(t0)[0].healthy);
-    CHECK(r.assignable_count() == 1);
+    CHECK(r.assignable_count(t0) == 1);
 
     SECTION("mark_healthy restores it") {
         CHECK(r.mark_healthy("w1"));
@@ -368,6 +368,42 @@ TEST_CASE("worker_registry: 30 concurrent clients over 3 workers stay within +-1
             const auto a = must_assign(r, g, t0);
             held[a.worker].push_back(a.lease);
             CHECK(spread(t0) <= 1);
+        }
+    }
+}
+
+TEST_CASE("worker_registry: a worker at its capacity tag is full until a stream ends", "[balance]") {
+    auto r = make();
+    auto w1 = worker("w1", 62001);
+    w1.tags["capacity"] = "2";
+    r.update(w1, t0);
+    rpcnetd::common::rng g(5);
+    const auto a = must_assign(r, g, t0);
+    must_assign(r, g, t0);
+    CHECK(r.pool(t0)[0].capacity == 2U);
+    CHECK(r.pool(t0)[0].full);
+    CHECK_FALSE(r.pool(t0)[0].assignable);
+    CHECK(r.assignable_count(t0) == 0);
+    CHECK(no_workers(r, t0));
+
+    SECTION("a release frees a slot") {
+        CHECK(r.release(a.lease));
+        CHECK(r.assignable_count(t0) == 1);
+        CHECK(must_assign(r, g, t0).worker == "w1");
+    }
+    SECTION("another worker without a capacity tag takes the rest") {
+        r.update(worker("w2", 62002), t0);
+        for (int i = 0; i < 5; ++i) {
+            CHECK(must_assign(r, g, t0).worker == "w2");
+        }
+    }
+    SECTION("capacity 0 or a malformed tag means no limit") {
+        for (const char* v : {"0", "x", ""}) {
+            auto w = worker("w1", 62001);
+            w.tags["capacity"] = v;
+            r.update(w, t0);
+            CHECK(r.pool(t0)[0].assignable);
+            CHECK_FALSE(r.pool(t0)[0].capacity.has_value());
         }
     }
 }
