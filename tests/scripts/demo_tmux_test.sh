@@ -30,6 +30,7 @@ cleanup() {
     if [ -n "$script_pid" ]; then
         { kill -KILL "$script_pid"; wait "$script_pid"; } 2>/dev/null
     fi
+    set +e  # clean up everything, whatever fails on the way
     sleep 0.5  # a demo killed while setting up may still be creating its session
     [ -f "$run/tmux-socket" ] && tmux -L "$(cat "$run/tmux-socket")" kill-server 2>/dev/null
     for f in "$run"/*.pid; do [ -f "$f" ] && recorded+=("$(cat "$f")"); done
