@@ -8,6 +8,7 @@
 # Ports: director P, workers P+1 and P+2 (--port-base or DEMO_PORT_BASE); default 61000, 62001, 62002.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/stop-pids.sh
 
 tokens=300; interval=100ms; port_base=${DEMO_PORT_BASE:-}
 while [ $# -gt 0 ]; do
@@ -36,16 +37,7 @@ dir=$(mktemp -d)
 pids=()
 cleanup() {
     trap - INT TERM EXIT
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for _ in $(seq 1 30); do
-        alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ $alive -eq 0 ] && break
-        sleep 0.1
-    done
-    # Disowned first: bash reports no "Killed" job line for a process that needed SIGKILL.
-    disown -a 2>/dev/null || true
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    stop_pids 3 "${pids[@]}"
 }
 trap cleanup INT TERM EXIT
 

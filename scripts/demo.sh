@@ -10,6 +10,7 @@
 # 61000 (DIRECTOR_ADDR), workers 62001 and 62002. RPCNETD_BIN runs that binary instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/stop-pids.sh
 
 duration=""; use_tmux=auto; tokens=0; client_extra=(); port_base=${DEMO_PORT_BASE:-}
 while [ $# -gt 0 ]; do
@@ -66,7 +67,7 @@ to_seconds() { # 60s, 2m, 500ms -> whole seconds (at least 1)
 }
 
 # Ends the processes whose PIDs are recorded in run dir $1 (*.pid): SIGTERM (they leave the
-# cluster and drain), SIGKILL after 3 s. Only a PID that still runs $bin is signalled, so a PID
+# cluster and drain), SIGKILL after 2 s. Only a PID that still runs $bin is signalled, so a PID
 # reused by an unrelated process after ours exited is left alone.
 stop_recorded() {
     local dir=$1 pids=() pid f
@@ -76,15 +77,7 @@ stop_recorded() {
         case "$pid" in ''|*[!0-9]*) continue ;; esac
         [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$bin")" ] && pids+=("$pid")
     done
-    [ ${#pids[@]} -eq 0 ] && return 0
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    for _ in $(seq 1 30); do
-        local alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ $alive -eq 0 ] && return 0
-        sleep 0.1
-    done
-    kill -KILL "${pids[@]}" 2>/dev/null || true
+    stop_pids 2 "${pids[@]}"
 }
 
 # Runs detached from the terminal (setsid) for as long as the tmux session lives: it ends the
@@ -135,7 +128,7 @@ if [ "$use_tmux" = auto ] && command -v tmux >/dev/null && [ -t 0 ] && [ -t 1 ];
              "sh -c 'echo \$\$ > $pidfile; exec \"\$@\"' sh ${cmds[$1]}; read -r _"
     }
     saved_tty=$(stty -g 2>/dev/null || true)
-    setsid -w bash -c "$(declare -p bin duration session run own_run tm); $(declare -f to_seconds stop_recorded watch_session); watch_session" \
+    setsid -w bash -c "$(declare -p bin duration session run own_run tm); $(declare -f to_seconds stop_pids stop_recorded watch_session); watch_session" \
         </dev/null >/dev/null 2>&1 &
     watcher=$!
     # Interrupted or hung up while setting up or attached: end the session, the watcher cleans up.
@@ -158,15 +151,8 @@ fi
 colors=(35 32 36 33)
 pids=()
 cleanup() {
-    trap - INT TERM EXIT
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for _ in $(seq 1 50); do
-        alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ $alive -eq 0 ] && break
-        sleep 0.2
-    done
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    trap - INT TERM EXIT HUP
+    stop_pids 10 "${pids[@]}"
     wait 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT HUP
