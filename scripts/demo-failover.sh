@@ -3,40 +3,50 @@
 # restarted; the client streams throughout. At the end it prints how many tokens the client
 # received, how many failovers it made, and whether any sequence number was missing or repeated.
 #
-#   scripts/demo-failover.sh [--tokens N] [--token-interval DUR]
+#   scripts/demo-failover.sh [--tokens N] [--token-interval DUR] [--port-base P]
 # Exit 0 when every sequence 1..N arrived exactly once, in order; 1 otherwise.
+# Ports: director P, workers P+1 and P+2 (--port-base or DEMO_PORT_BASE); default 61000, 62001, 62002.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/stop-pids.sh
 
-tokens=300; interval=100ms
+tokens=300; interval=100ms; port_base=${DEMO_PORT_BASE:-}
 while [ $# -gt 0 ]; do
     case "$1" in
     --tokens) tokens=$2; shift 2 ;;
     --token-interval) interval=$2; shift 2 ;;
+    --port-base) port_base=$2; shift 2 ;;
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo-failover: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
 
-bin=$(scripts/build.sh)
+director=127.0.0.1:61000; worker_a=127.0.0.1:62001; worker_b=127.0.0.1:62002
+if [ -n "$port_base" ]; then
+    case "$port_base" in
+    ''|*[!0-9]*) echo "demo-failover: --port-base needs a number from 1024 to 65533" >&2; exit 2 ;;
+    esac
+    if [ "$port_base" -lt 1024 ] || [ "$port_base" -gt 65533 ]; then
+        echo "demo-failover: --port-base needs a number from 1024 to 65533" >&2; exit 2
+    fi
+    director=127.0.0.1:$port_base
+    worker_a=127.0.0.1:$((port_base + 1)); worker_b=127.0.0.1:$((port_base + 2))
+fi
+bin=${RPCNETD_BIN:-$(scripts/build.sh)}
 dir=$(mktemp -d)
-director=127.0.0.1:61000
 pids=()
 cleanup() {
     trap - INT TERM EXIT
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 1
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    stop_pids 3 "${pids[@]}"
 }
 trap cleanup INT TERM EXIT
 
 "$bin" director --addr $director >"$dir/director.log" 2>&1 & pids+=($!)
 sleep 0.5
-"$bin" worker --label worker-a --addr 127.0.0.1:62001 --join $director --token-interval "$interval" \
+"$bin" worker --label worker-a --addr $worker_a --join $director --token-interval "$interval" \
     --simulate-failures --failure-healthy 8s --failure-warning 2s --failure-failed 4s \
     >"$dir/worker-a.log" 2>&1 & pids+=($!)
-"$bin" worker --label worker-b --addr 127.0.0.1:62002 --join $director --token-interval "$interval" \
+"$bin" worker --label worker-b --addr $worker_b --join $director --token-interval "$interval" \
     >"$dir/worker-b.log" 2>&1 & wb=$!; pids+=($wb)
 sleep 1
 "$bin" client --director $director --tokens "$tokens" --output jsonl >"$dir/client.jsonl" 2>"$dir/client.log" &
@@ -45,10 +55,11 @@ echo "demo-failover: client streaming $tokens tokens; logs in $dir"
 
 sleep 8
 echo "demo-failover: kill -9 worker-b (pid $wb)"
+disown "$wb"  # no "line N: … Killed" job report in the summary
 kill -KILL "$wb" 2>/dev/null || true
 sleep 3
 echo "demo-failover: restarting worker-b"
-"$bin" worker --label worker-b --addr 127.0.0.1:62002 --join $director --token-interval "$interval" \
+"$bin" worker --label worker-b --addr $worker_b --join $director --token-interval "$interval" \
     >>"$dir/worker-b.log" 2>&1 & pids+=($!)
 
 rc=0; wait "$client" || rc=$?
