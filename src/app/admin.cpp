@@ -8,6 +8,10 @@
 #include "proto/rpcnetd.pb.h"
 #include "rpc/client.hpp"
 #include "rpc/tls_context.hpp"
+#include "common/safe_text.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <fmt/format.h>
 
@@ -41,6 +45,35 @@ net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint dir
     co_return *conn;
 }
 
+// `members --director WORKER`: a worker has no member table to show, but it can say whether it
+// has joined (gossip.joined of Node.Stats), which is what its operator wants to know first.
+net::awaitable<int> member_joined(rpc::client& c, const cli::members_config& cfg) {
+    auto r = co_await c.unary("Node.Stats", v1::StatsRequest().SerializeAsString(), 5s);
+    c.close();
+    v1::StatsResponse resp;
+    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
+        std::cerr << "rpcnetd: " << cfg.director.to_string()
+                  << " is not a director and Node.Stats failed: " << r.st.to_string() << "\n";
+        co_return 1;
+    }
+    bool joined = false;
+    for (const auto& k : resp.counters()) {
+        joined = joined || (k.name() == "gossip.joined" && k.value() != 0);
+    }
+    if (cfg.output == cli::table_output::json) {
+        boost::json::object doc;
+        doc["node"] = common::valid_utf8_or_replaced(resp.node());
+        doc["director"] = false;
+        doc["joined"] = joined;
+        std::cout << boost::json::serialize(doc) << "\n";
+    } else {
+        std::cout << fmt::format("{} is a member, not a director: joined {}\n",
+                                 common::escape_text(resp.node()),
+                                 joined ? "yes" : "no (its log says why)");
+    }
+    co_return joined ? 0 : 1;
+}
+
 net::awaitable<int> members_once(const cli::members_config& cfg) {
     auto conn = co_await connect_director(cfg.director, cfg.common);
     if (!conn) {
@@ -48,6 +81,9 @@ net::awaitable<int> members_once(const cli::members_config& cfg) {
     }
     rpc::client c = *conn;
     auto r = co_await c.unary("Director.Members", v1::MembersRequest().SerializeAsString(), 5s);
+    if (r.st.code == v1::UNIMPLEMENTED) {
+        co_return co_await member_joined(c, cfg);  // --director named a worker
+    }
     c.close();
     v1::MembersResponse resp;
     if (!r.st.ok() || !resp.ParseFromString(r.response)) {
@@ -120,9 +156,10 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
                          .str()
                   << "\n";
     } else {
-        std::cout << fmt::format("📈 Stats of {} ({})\n", resp.node(), cfg.target.to_string());
+        std::cout << fmt::format("📈 Stats of {} ({})\n", common::escape_text(resp.node()),
+                                 cfg.target.to_string());
         for (const auto& k : resp.counters()) {
-            std::cout << fmt::format("  {:<28} {}\n", k.name(), k.value());
+            std::cout << fmt::format("  {:<28} {}\n", common::escape_text(k.name()), k.value());
         }
     }
     co_return 0;

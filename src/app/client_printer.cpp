@@ -1,6 +1,7 @@
 #include "app/client_printer.hpp"
 
 #include "common/json.hpp"
+#include "common/safe_text.hpp"
 
 #include <fmt/format.h>
 
@@ -23,8 +24,8 @@ void client_printer::assigned(std::string_view worker, std::string_view addr,
                  .add("from_sequence", from_sequence)
                  .str());
     } else {
-        emit(fmt::format("🎯 assigned worker {} at {} (from sequence {})", worker, addr,
-                         from_sequence));
+        emit(fmt::format("🎯 assigned worker {} at {} (from sequence {})", common::escape_text(worker),
+                         common::escape_text(addr), from_sequence));
     }
 }
 
@@ -39,7 +40,7 @@ void client_printer::token(std::uint64_t sequence, std::string_view text, std::s
                  .str());
     } else {
         emit(fmt::format("📦 received token (sequence={}, text=\"{}\", total={}) from {}", sequence,
-                         text, total, worker));
+                         common::escape_text(text), total, common::escape_text(worker)));
     }
 }
 
@@ -55,7 +56,7 @@ void client_printer::failover(std::string_view from, std::string_view reason,
     } else {
         emit(fmt::format("🔄 worker {} failed ({}); asking the director for another, resuming at "
                          "sequence {}",
-                         from, reason, resume_at));
+                         common::escape_text(from), common::escape_text(reason), resume_at));
     }
 }
 
@@ -63,7 +64,7 @@ void client_printer::waiting(std::string_view reason) {
     if (format_ == cli::client_output::jsonl) {
         emit(json_object().add("event", "waiting").add("reason", reason).str());
     } else {
-        emit(fmt::format("⏳ waiting: {}", reason));
+        emit(fmt::format("⏳ waiting: {}", common::escape_text(reason)));
     }
 }
 

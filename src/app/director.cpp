@@ -12,6 +12,7 @@
 #include "proto/rpcnetd.pb.h"
 #include "rpc/call_context.hpp"
 #include "rpc/stream_writer.hpp"
+#include "common/safe_text.hpp"
 
 #include <fmt/format.h>
 
@@ -145,7 +146,8 @@ private:
         }
         std::cout << fmt::format("🚨 Client reported worker {} failed ({}): not assigning it, "
                                  "probing it now",
-                                 req.worker(), req.reason())
+                                 common::escape_text(req.worker()),
+                                 common::escape_text(req.reason()))
                   << std::endl;
         pool_.release(req.lease_id());
         pool_.mark_unhealthy(req.worker());
@@ -208,7 +210,8 @@ private:
         }
         std::string out = fmt::format("📊 Worker pool status: {} workers available", available);
         for (const auto& r : rows) {
-            out += fmt::format("\n   - {} ({}) at {}: {} connections{}", r.label.empty() ? r.name : r.label,
+            out += fmt::format("\n   - {} ({}) at {}: {} connections{}",
+                               common::escape_text(r.label.empty() ? r.name : r.label),
                                balance::to_string(r.state), r.rpc_addr.to_string(), r.connections,
                                r.healthy ? "" : ", failing health checks");
         }

@@ -1,6 +1,7 @@
 #include "app/director_pool.hpp"
 
 #include "common/log.hpp"
+#include "common/safe_text.hpp"
 
 #include <fmt/format.h>
 
@@ -110,7 +111,8 @@ void director_pool::set_health(const std::string& name, bool healthy) {
         }
         registry_.mark_healthy(name);
     } else if (failing_.insert(name).second) {
-        std::cout << fmt::format("🩺 Worker {} failed its health check: not assigning it", name)
+        std::cout << fmt::format("🩺 Worker {} failed its health check: not assigning it",
+                                 common::escape_text(name))
                   << std::endl;
         registry_.mark_unhealthy(name, clock::now());
     }

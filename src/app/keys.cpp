@@ -10,6 +10,7 @@
 #include "proto/rpcnetd.pb.h"
 #include "rpc/client.hpp"
 #include "rpc/tls_context.hpp"
+#include "common/safe_text.hpp"
 
 #include <openssl/crypto.h>
 
@@ -114,11 +115,12 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
         job.target ? fmt::format("{} key={}", verb, gossip_cipher::fingerprint(*job.target))
                    : std::string(verb);
     if (!resp) {
-        std::cout << fmt::format("❌ node={} addr={} {} failed: {}\n", m.name(), m.addr(), what,
-                                 failure);
+        std::cout << fmt::format("❌ node={} addr={} {} failed: {}\n", common::escape_text(m.name()),
+                                 common::escape_text(m.addr()), what, common::escape_text(failure));
         co_return false;
     }
-    std::cout << fmt::format("🔑 node={} addr={} {} {} keys={}\n", m.name(), m.addr(), what,
+    std::cout << fmt::format("🔑 node={} addr={} {} {} keys={}\n", common::escape_text(m.name()),
+                             common::escape_text(m.addr()), what,
                              job.op == keyring_op::list ? "ok"
                              : resp->changed()          ? "done"
                                                         : "unchanged",
@@ -148,8 +150,8 @@ net::awaitable<int> run_job(const keys_job& job) {
     for (const auto& m : members.members()) {
         // Suspects are tried too: most are alive, and one left behind would be cut off later.
         if (m.state() != "alive" && m.state() != "suspect") {
-            std::cout << fmt::format("⏭️  node={} addr={} skipped: state={}\n", m.name(), m.addr(),
-                                     m.state());
+            std::cout << fmt::format("⏭️  node={} addr={} skipped: state={}\n", common::escape_text(m.name()),
+                                     common::escape_text(m.addr()), common::escape_text(m.state()));
             continue;
         }
         if (co_await apply_to(job, m)) {

@@ -9,6 +9,9 @@
 #include "membership/swim_service.hpp"
 #include "rpc/call_context.hpp"
 #include "rpc/tls_context.hpp"
+#include "common/safe_text.hpp"
+
+#include <boost/asio/ip/address.hpp>
 
 #include <fmt/format.h>
 
@@ -16,11 +19,39 @@ namespace rpcnetd::app {
 
 using namespace std::chrono_literals;
 
+namespace {
+
+// SHA-256 of certs/test_cert.pem, the public development certificate of the source tree: its
+// private key is published, so anyone can impersonate a member that uses it.
+constexpr std::string_view dev_cert_fingerprint =
+    "03411e0b63a786f1c5bcd66f6a48fb81fb478349dc8eaa52f07e64d69e2f6ac4";
+
+bool loopback(const std::string& host) {
+    if (host == "localhost") {
+        return true;
+    }
+    net::error_code ec;
+    const auto ip = boost::asio::ip::make_address(host, ec);
+    return !ec && ip.is_loopback();
+}
+
+void warn_dev_cert(boost::asio::ssl::context& tls, const common::endpoint& addr) {
+    if (!loopback(addr.host) && rpc::tls_context::own_fingerprint(tls) == dev_cert_fingerprint) {
+        common::logger("rpc").warn(
+            "the public development certificate is serving addr={}: anyone can impersonate this "
+            "member; make a cluster CA and node certificates with scripts/gen-certs.sh",
+            addr.to_string());
+    }
+}
+
+} // namespace
+
 member_node::member_node(net::asio::any_io_executor ex, const cli::common_config& common,
                          const cli::member_config& member, event_handler on_event)
     : ex_(ex), common_(common), member_(member), tags_(member.tags),
-      on_event_(std::move(on_event)), sighup_(ex, SIGHUP) {
+      on_event_(std::move(on_event)), joined_(member.join.empty()), sighup_(ex, SIGHUP) {
     auto server_tls = rpc::tls_context::make_server(common.tls);
+    warn_dev_cert(*server_tls, member.addr);
     client_tls_ = rpc::tls_context::make_client(common.tls);
     client_opts_.tls = common.tls;
     client_opts_.lim = member.limits;
@@ -124,6 +155,7 @@ member_node::stat_list member_node::stats() const {
     });
     out.emplace_back("rpc.connections_open", server_->connection_count());
     out.emplace_back("rpc.streams_open", server_->active_streams());
+    out.emplace_back("gossip.joined", joined_ ? 1 : 0);  // 1 once a membership exchange succeeded
     const auto g = swim_->counters();
     const std::pair<const char*, std::uint64_t> gossip[] = {
         {"datagrams_received", g.datagrams_received}, {"datagrams_rejected", g.datagrams_rejected},
@@ -192,8 +224,8 @@ net::awaitable<std::optional<std::vector<membership::member>>> member_node::push
     common::endpoint peer, std::vector<membership::member> state) {
     auto conn = co_await rpc::client::connect(ex_, peer, client_tls_, client_opts_);
     if (!conn) {
-        common::logger("swim").debug("push-pull connect failed peer={} err={}", peer.to_string(),
-                                     conn.error().message());
+        note_exchange(peer, "unreachable: " + conn.error().message() +
+                                " (is it running, and do our --ca and its certificate match?)");
         co_return std::nullopt;
     }
     rpc::client c = *conn;
@@ -205,11 +237,45 @@ net::awaitable<std::optional<std::vector<membership::member>>> member_node::push
     v1::PushPullResponse resp;
     const auto body = r.st.ok() ? open_body(r.response) : std::nullopt;
     if (!body || !resp.ParseFromString(*body)) {
-        common::logger("swim").debug("push-pull failed peer={} status={}", peer.to_string(),
-                                     r.st.to_string());
+        note_exchange(peer, exchange_failure(r.st, body.has_value()));
         co_return std::nullopt;
     }
+    note_exchange(peer, {});
     co_return membership::from_proto(resp.members());
+}
+
+std::string member_node::exchange_failure(const rpc::status& st, bool opened) {
+    switch (st.code) {
+    case v1::OK:
+        return opened ? "malformed answer"
+                      : "its answer is not sealed with our gossip key and cluster name: the "
+                        "gossip key (--gossip-key) or the cluster name (--cluster) does not match";
+    case v1::PERMISSION_DENIED:
+        return "refused: " + st.to_string() +
+               " (our certificate's role, its OU, must be director or worker)";
+    case v1::UNAUTHENTICATED:
+        return "refused: " + st.to_string() +
+               " (the gossip key (--gossip-key) or the cluster name (--cluster) does not match)";
+    default:
+        return "refused: " + st.to_string();
+    }
+}
+
+// Once per change per peer: a seed that stays unreachable logs one warning, not one per retry.
+void member_node::note_exchange(const common::endpoint& peer, const std::string& problem) {
+    auto& last = exchange_problems_[peer.to_string()];
+    if (problem.empty()) {
+        joined_ = true;
+        if (!last.empty()) {
+            common::logger("swim").info("membership exchange works again peer={}",
+                                        peer.to_string());
+        }
+    } else if (problem != last) {
+        common::logger("swim").warn("cannot exchange membership with peer={}, not joined "
+                                    "through it: {}",
+                                    peer.to_string(), problem);
+    }
+    last = problem;
 }
 
 net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_push_pull(
@@ -257,10 +323,11 @@ std::optional<std::string> member_node::open_body(const std::string& sealed) con
 std::string describe_event(const membership::member_event& e) {
     std::string role;
     if (auto it = e.snapshot.tags.find("role"); it != e.snapshot.tags.end()) {
-        role = " role=" + it->second;
+        role = " role=" + common::escape_text(it->second);
     }
     return fmt::format("{} node={} addr={} incarnation={}{}",
-                       event_label(membership::to_string(e.kind)), e.snapshot.name,
+                       event_label(membership::to_string(e.kind)),
+                       common::escape_text(e.snapshot.name),
                        e.snapshot.addr.to_string(), e.snapshot.incarnation, role);
 }
 

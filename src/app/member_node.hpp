@@ -15,6 +15,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,10 @@ public:
     stat_list stats() const;
     void add_stats(std::function<void(stat_list&)> fn) { extra_stats_ = std::move(fn); }
 
+    // True once a membership exchange (push-pull) with another member succeeded, or from the
+    // start for a member without seeds. Node.Stats reports it as gossip.joined.
+    bool joined() const { return joined_; }
+
     // Graceful: stop accepting calls, gossip left, let running calls finish up to drain, stop.
     net::awaitable<void> leave_and_stop(std::chrono::milliseconds drain);
 
@@ -90,6 +95,11 @@ private:
                                                                     std::string request);
     void arm_sighup();
 
+    // Why a push-pull (join) did not work, said once per change per peer at warning; an empty
+    // problem means it worked (and the member has joined).
+    void note_exchange(const common::endpoint& peer, const std::string& problem);
+    static std::string exchange_failure(const rpc::status& st, bool opened);
+
     std::string seal_body(const std::string& plain) const;
     std::optional<std::string> open_body(const std::string& sealed) const;
 
@@ -99,6 +109,8 @@ private:
     membership::tag_map tags_;
     event_handler on_event_;
     std::function<void(stat_list&)> extra_stats_;
+    bool joined_ = false;  // a membership exchange succeeded (true from the start without seeds)
+    std::map<std::string, std::string> exchange_problems_;  // peer -> last problem ("" = fine)
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key

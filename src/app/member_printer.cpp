@@ -1,6 +1,7 @@
 #include "app/member_printer.hpp"
 
 #include "common/json.hpp"
+#include "common/safe_text.hpp"
 
 #include <fmt/format.h>
 
@@ -55,9 +56,11 @@ std::string members_table(const v1::MembersResponse& members) {
     for (const auto& m : members.members()) {
         std::string tags;
         for (const auto& [k, v] : tag_map(m)) {
-            tags += (tags.empty() ? "" : ",") + k + "=" + v;
+            tags += (tags.empty() ? "" : ",") + common::escape_text(k) + "=" +
+                    common::escape_text(v);
         }
-        out += fmt::format("{:<16} {:<22} {:<8} {:>12} {:>7}  {}\n", m.name(), m.addr(), m.state(),
+        out += fmt::format("{:<16} {:<22} {:<8} {:>12} {:>7}  {}\n", common::escape_text(m.name()),
+                           common::escape_text(m.addr()), common::escape_text(m.state()),
                            m.incarnation(), m.active_streams(), tags);
     }
     return out;
@@ -85,8 +88,10 @@ std::string event_text(const v1::ClusterEvent& e) {
     const auto tags = tag_map(e);
     const auto role = tags.find("role");
     return fmt::format("{} {} node={} addr={} incarnation={}{}", utc_millis(e.unix_ms()),
-                       event_label(e.kind()), e.node(), e.addr(), e.incarnation(),
-                       role == tags.end() ? std::string() : " role=" + role->second);
+                       event_label(e.kind()), common::escape_text(e.node()),
+                       common::escape_text(e.addr()), e.incarnation(),
+                       role == tags.end() ? std::string()
+                                          : " role=" + common::escape_text(role->second));
 }
 
 std::string event_json(const v1::ClusterEvent& e) {

@@ -28,7 +28,24 @@ void check_readable(const std::string& flag, const std::string& path) {
     std::fclose(f);
 }
 
+// The default certificate paths are relative to the source tree (its development pair); an
+// installed binary started elsewhere must be told where its certificates are.
+void check_default_cert(const cli::common_config& c, bool needs_own_cert) {
+    const auto& t = c.tls;
+    if (t.cert_file != cli::default_cert_file || (!needs_own_cert && !t.ca_file.empty())) {
+        return;
+    }
+    if (std::FILE* f = std::fopen(t.cert_file.c_str(), "rb")) {
+        std::fclose(f);
+        return;
+    }
+    throw usage_error("no certificate (--cert/--key): the default " + t.cert_file +
+                      " exists only in the source tree; pass --cert FILE --key FILE --ca FILE "
+                      "or set cert, key and ca in --config; make them with scripts/gen-certs.sh");
+}
+
 void check_tls_files(const cli::common_config& c, bool needs_own_cert) {
+    check_default_cert(c, needs_own_cert);
     if (needs_own_cert) {
         check_readable("cert", c.tls.cert_file);
         check_readable("key", c.tls.key_file);

@@ -30,8 +30,13 @@ po::options_description option_groups::common_group() {
     po::options_description d("Common options", 100);
     d.add_options()
         ("help,h", "print this help")
-        ("cert", po::value(&cert_)->default_value("certs/test_cert.pem"), "TLS certificate (PEM)")
-        ("key", po::value(&key_)->default_value("certs/test_key.pem"), "TLS private key (PEM)")
+        ("config", po::value(&config_file_)->default_value(""),
+         "settings file: key = value lines under [common] and [MODE]; relative paths in it are "
+         "relative to its folder; flags and environment win over it")
+        ("print-config", po::bool_switch(&print_config_),
+         "print the effective configuration in the --config format and exit")
+        ("cert", po::value(&cert_)->default_value(default_cert_file), "TLS certificate (PEM)")
+        ("key", po::value(&key_)->default_value(default_key_file), "TLS private key (PEM)")
         ("ca", po::value(&ca_)->default_value(""), "CA bundle to verify peers (default: --cert)")
         ("require-client-cert", po::bool_switch(&require_client_cert_),
          "servers demand a client certificate signed by --ca (mTLS); its OU is the caller's "

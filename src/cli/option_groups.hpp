@@ -19,6 +19,10 @@ public:
     boost::program_options::options_description for_mode(const std::string& mode);
     std::string synopsis(const std::string& mode) const;
     command finish(const std::string& mode, const boost::program_options::variables_map& vm);
+    // The options every mode has (the keys a --config file's [common] section may set).
+    boost::program_options::options_description common_options() { return common_group(); }
+    const std::string& config_file() const { return config_file_; }
+    bool print_config() const { return print_config_; }
 
 private:
     boost::program_options::options_description common_group();
@@ -36,6 +40,8 @@ private:
     // common
     std::string cert_, key_, ca_, gossip_key_, cluster_, log_level_, log_format_;
     bool require_client_cert_ = false;
+    std::string config_file_;
+    bool print_config_ = false;
     // member
     std::string addr_, name_, join_, drain_timeout_;
     std::vector<std::string> tags_;

@@ -1,5 +1,6 @@
 #include "cli/options.hpp"
 
+#include "cli/config_file.hpp"
 #include "cli/flag_parsers.hpp"
 #include "cli/option_groups.hpp"
 #include "common/error.hpp"
@@ -43,6 +44,8 @@ Signals: SIGTERM/SIGINT leave gracefully; SIGHUP reloads --cert/--key/--ca (dire
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 )";
 
+} // namespace
+
 // Boost parses "-1" into an unsigned option as 2^N-1 (lexical_cast wraps); --max-frame=-1 must
 // be a usage error, not a 4 GiB limit.
 void reject_negative_counts(const po::parsed_options& parsed, const po::variables_map& vm) {
@@ -64,6 +67,8 @@ void reject_negative_counts(const po::parsed_options& parsed, const po::variable
         }
     }
 }
+
+namespace {
 
 po::variables_map parse_mode(const std::string& mode, const po::options_description& desc,
                              int argc, const char* const* argv) {
@@ -114,11 +119,18 @@ command parse_command_line(int argc, const char* const* argv, env_lookup env) {
 
     option_groups groups(env);
     po::options_description desc = groups.for_mode(mode);
-    const po::variables_map vm = parse_mode(mode, desc, sub_argc, sub_argv);
+    po::variables_map vm = parse_mode(mode, desc, sub_argc, sub_argv);
     if (vm.count("help") != 0U) {
         return help_request{help_text(mode, groups.synopsis(mode), desc)};
     }
-    return groups.finish(mode, vm);
+    if (!groups.config_file().empty()) {
+        apply_config_file(mode, groups.config_file(), desc, vm, env);
+    }
+    command cmd = groups.finish(mode, vm);  // a bad setting is an error, also for --print-config
+    if (groups.print_config()) {
+        return help_request{print_config(mode, desc, vm)};
+    }
+    return cmd;
 }
 
 } // namespace rpcnetd::cli

@@ -18,6 +18,10 @@ namespace rpcnetd::cli {
 
 using tag_map = std::map<std::string, std::string>;
 
+// The development pair of the source tree (certs/); relative, so only found from its top folder.
+inline constexpr const char* default_cert_file = "certs/test_cert.pem";
+inline constexpr const char* default_key_file = "certs/test_key.pem";
+
 // Flags every mode accepts.
 struct common_config {
     rpc::tls_config tls;

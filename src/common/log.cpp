@@ -1,11 +1,16 @@
 #include "common/log.hpp"
 
 #include "common/error.hpp"
+#include "common/safe_text.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 
 #include <mutex>
 
 #include <google/protobuf/stubs/logging.h>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace rpcnetd::common {
@@ -23,12 +28,40 @@ settings& state() {
     return s;
 }
 
-void apply_pattern(spdlog::logger& l, log_format f) {
-    if (f == log_format::json) {
-        l.set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","component":"%n","msg":"%v"})");
-    } else {
-        l.set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %n: %v");
+// %* : the message, made safe. Messages carry names, tags and reasons that peers chose: in text
+// they are escaped (common::escape_text: no newline, no terminal control), in JSON the message is
+// a JSON string of well-formed UTF-8 (Boost.JSON escapes quotes, backslashes and controls).
+class safe_payload final : public spdlog::custom_flag_formatter {
+public:
+    explicit safe_payload(log_format f) : format_(f) {}
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        const std::string_view payload(msg.payload.data(), msg.payload.size());
+        const std::string out =
+            format_ == log_format::json
+                ? boost::json::serialize(boost::json::string(valid_utf8_or_replaced(payload)))
+                : escape_text(payload);
+        dest.append(out.data(), out.data() + out.size());
     }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<safe_payload>(format_);
+    }
+
+private:
+    log_format format_;
+};
+
+void apply_pattern(spdlog::logger& l, log_format f) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<safe_payload>('*', f);
+    if (f == log_format::json) {
+        // Component names are ours (fixed identifiers); only the message needs escaping.
+        formatter->set_pattern(
+            R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","component":"%n","msg":%*})");
+    } else {
+        formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %n: %*");
+    }
+    l.set_formatter(std::move(formatter));
 }
 
 // libprotobuf writes straight to stderr, and a peer can make it write (a string field with

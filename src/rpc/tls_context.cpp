@@ -6,6 +6,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -205,6 +206,22 @@ std::string tls_context::own_serial(ssl::context& ctx) {
     std::string out = hex != nullptr ? hex : "";
     OPENSSL_free(hex);
     BN_free(bn);
+    return out;
+}
+
+std::string tls_context::own_fingerprint(ssl::context& ctx) {
+    X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (cert == nullptr || X509_digest(cert, EVP_sha256(), md, &len) != 1) {
+        return {};
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4U];
+        out += hex[md[i] & 0xfU];
+    }
     return out;
 }
 

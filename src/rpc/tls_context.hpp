@@ -46,6 +46,10 @@ public:
 
     // The serial number (hex) of the certificate a context presents; empty when none.
     static std::string own_serial(boost::asio::ssl::context& ctx);
+
+    // The SHA-256 fingerprint of the certificate a context presents, as lowercase hex without
+    // separators (what `openssl x509 -fingerprint -sha256` prints); empty when none.
+    static std::string own_fingerprint(boost::asio::ssl::context& ctx);
 };
 
 } // namespace rpcnetd::rpc
