@@ -3,6 +3,7 @@
 #include "app/member_printer.hpp"
 
 #include "app/keyring_service.hpp"
+#include "common/fd_limit.hpp"
 #include "common/log.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "membership/member_proto.hpp"
@@ -64,6 +65,9 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     so.lim = member.limits;
     so.node_name = member.name;
     server_ = std::make_unique<rpc::server>(ex, so, server_tls);
+    if (auto why = common::fd_shortfall(common::current_fd_limits(), so.lim.max_connections)) {
+        common::logger("rpc").warn("{}", *why);
+    }
     server_->add_unary("Membership.PushPull", [this](rpc::call_context& c, std::string r) {
         return serve_push_pull(c, std::move(r));
     });

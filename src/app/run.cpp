@@ -3,6 +3,7 @@
 #include "app/modes.hpp"
 #include "cli/options.hpp"
 #include "common/error.hpp"
+#include "common/fd_limit.hpp"
 #include "common/log.hpp"
 
 #include <cstdio>
@@ -97,6 +98,9 @@ int dispatch(const cli::command& cmd) {
 } // namespace
 
 int run_main(int argc, char** argv) {
+    // Before any socket exists: every mode may hold many connections (a director its clients,
+    // bench its idle channels), and epoll has no FD_SETSIZE bound to protect.
+    (void)common::raise_fd_limit();
     try {
         return dispatch(cli::parse_command_line(argc, argv));
     } catch (const usage_error& e) {

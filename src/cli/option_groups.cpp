@@ -97,7 +97,8 @@ po::options_description option_groups::rpc_group() {
         ("max-streams", po::value(&max_streams_)->default_value(1024),
          "concurrent streams per connection")
         ("max-connections", po::value(&max_connections_)->default_value(4096),
-         "concurrent connections")
+         "concurrent connections (the soft open-file limit is raised to the hard one; a "
+         "warning says when they still cannot fit)")
         ("handshake-timeout", po::value(&handshake_timeout_)->default_value("5s"),
          "TCP accept to protocol hello")
         ("idle-timeout", po::value(&idle_timeout_)->default_value("5m"),
