@@ -40,7 +40,7 @@ std::vector<std::string> in_dir(const fs::path& cwd, std::vector<std::string> ar
 
 }  // namespace
 
-TEST_CASE("install: cmake --install lays out the files; the example config runs a director from "
+TEST_CASE("install: cmake --install lays out the files and the example config runs a director from "
           "another folder",
           "[process][install]") {
     scratch tmp("install");

@@ -207,7 +207,7 @@ TEST_CASE("say why process: a worker whose certificate the director refuses logs
     CHECK(on_good.output.find("good is a member, not a director: joined yes") != std::string::npos);
 }
 
-TEST_CASE("dev certificate: recognised by fingerprint, not path; warned about off loopback",
+TEST_CASE("dev certificate: recognised by fingerprint, not path, and warned about off loopback",
           "[logs]") {
     // A copy elsewhere is still the published development certificate.
     const std::string copy = "/tmp/rpcnetd-devcert-" + std::to_string(::getpid()) + ".pem";
