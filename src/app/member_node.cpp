@@ -37,7 +37,7 @@ bool loopback(const std::string& host) {
 }
 
 void warn_dev_cert(boost::asio::ssl::context& tls, const common::endpoint& addr) {
-    if (!loopback(addr.host) && rpc::tls_context::own_fingerprint(tls) == dev_cert_fingerprint) {
+    if (exposes_dev_cert(rpc::tls_context::own_fingerprint(tls), addr)) {
         common::logger("rpc").warn(
             "the public development certificate is serving addr={}: anyone can impersonate this "
             "member; make a cluster CA and node certificates with scripts/gen-certs.sh",
@@ -261,7 +261,7 @@ std::string member_node::exchange_failure(const rpc::status& st, bool opened) {
         return "refused: " + st.to_string() +
                " (the gossip key (--gossip-key) or the cluster name (--cluster) does not match)";
     default:
-        return "refused: " + st.to_string();
+        return "failed: " + st.to_string();
     }
 }
 
@@ -322,6 +322,10 @@ std::optional<std::string> member_node::open_body(const std::string& sealed) con
         return std::nullopt;
     }
     return std::string(plain->begin(), plain->end());
+}
+
+bool exposes_dev_cert(std::string_view fingerprint, const common::endpoint& addr) {
+    return fingerprint == dev_cert_fingerprint && !loopback(addr.host);
 }
 
 std::string describe_event(const membership::member_event& e) {

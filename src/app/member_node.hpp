@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rpcnetd::membership {
@@ -124,5 +125,10 @@ private:
 // "🟢 NodeJoined node=worker-a addr=127.0.0.1:62001 incarnation=7" etc.; the lines tests and
 // people read. Kinds: NodeJoined, NodeUpdated, NodeSuspect, NodeFailed, NodeLeft, NodeRecovered.
 std::string describe_event(const membership::member_event& e);
+
+// True when `fingerprint` (rpc::tls_context::own_fingerprint) is the source tree's public
+// development certificate (certs/test_cert.pem, whose private key is published) and `addr` is not
+// a loopback address: the member then logs one warning at start.
+bool exposes_dev_cert(std::string_view fingerprint, const common::endpoint& addr);
 
 } // namespace rpcnetd::app

@@ -20,7 +20,7 @@ namespace rpcnetd::cli {
 namespace {
 
 constexpr std::array<std::string_view, 8> modes{"director", "worker", "client", "members",
-                                                 "events",   "stats",  "keys",   "bench"};
+                                                "events",   "stats",  "keys",   "bench"};
 
 // Keys that are never configuration: they act on this one invocation.
 bool is_command_key(const std::string& key) {
@@ -81,16 +81,14 @@ std::string read_file(const std::string& path) {
     return text.str();
 }
 
-} // namespace
+}  // namespace
 
 bool is_path_key(const std::string& key) {
-    return key == "cert" || key == "key" || key == "ca" || key == "gossip-key" ||
-           key == "key-file";
+    return key == "cert" || key == "key" || key == "ca" || key == "gossip-key" || key == "key-file";
 }
 
 void apply_config_file(const std::string& mode, const std::string& path,
-                       const po::options_description& desc, po::variables_map& vm,
-                       env_lookup env) {
+                       const po::options_description& desc, po::variables_map& vm, env_lookup env) {
     std::istringstream text(read_file(path));
     po::parsed_options raw(nullptr);
     try {
@@ -194,7 +192,7 @@ std::string value_text(const std::string& key, const boost::any& v) {
     return out.str();
 }
 
-} // namespace
+}  // namespace
 
 std::string print_config(const std::string& mode, const po::options_description& desc,
                          const po::variables_map& vm) {
@@ -223,4 +221,4 @@ std::string print_config(const std::string& mode, const po::options_description&
     return out.str();
 }
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

@@ -33,4 +33,4 @@ std::string print_config(const std::string& mode,
                          const boost::program_options::options_description& desc,
                          const boost::program_options::variables_map& vm);
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

@@ -10,12 +10,16 @@ namespace {
 constexpr char hex_digits[] = "0123456789abcdef";
 
 std::uint32_t code_point(std::string_view seq) {
-    const auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(
-                                            static_cast<std::uint8_t>(seq[k])); };
+    const auto b = [&](std::size_t k) {
+        return static_cast<std::uint32_t>(static_cast<std::uint8_t>(seq[k]));
+    };
     switch (seq.size()) {
-    case 1: return b(0);
-    case 2: return ((b(0) & 0x1FU) << 6U) | (b(1) & 0x3FU);
-    case 3: return ((b(0) & 0x0FU) << 12U) | ((b(1) & 0x3FU) << 6U) | (b(2) & 0x3FU);
+    case 1:
+        return b(0);
+    case 2:
+        return ((b(0) & 0x1FU) << 6U) | (b(1) & 0x3FU);
+    case 3:
+        return ((b(0) & 0x0FU) << 12U) | ((b(1) & 0x3FU) << 6U) | (b(2) & 0x3FU);
     default:
         return ((b(0) & 0x07U) << 18U) | ((b(1) & 0x3FU) << 12U) | ((b(2) & 0x3FU) << 6U) |
                (b(3) & 0x3FU);
@@ -33,7 +37,7 @@ void append_hex_byte(std::string& out, std::uint8_t byte) {
     out += hex_digits[byte & 0xFU];
 }
 
-} // namespace
+}  // namespace
 
 std::string escape_text(std::string_view text) {
     std::string out;
@@ -51,11 +55,20 @@ std::string escape_text(std::string_view text) {
         i += len;
         if (len == 1) {
             switch (byte) {
-            case '\\': out += "\\\\"; continue;
-            case '\n': out += "\\n"; continue;
-            case '\r': out += "\\r"; continue;
-            case '\t': out += "\\t"; continue;
-            default: break;
+            case '\\':
+                out += "\\\\";
+                continue;
+            case '\n':
+                out += "\\n";
+                continue;
+            case '\r':
+                out += "\\r";
+                continue;
+            case '\t':
+                out += "\\t";
+                continue;
+            default:
+                break;
             }
             if (byte < 0x20 || byte == 0x7F) {
                 append_hex_byte(out, byte);
@@ -95,4 +108,4 @@ std::string valid_utf8_or_replaced(std::string_view text) {
     return out;
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

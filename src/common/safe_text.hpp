@@ -19,4 +19,4 @@ std::string escape_text(std::string_view text);
 // sequence replaced by U+FFFD. (The JSON writer then escapes quotes and control characters.)
 std::string valid_utf8_or_replaced(std::string_view text);
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -1,5 +1,6 @@
 // --config FILE and --print-config (issue #9): sections, precedence flag > env > file > default,
 // paths relative to the file, one-line errors.
+#include "cli/fake_env.hpp"
 #include "cli/options.hpp"
 #include "common/error.hpp"
 
@@ -16,28 +17,10 @@ using namespace rpcnetd;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
+using test::fake_env;
+using test::parse;
+
 namespace {
-
-std::map<std::string, std::string>& env_map() {
-    static std::map<std::string, std::string> env;
-    return env;
-}
-
-std::optional<std::string> lookup(const char* name) {
-    auto it = env_map().find(name);
-    if (it == env_map().end()) {
-        return std::nullopt;
-    }
-    return it->second;
-}
-
-cli::command parse(std::vector<std::string> args) {
-    std::vector<const char*> argv{"rpcnetd"};
-    for (auto& a : args) {
-        argv.push_back(a.c_str());
-    }
-    return cli::parse_command_line(static_cast<int>(argv.size()), argv.data(), lookup);
-}
 
 // A folder of its own under the temp folder, removed at the end of the test.
 struct temp_dir {
@@ -78,11 +61,11 @@ tag = gpu=1
 simulate-failures = true
 )";
 
-} // namespace
+}  // namespace
 
 TEST_CASE("config: the mode's section and [common] apply, paths resolve against the file",
           "[cli][config]") {
-    env_map().clear();
+    fake_env().clear();
     temp_dir dir;
     const auto file = dir.write("rpcnetd.conf", sample);
     auto d = std::get<cli::director_config>(parse({"director", "--config", file}));
@@ -105,19 +88,19 @@ TEST_CASE("config: the mode's section and [common] apply, paths resolve against 
 }
 
 TEST_CASE("config: a flag beats the environment, which beats the file", "[cli][config]") {
-    env_map().clear();
+    fake_env().clear();
     temp_dir dir;
     const auto file = dir.write("rpcnetd.conf", sample);
-    auto w = std::get<cli::worker_config>(
-        parse({"worker", "--config", file, "--label", "from-flag"}));
+    auto w =
+        std::get<cli::worker_config>(parse({"worker", "--config", file, "--label", "from-flag"}));
     CHECK(w.label == "from-flag");
     CHECK(w.member.addr.to_string() == "127.0.0.1:7001");  // file
 
-    env_map()["WORKER_ADDR"] = "127.0.0.1:7101";
-    env_map()["WORKER_LABEL"] = "from-env";
-    env_map()["DIRECTOR_ADDR"] = "127.0.0.1:7100";
-    env_map()["RPCNET_LOG"] = "warn";
-    env_map()["WORKER_FAILURE_ENABLED"] = "false";
+    fake_env()["WORKER_ADDR"] = "127.0.0.1:7101";
+    fake_env()["WORKER_LABEL"] = "from-env";
+    fake_env()["DIRECTOR_ADDR"] = "127.0.0.1:7100";
+    fake_env()["RPCNET_LOG"] = "warn";
+    fake_env()["WORKER_FAILURE_ENABLED"] = "false";
     w = std::get<cli::worker_config>(parse({"worker", "--config", file}));
     CHECK(w.label == "from-env");
     CHECK(w.member.addr.to_string() == "127.0.0.1:7101");
@@ -129,11 +112,11 @@ TEST_CASE("config: a flag beats the environment, which beats the file", "[cli][c
     w = std::get<cli::worker_config>(
         parse({"worker", "--config", file, "--addr", "127.0.0.1:7201"}));
     CHECK(w.member.addr.to_string() == "127.0.0.1:7201");
-    env_map().clear();
+    fake_env().clear();
 }
 
 TEST_CASE("config: the mode's section wins over [common]", "[cli][config]") {
-    env_map().clear();
+    fake_env().clear();
     temp_dir dir;
     const auto file = dir.write("c.conf", "[common]\ncluster = one\n[director]\ncluster = two\n");
     CHECK(std::get<cli::director_config>(parse({"director", "--config", file})).common.cluster ==
@@ -143,7 +126,7 @@ TEST_CASE("config: the mode's section wins over [common]", "[cli][config]") {
 }
 
 TEST_CASE("config: bad files are one-line usage errors", "[cli][config]") {
-    env_map().clear();
+    fake_env().clear();
     temp_dir dir;
     CHECK_THROWS_WITH(parse({"director", "--config", (dir.path / "missing.conf").string()}),
                       Catch::Contains("cannot read --config file"));
@@ -156,8 +139,7 @@ TEST_CASE("config: bad files are one-line usage errors", "[cli][config]") {
     const auto other = dir.write("o.conf", "[worker]\nlabl = x\n");
     CHECK_THROWS_WITH(parse({"director", "--config", other}), Catch::Contains("'labl'"));
     const auto section = dir.write("s.conf", "[directr]\naddr = 127.0.0.1:1\n");
-    CHECK_THROWS_WITH(parse({"director", "--config", section}),
-                      Catch::Contains("unknown section"));
+    CHECK_THROWS_WITH(parse({"director", "--config", section}), Catch::Contains("unknown section"));
     const auto mode_key_in_common = dir.write("m.conf", "[common]\naddr = 127.0.0.1:1\n");
     CHECK_THROWS_WITH(parse({"director", "--config", mode_key_in_common}),
                       Catch::Contains("unknown key 'addr'"));
@@ -175,11 +157,11 @@ TEST_CASE("config: bad files are one-line usage errors", "[cli][config]") {
 
 TEST_CASE("config: --print-config prints a file that reads back to the same settings",
           "[cli][config]") {
-    env_map().clear();
+    fake_env().clear();
     temp_dir dir;
     const auto file = dir.write("rpcnetd.conf", sample);
-    auto printed = parse({"worker", "--config", file, "--token-interval", "250ms",
-                          "--print-config"});
+    auto printed =
+        parse({"worker", "--config", file, "--token-interval", "250ms", "--print-config"});
     REQUIRE(std::holds_alternative<cli::help_request>(printed));
     const std::string text = std::get<cli::help_request>(printed).text;
     CHECK(text.find("[worker]\n") != std::string::npos);

@@ -1,3 +1,4 @@
+#include "cli/fake_env.hpp"
 #include "cli/options.hpp"
 #include "common/error.hpp"
 
@@ -10,30 +11,8 @@
 using namespace rpcnetd;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::map<std::string, std::string>& fake_env() {
-    static std::map<std::string, std::string> env;
-    return env;
-}
-
-std::optional<std::string> lookup(const char* name) {
-    auto it = fake_env().find(name);
-    if (it == fake_env().end()) {
-        return std::nullopt;
-    }
-    return it->second;
-}
-
-cli::command parse(std::vector<std::string> args) {
-    std::vector<const char*> argv{"rpcnetd"};
-    for (auto& a : args) {
-        argv.push_back(a.c_str());
-    }
-    return cli::parse_command_line(static_cast<int>(argv.size()), argv.data(), lookup);
-}
-
-} // namespace
+using test::fake_env;
+using test::parse;
 
 TEST_CASE("options: defaults follow DESIGN.md §5 and §6", "[cli]") {
     fake_env().clear();

@@ -2,15 +2,20 @@
 // asked for (a peer can trigger them).
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 #include "proto/rpcnetd.pb.h"
 
 #include <catch2/catch.hpp>
+
+#include <boost/json/parse.hpp>
 
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 using namespace rpcnetd;
 
@@ -71,5 +76,46 @@ TEST_CASE("log: libprotobuf's complaints about peer input stay off stderr at inf
     const auto loud = capture_stderr([&] { parse_invalid_utf8(); });
     CHECK(loud.find("proto: libprotobuf") != std::string::npos);
     CHECK(loud.find("invalid UTF-8") != std::string::npos);
+    common::init_logging("info", common::log_format::text);
+}
+
+TEST_CASE("log: every --log-format json line parses and every text line is one line without "
+          "control characters, whatever the message holds",
+          "[common][log]") {
+    const std::vector<std::string> messages = {
+        "name=\"q\" back\\slash",
+        "forged\n🟢 NodeJoined node=x addr=1.2.3.4:5 incarnation=9",
+        std::string("nul") + '\0' + " esc\x1b[2J bell\a cr\r",
+        "bad utf8 \xFF\xC0\xAF \xED\xA0\x80, c1 \xC2\x9B, bidi \xE2\x80\xAE",
+    };
+    for (const auto format : {common::log_format::json, common::log_format::text}) {
+        const auto out = capture_stderr([&] {
+            common::init_logging("info", format);
+            for (const auto& m : messages) {
+                common::logger("log-test").warn("reason={}", m);
+            }
+        });
+        std::istringstream lines(out);
+        std::string line;
+        std::size_t n = 0;
+        while (std::getline(lines, line)) {
+            INFO(line);
+            ++n;
+            CHECK(common::valid_utf8(line));
+            for (const unsigned char c : line) {
+                CHECK((c >= 0x20 && c != 0x7F));
+            }
+            if (format == common::log_format::json) {
+                boost::system::error_code ec;
+                const auto doc = boost::json::parse(line, ec);
+                REQUIRE_FALSE(ec);
+                CHECK(doc.at("component").as_string() == "log-test");
+                CHECK(doc.at("level").as_string() == "warning");
+                const std::string msg(doc.at("msg").as_string().c_str());
+                CHECK(msg.rfind("reason=", 0) == 0);
+            }
+        }
+        CHECK(n == messages.size());  // no message became two lines
+    }
     common::init_logging("info", common::log_format::text);
 }

@@ -17,13 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_all(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 struct scratch {
     fs::path dir;
     explicit scratch(const std::string& what)
@@ -45,9 +38,9 @@ std::vector<std::string> in_dir(const fs::path& cwd, std::vector<std::string> ar
     return out;
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("install: cmake --install lays out the files; the example config runs a director from "
+TEST_CASE("install: cmake --install lays out the files and the example config runs a director from "
           "another folder",
           "[process][install]") {
     scratch tmp("install");
@@ -56,21 +49,21 @@ TEST_CASE("install: cmake --install lays out the files; the example config runs 
         {RPCNETD_CMAKE_COMMAND, "--install", RPCNETD_BUILD_DIR, "--prefix", p.string()}, 60s);
     INFO(installed.output);
     REQUIRE(installed.exit_code == 0);
-    for (const char* f : {"bin/rpcnetd", "share/man/man1/rpcnetd.1",
-                          "share/bash-completion/completions/rpcnetd",
-                          "lib/systemd/system/rpcnetd-director.service",
-                          "lib/systemd/system/rpcnetd-worker@.service", "etc/rpcnetd/rpcnetd.conf",
-                          "share/rpcnetd/gen-certs.sh", "lib/sysusers.d/rpcnetd.conf"}) {
+    for (const char* f :
+         {"bin/rpcnetd", "share/man/man1/rpcnetd.1", "share/bash-completion/completions/rpcnetd",
+          "lib/systemd/system/rpcnetd-director.service",
+          "lib/systemd/system/rpcnetd-worker@.service", "etc/rpcnetd/rpcnetd.conf",
+          "share/rpcnetd/gen-certs.sh", "lib/sysusers.d/rpcnetd.conf"}) {
         INFO(f);
         CHECK(fs::exists(p / f));
     }
     for (const char* unit : {"rpcnetd-director.service", "rpcnetd-worker@.service"}) {
-        const auto text = read_all(p / "lib/systemd/system" / unit);
+        const auto text = read_file((p / "lib/systemd/system" / unit).string());
         INFO(unit);
-        for (const char* line : {"User=rpcnetd", "ProtectSystem=strict", "NoNewPrivileges=yes",
-                                 "Restart=on-failure", "LimitNOFILE=65536",
-                                 "ExecReload=/bin/kill -HUP $MAINPID",
-                                 "--config /etc/rpcnetd/rpcnetd.conf"}) {
+        for (const char* line :
+             {"User=rpcnetd", "ProtectSystem=strict", "NoNewPrivileges=yes", "Restart=on-failure",
+              "LimitNOFILE=65536", "ExecReload=/bin/kill -HUP $MAINPID",
+              "--config /etc/rpcnetd/rpcnetd.conf"}) {
             CHECK(text.find(line) != std::string::npos);
         }
     }
@@ -79,8 +72,7 @@ TEST_CASE("install: cmake --install lays out the files; the example config runs 
          "source \"$0\" && COMP_WORDS=(rpcnetd wor) COMP_CWORD=1 && _rpcnetd && "
          "echo \"${COMPREPLY[@]}\" && COMP_WORDS=(\"$1\" worker --simu) COMP_CWORD=2 && "
          "_rpcnetd && echo \"${COMPREPLY[@]}\"",
-         (p / "share/bash-completion/completions/rpcnetd").string(),
-         (p / "bin/rpcnetd").string()},
+         (p / "share/bash-completion/completions/rpcnetd").string(), (p / "bin/rpcnetd").string()},
         20s);
     CHECK(completion.output == "worker\n--simulate-failures\n");
 
@@ -101,8 +93,9 @@ TEST_CASE("install: cmake --install lays out the files; the example config runs 
     const std::string gen = (p / "share/rpcnetd/gen-certs.sh").string();
     const std::string certs = (etc / "certs").string();
     REQUIRE(run_command({gen, "--ca", certs}, 30s).exit_code == 0);
-    REQUIRE(run_command({gen, "--node", certs, "director", "127.0.0.1", "director"}, 30s)
-                .exit_code == 0);
+    REQUIRE(
+        run_command({gen, "--node", certs, "director", "127.0.0.1", "director"}, 30s).exit_code ==
+        0);
     REQUIRE(run_command({gen, "--node", certs, "client", "127.0.0.1", "client"}, 30s).exit_code ==
             0);
     const std::string conf = (etc / "rpcnetd.conf").string();
@@ -118,8 +111,8 @@ TEST_CASE("install: cmake --install lays out the files; the example config runs 
     const std::string addr = "127.0.0.1:" + std::to_string(free_port());
     child_process director(in_dir(elsewhere, {bin, "director", "--config", conf, "--addr", addr}));
     REQUIRE(director.wait_for_output("Seed node ready", 20s));
-    const auto members = run_command(
-        in_dir(elsewhere, {bin, "members", "--config", conf, "--director", addr}), 20s);
+    const auto members =
+        run_command(in_dir(elsewhere, {bin, "members", "--config", conf, "--director", addr}), 20s);
     INFO(members.output);
     CHECK(members.exit_code == 0);
     CHECK(members.output.find("director") != std::string::npos);
@@ -131,10 +124,10 @@ TEST_CASE("install: cmake --install lays out the files; the example config runs 
 TEST_CASE("package: cpack -G DEB builds a package with the files and its dependencies",
           "[process][install]") {
     scratch tmp("package");
-    const auto packed = run_command({RPCNETD_CPACK_COMMAND, "-G", "DEB", "-B", tmp.dir.string(),
-                                     "--config", std::string(RPCNETD_BUILD_DIR) +
-                                                     "/CPackConfig.cmake"},
-                                    120s);
+    const auto packed =
+        run_command({RPCNETD_CPACK_COMMAND, "-G", "DEB", "-B", tmp.dir.string(), "--config",
+                     std::string(RPCNETD_BUILD_DIR) + "/CPackConfig.cmake"},
+                    120s);
     INFO(packed.output);
     REQUIRE(packed.exit_code == 0);
     fs::path deb;
@@ -155,11 +148,10 @@ TEST_CASE("package: cpack -G DEB builds a package with the files and its depende
     }
     const auto depends = run_command({"/usr/bin/dpkg-deb", "-f", deb.string(), "Depends"}, 30s);
     INFO(depends.output);
-    for (const char* dep : {"libc6", "libssl3", "libboost-json1.81.0", "libprotobuf-lite32",
-                            "adduser"}) {
+    for (const char* dep :
+         {"libc6", "libssl3", "libboost-json1.81.0", "libprotobuf-lite32", "adduser"}) {
         CHECK(depends.output.find(dep) != std::string::npos);
     }
-    const auto conffiles =
-        run_command({"/usr/bin/dpkg-deb", "-I", deb.string(), "conffiles"}, 30s);
+    const auto conffiles = run_command({"/usr/bin/dpkg-deb", "-I", deb.string(), "conffiles"}, 30s);
     CHECK(conffiles.output.find("/etc/rpcnetd/rpcnetd.conf") != std::string::npos);
 }

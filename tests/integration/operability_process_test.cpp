@@ -4,6 +4,7 @@
 // joined.
 #include "../rpc/loopback.hpp"
 #include "../rpc/mtls_fixture.hpp"
+#include "app/member_node.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/client.hpp"
 #include "rpc/tls_context.hpp"
@@ -24,22 +25,6 @@ using namespace rpcnetd::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string read_all(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-bool has_raw_control(const std::string& line) {
-    for (const unsigned char c : line) {
-        if (c < 0x20 || c == 0x7F) {
-            return true;
-        }
-    }
-    return false;
-}
 
 // argv with stderr to its own file: `sh -c 'exec "$@" 2>"$0"' FILE argv...` passes every byte of
 // the arguments unchanged.
@@ -74,7 +59,7 @@ const std::string hostile_label =
 const std::string hostile_reason =
     "boom\n🔴 NodeFailed node=director addr=1.1.1.1:1 incarnation=99\x1b]0;pwned\x07 \"q\" \\";
 
-} // namespace
+}  // namespace
 
 TEST_CASE("logs process: hostile names, tags and reasons: json lines parse, text lines carry no "
           "control characters",
@@ -83,37 +68,41 @@ TEST_CASE("logs process: hostile names, tags and reasons: json lines parse, text
     std::filesystem::create_directories(dir);
     const unsigned short dport = free_port();
     const std::string daddr = "127.0.0.1:" + std::to_string(dport);
-    child_process director(with_stderr_to(
-        dir + "/director.err",
-        {rpcnetd_binary(), "director", "--addr", daddr, "--log-format", "json", "--status-interval",
-         "300ms"}));
+    child_process director(with_stderr_to(dir + "/director.err",
+                                          {rpcnetd_binary(), "director", "--addr", daddr,
+                                           "--log-format", "json", "--status-interval", "300ms"}));
     REQUIRE(director.wait_for_output("Seed node ready", 20s));
     const unsigned short wport = free_port();
     child_process worker(with_stderr_to(
-        dir + "/worker.err",
-        {rpcnetd_binary(), "worker", "--label", hostile_label, "--addr",
-         "127.0.0.1:" + std::to_string(wport), "--join", daddr, "--tag",
-         "zone\x1b[2J=\"x\\y\"\n", "--log-format", "json"}));
+        dir + "/worker.err", {rpcnetd_binary(), "worker", "--label", hostile_label, "--addr",
+                              "127.0.0.1:" + std::to_string(wport), "--join", daddr, "--tag",
+                              "zone\x1b[2J=\"x\\y\"\n", "--log-format", "json"}));
     REQUIRE(director.wait_for_output("forged", 20s));  // the NodeJoined line, escaped
 
     // A client reports the hostile worker failed, with a hostile reason.
     asio::io_context ioc{1};
-    run_coro(ioc, [&]() -> net::awaitable<void> {
-        rpc::client_options o;
-        o.tls.cert_file = "";
-        o.tls.key_file = "";
-        o.tls.ca_file = source_dir() + "/certs/test_cert.pem";  // the director's default
-        o.node_name = "hostile-client";
-        auto conn = co_await rpc::client::connect(ioc.get_executor(), {"127.0.0.1", dport},
-                                                  rpc::tls_context::make_client(o.tls), o);
-        REQUIRE(conn);
-        v1::ReportFailureRequest req;
-        req.set_worker(hostile_label);
-        req.set_reason(hostile_reason);
-        auto r = co_await conn->unary("Director.ReportFailure", req.SerializeAsString(), 5s);
-        conn->close();
-        CHECK(r.st.ok());
-    }(), 20s);
+    run_coro(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            rpc::client_options o;
+            o.tls.cert_file = "";
+            o.tls.key_file = "";
+            o.tls.ca_file = source_dir() + "/certs/test_cert.pem";  // the director's default
+            o.node_name = "hostile-client";
+            // Named, not a braced temporary: GCC 12 destroys temporaries of a co_await twice.
+            const common::endpoint target{"127.0.0.1", dport};
+            const auto ssl = rpc::tls_context::make_client(o.tls);
+            auto conn = co_await rpc::client::connect(ioc.get_executor(), target, ssl, o);
+            REQUIRE(conn.has_value());
+            v1::ReportFailureRequest req;
+            req.set_worker(hostile_label);
+            req.set_reason(hostile_reason);
+            const std::string body = req.SerializeAsString();
+            auto r = co_await conn->unary("Director.ReportFailure", body, 5s);
+            conn->close();
+            CHECK(r.st.ok());
+        }(),
+        20s);
     REQUIRE(director.wait_for_output("pwned", 10s));
     REQUIRE(director.wait_for_output("Worker pool status", 10s));
 
@@ -144,8 +133,8 @@ TEST_CASE("logs process: hostile names, tags and reasons: json lines parse, text
     director.signal(SIGTERM);
     CHECK(director.wait_exit(15s).has_value());
 
-    const auto worker_msgs = json_messages(read_all(dir + "/worker.err"));
-    const auto director_msgs = json_messages(read_all(dir + "/director.err"));
+    const auto worker_msgs = json_messages(read_file(dir + "/worker.err"));
+    const auto director_msgs = json_messages(read_file(dir + "/director.err"));
     CHECK_FALSE(worker_msgs.empty());
     CHECK_FALSE(director_msgs.empty());
     // The director logged the hostile name, decoded back to its exact bytes.
@@ -169,8 +158,8 @@ TEST_CASE("say why process: a worker whose certificate the director refuses logs
     const std::string waddr = "127.0.0.1:" + std::to_string(free_port());
     // A certificate of our CA without a role (no OU): TLS works, Membership.PushPull is refused.
     child_process worker({rpcnetd_binary(), "worker", "--label", "no-role", "--addr", waddr,
-                          "--join", daddr, "--cert", p.no_role.cert, "--key", p.no_role.key,
-                          "--ca", p.ca.ca_file(), "--require-client-cert"});
+                          "--join", daddr, "--cert", p.no_role.cert, "--key", p.no_role.key, "--ca",
+                          p.ca.ca_file(), "--require-client-cert"});
     REQUIRE(worker.wait_for_output("serving Worker.Generate", 20s));
     const auto start = std::chrono::steady_clock::now();
     CHECK(worker.wait_for_output("PERMISSION_DENIED", 5s));
@@ -192,8 +181,9 @@ TEST_CASE("say why process: a worker whose certificate the director refuses logs
     CHECK(count == 1);
 
     // `members --director WORKER` says it has not joined (exit 1), and a joined member says so.
-    const std::vector<std::string> client_tls{"--cert", p.director.cert, "--key", p.director.key,
-                                              "--ca", p.ca.ca_file(), "--require-client-cert"};
+    const std::vector<std::string> client_tls{
+        "--cert",       p.director.cert,        "--key", p.director.key, "--ca",
+        p.ca.ca_file(), "--require-client-cert"};
     auto args = std::vector<std::string>{rpcnetd_binary(), "members", "--director", waddr};
     args.insert(args.end(), client_tls.begin(), client_tls.end());
     const auto on_worker = run_command(args, 10s);
@@ -214,6 +204,29 @@ TEST_CASE("say why process: a worker whose certificate the director refuses logs
     args.insert(args.end(), client_tls.begin(), client_tls.end());
     const auto on_good = run_command(args, 10s);
     CHECK(on_good.exit_code == 0);
-    CHECK(on_good.output.find("good is a member, not a director: joined yes") !=
-          std::string::npos);
+    CHECK(on_good.output.find("good is a member, not a director: joined yes") != std::string::npos);
+}
+
+TEST_CASE("dev certificate: recognised by fingerprint, not path, and warned about off loopback",
+          "[logs]") {
+    // A copy elsewhere is still the published development certificate.
+    const std::string copy = "/tmp/rpcnetd-devcert-" + std::to_string(::getpid()) + ".pem";
+    std::filesystem::copy_file(source_dir() + "/certs/test_cert.pem", copy,
+                               std::filesystem::copy_options::overwrite_existing);
+    rpc::tls_config t;
+    t.cert_file = copy;
+    t.key_file = source_dir() + "/certs/test_key.pem";
+    const auto dev = rpc::tls_context::own_fingerprint(*rpc::tls_context::make_server(t));
+    std::filesystem::remove(copy);
+    CHECK(app::exposes_dev_cert(dev, {"10.1.2.3", 61000}));
+    CHECK(app::exposes_dev_cert(dev, {"0.0.0.0", 61000}));
+    CHECK(app::exposes_dev_cert(dev, {"db.example", 61000}));
+    CHECK_FALSE(app::exposes_dev_cert(dev, {"127.0.0.1", 61000}));
+    CHECK_FALSE(app::exposes_dev_cert(dev, {"::1", 61000}));
+    CHECK_FALSE(app::exposes_dev_cert(dev, {"localhost", 61000}));
+    const auto& p = pki();
+    const auto own =
+        rpc::tls_context::own_fingerprint(*rpc::tls_context::make_server(identity(p.worker)));
+    CHECK(own.size() == 64);
+    CHECK_FALSE(app::exposes_dev_cert(own, {"10.1.2.3", 61000}));
 }

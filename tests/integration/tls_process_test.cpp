@@ -232,7 +232,7 @@ TEST_CASE("tls process: an expired certificate is refused at start-up with exit 
     CHECK_THAT(r.output, Catch::Matchers::Contains("expired"));
 }
 
-TEST_CASE("tls process: TLS 1.2 gets no session; a 1 GiB frame header is counted in "
+TEST_CASE("tls process: TLS 1.2 gets no session and a 1 GiB frame header is counted in "
           "'rpcnetd stats'",
           "[tls][limits][integration]") {
     mtls_worker w;

@@ -118,7 +118,7 @@ net::awaitable<void> silent_peer_is_closed(loopback& lb, clock::duration* took) 
 
 } // namespace
 
-TEST_CASE("connection: keep-alive pings keep a quiet connection; a silent peer is dropped",
+TEST_CASE("connection: keep-alive pings keep a quiet connection and a silent peer is dropped",
           "[rpc][integration]") {
     rpc::limits lim;
     lim.keepalive_interval = 50ms;

@@ -43,6 +43,15 @@ std::optional<std::string> json_string(const std::string& line, const std::strin
     return std::nullopt;
 }
 
+bool has_raw_control(const std::string& text) {
+    for (const unsigned char c : text) {
+        if (c < 0x20 || c == 0x7F) {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> out;
     std::size_t start = 0;

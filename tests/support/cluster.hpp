@@ -17,6 +17,8 @@ namespace rpcnetd::test {
 std::optional<std::uint64_t> json_uint(const std::string& line, const std::string& key);
 std::optional<std::string> json_string(const std::string& line, const std::string& key);
 std::vector<std::string> split_lines(const std::string& text);
+// True when text holds a C0 control character or DEL (what must never reach a terminal raw).
+bool has_raw_control(const std::string& text);
 // The port of "host:port".
 unsigned short port_of(const std::string& addr);
 

@@ -149,4 +149,11 @@ run_result run_command(std::vector<std::string> argv, std::chrono::milliseconds 
     return r;
 }
 
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 } // namespace rpcnetd::test

@@ -50,4 +50,7 @@ struct run_result {
 run_result run_command(std::vector<std::string> argv, std::chrono::milliseconds limit,
                        std::vector<std::string> extra_env = {});
 
+// The whole content of a file (empty when it cannot be read).
+std::string read_file(const std::string& path);
+
 } // namespace rpcnetd::test
