@@ -6,6 +6,7 @@
 //
 // Lives on one io_context thread; every method is called there.
 #include "cli/options.hpp"
+#include "common/metrics.hpp"
 #include "membership/member.hpp"
 #include "net/asio.hpp"
 #include "rpc/client.hpp"
@@ -75,6 +76,11 @@ public:
     // "gossip.<name>"), then whatever the mode adds through add_stats().
     stat_list stats() const;
     void add_stats(std::function<void(stat_list&)> fn) { extra_stats_ = std::move(fn); }
+    // For /metrics: gossip updates waiting to be piggybacked, probe round trips (seconds),
+    // whether the RPC server takes new calls.
+    std::size_t queued_gossip() const;
+    const common::metrics::histogram& probe_rtt() const { return probe_rtt_; }
+    bool accepting() const;
 
     // Graceful: stop accepting calls, gossip left, let running calls finish up to drain, stop.
     net::awaitable<void> leave_and_stop(std::chrono::milliseconds drain);
@@ -99,6 +105,7 @@ private:
     membership::tag_map tags_;
     event_handler on_event_;
     std::function<void(stat_list&)> extra_stats_;
+    common::metrics::histogram probe_rtt_{common::metrics::latency_buckets()};
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key

@@ -92,6 +92,9 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
         parse_tags_flag("tag", t, m.tags);
     }
     m.drain_timeout = parse_duration_flag("drain-timeout", drain_timeout_);
+    if (!http_addr_.empty()) {
+        m.http_addr = parse_endpoint_flag("http-addr", http_addr_);
+    }
 
     auto& s = m.swim;
     s.probe_interval = parse_duration_flag("probe-interval", probe_interval_);

@@ -37,7 +37,7 @@ private:
     std::string cert_, key_, ca_, gossip_key_, cluster_, log_level_, log_format_;
     bool require_client_cert_ = false;
     // member
-    std::string addr_, name_, join_, drain_timeout_;
+    std::string addr_, name_, join_, drain_timeout_, http_addr_;
     std::vector<std::string> tags_;
     // swim
     std::string probe_interval_, probe_timeout_, gossip_interval_, push_pull_interval_,
