@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "net/tcp_listener.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -24,18 +25,6 @@ namespace asio = net::asio;
 
 auto& log() { return common::logger("http"); }
 
-net::tcp::endpoint listen_endpoint(const common::endpoint& ep) {
-    net::error_code ec;
-    auto addr = asio::ip::make_address(ep.host, ec);
-    if (ec) {
-        if (ep.host != "localhost") {
-            throw usage_error("--http-addr must be an IP address: " + ep.to_string());
-        }
-        addr = asio::ip::address_v4::loopback();
-    }
-    return {addr, ep.port};
-}
-
 // A refusal for a request that could not be parsed: status, then the connection closes.
 bhttp::response<bhttp::string_body> refusal(bhttp::status st, std::string body) {
     bhttp::response<bhttp::string_body> res{st, 11};
@@ -55,18 +44,8 @@ server::server(net::asio::any_io_executor ex, server_options opts)
 server::~server() = default;
 
 void server::start() {
-    const auto ep = listen_endpoint(opts_.listen);
-    net::error_code ec;
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) {
-        acceptor_.set_option(net::tcp::acceptor::reuse_address(true), ec);
-    }
-    if (!ec) {
-        acceptor_.bind(ep, ec);
-    }
-    if (!ec) {
-        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    }
+    const auto ep = net::listen_endpoint(opts_.listen, "--http-addr");
+    const auto ec = net::open_listener(acceptor_, ep);
     if (ec) {
         throw runtime_failure("cannot listen on --http-addr " + opts_.listen.to_string() + ": " +
                               ec.message());
