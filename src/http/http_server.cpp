@@ -12,6 +12,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <array>
+
 // GCC 12 false positive when it inlines coroutines: it pairs asio's awaitable_frame operator
 // delete with the frame's allocation and reports a mismatch (as in app/bench_phases.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -34,6 +36,23 @@ bhttp::response<bhttp::string_body> refusal(bhttp::status st, std::string body) 
     res.body() = std::move(body);
     res.prepare_payload();
     return res;
+}
+
+// After a refusal the client may still be sending what we did not read; closing now would
+// answer it with a reset that can destroy our refusal before the client reads it. So: stop
+// sending, then read and discard until the client closes, at most 64 KiB or 1 s.
+net::awaitable<void> drain_before_close(beast::tcp_stream& stream) {
+    net::error_code ignored;
+    stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+    std::array<char, 4096> scratch;
+    stream.expires_after(std::chrono::seconds(1));
+    for (std::size_t drained = 0; drained < 64 * 1024;) {
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), net::use_tuple);
+        if (ec) {
+            break;
+        }
+        drained += n;
+    }
 }
 
 } // namespace
@@ -148,6 +167,7 @@ net::awaitable<void> server::session(net::tcp::socket socket) {
                                    : refusal(bhttp::status::bad_request, "bad request\n");
                 stream.expires_after(opts_.read_timeout);
                 co_await bhttp::async_write(stream, res, net::use_tuple);
+                co_await drain_before_close(stream);
             }
             break;
         }

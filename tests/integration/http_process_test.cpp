@@ -2,13 +2,10 @@
 // a worker (/metrics checked by promtool, /healthz, /readyz, /members, 405, oversized headers),
 // and what members and /metrics show when a worker is killed with kill -9.
 #include "support/cluster.hpp"
+#include "support/http_client.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,64 +22,6 @@ using namespace std::chrono_literals;
 using namespace rpcnetd::test;
 
 namespace {
-
-// Sends `request` to 127.0.0.1:port and reads until the server closes (or 5 s pass). Empty
-// when the connection could not be made.
-std::string http_raw(unsigned short port, const std::string& request) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return {};
-    }
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return {};
-    }
-    std::size_t sent = 0;
-    while (sent < request.size()) {
-        const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) {
-            break;  // the server may refuse before reading everything; read what it said
-        }
-        sent += static_cast<std::size_t>(n);
-    }
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        const auto n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) {
-            break;
-        }
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return out;
-}
-
-struct http_reply {
-    int status = 0;  // 0: no answer
-    std::string body;
-};
-
-http_reply http_request(unsigned short port, const std::string& method, const std::string& path) {
-    const auto raw = http_raw(port, method + " " + path +
-                                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    http_reply r;
-    if (raw.rfind("HTTP/1.1 ", 0) == 0 && raw.size() >= 12) {
-        r.status = std::atoi(raw.substr(9, 3).c_str());
-    }
-    const auto sep = raw.find("\r\n\r\n");
-    if (sep != std::string::npos) {
-        r.body = raw.substr(sep + 4);
-    }
-    return r;
-}
 
 http_reply http_get(unsigned short port, const std::string& path) {
     return http_request(port, "GET", path);
@@ -185,7 +124,7 @@ TEST_CASE("http: promtool accepts both /metrics; healthz, readyz, members, 405, 
 
     // A 64 KiB header is refused (431, or the connection closed without an answer), and
     // neither the RPC server nor the HTTP endpoint is disturbed by it.
-    const auto huge = http_raw(dport, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
+    const auto huge = http_exchange(dport, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
                                           std::string(64 * 1024, 'a') + "\r\n\r\n");
     CHECK(huge.find(" 200 ") == std::string::npos);
     if (!huge.empty()) {
