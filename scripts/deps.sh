@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev
           libboost-json1.81-dev dpkg-dev
           libssl-dev openssl libfmt-dev libspdlog-dev libprotobuf-dev protobuf-compiler catch2
-          iproute2 procps tmux)
+          iproute2 procps tmux
+          prometheus)  # promtool: the /metrics tests run `promtool check metrics`
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

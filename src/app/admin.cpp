@@ -152,7 +152,7 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
         }
         std::cout << common::json_object()
                          .add("node", resp.node())
-                         .add_raw("counters", counters.str())
+                         .add("counters", counters)
                          .str()
                   << "\n";
     } else {

@@ -3,7 +3,10 @@
 // Release / Members / Events.
 #include "app/director_pool.hpp"
 #include "app/event_hub.hpp"
+#include "app/failover_reason.hpp"
 #include "app/member_node.hpp"
+#include "app/member_printer.hpp"
+#include "app/ops_endpoint.hpp"
 #include "app/modes.hpp"
 #include "app/run_member.hpp"
 #include "balance/tag_filter.hpp"
@@ -18,6 +21,8 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
+#include <memory>
 
 namespace rpcnetd::app {
 namespace {
@@ -88,11 +93,20 @@ public:
         node_.on_tls_reload([this](std::shared_ptr<boost::asio::ssl::context> tls) {
             pool_.set_client_tls(std::move(tls));
         });
+        if (cfg.member.http_addr) {
+            http_ = std::make_unique<ops_endpoint>(
+                ex, *cfg.member.http_addr, node_, [this] { return readiness(); },
+                [this] { return members_json(members_response()); },
+                [this](common::metrics::exposition& e) { director_metrics(e); });
+        }
     }
 
     void start() {
         std::cout << fmt::format("🎯 Starting Director at {}", cfg_.member.addr.to_string())
                   << std::endl;
+        if (http_) {
+            http_->start();  // first: a busy --http-addr fails before anything else runs
+        }
         node_.start();
         std::cout << fmt::format("📡 Seed node ready: workers join with --join {}",
                                  cfg_.member.addr.to_string())
@@ -106,6 +120,9 @@ public:
         stopping_ = true;
         status_timer_.cancel();
         events_.close();
+        if (http_) {
+            co_await http_->stop();
+        }
         co_await pool_.stop();
         std::cout << "👋 Director leaving the cluster" << std::endl;
         co_await node_.leave_and_stop(cfg_.member.drain_timeout);
@@ -116,6 +133,14 @@ public:
 
 private:
     net::awaitable<unary_result> assign(rpc::call_context& ctx, std::string request) {
+        const auto started = clock::now();
+        struct observe_latency {
+            common::metrics::histogram& h;
+            clock::time_point t0;
+            ~observe_latency() {
+                h.observe(std::chrono::duration<double>(clock::now() - t0).count());
+            }
+        } timed{assign_latency_, started};
         v1::AssignRequest req;
         if (!req.ParseFromString(request)) {
             co_return unary_result{{v1::INVALID_ARGUMENT, "malformed AssignRequest"}, {}};
@@ -149,6 +174,7 @@ private:
                                  common::escape_text(req.worker()),
                                  common::escape_text(req.reason()))
                   << std::endl;
+        ++failovers_[failover_reason_class(req.reason())];
         pool_.release(req.lease_id());
         pool_.mark_unhealthy(req.worker());
         node_.probe_now(req.worker());
@@ -165,21 +191,82 @@ private:
     }
 
     net::awaitable<unary_result> members(rpc::call_context&, std::string) {
+        co_return unary_result{{}, members_response().SerializeAsString()};
+    }
+
+    // The membership view plus what the director decides about each worker.
+    v1::MembersResponse members_response() const {
         v1::MembersResponse resp;
+        std::map<std::string, bool> assignable;
+        for (const auto& row : pool_.rows()) {
+            assignable[row.name] = row.assignable;
+        }
         for (const auto& m : node_.members()) {
             auto* info = resp.add_members();
-            info->set_name(m.name);
-            info->set_addr(m.addr.to_string());
-            info->set_state(std::string(membership::to_string(m.status)));
-            info->set_incarnation(m.incarnation);
-            for (const auto& [k, v] : m.tags) {
-                auto* t = info->add_tags();
-                t->set_key(k);
-                t->set_value(v);
-            }
+            fill_member_info(*info, m);
             info->set_active_streams(pool_.connections(m.name));
+            const auto a = assignable.find(m.name);
+            info->set_assignable(a != assignable.end() && a->second);
+            const auto h = pool_.health(m.name);
+            info->set_health(std::string(to_string(h.st)));
+            info->set_health_rtt_ms(h.rtt_ms);
         }
-        co_return unary_result{{}, resp.SerializeAsString()};
+        return resp;
+    }
+
+    std::pair<bool, std::string> readiness() const {
+        std::size_t n = 0;
+        for (const auto& row : pool_.rows()) {
+            n += row.assignable ? 1 : 0;
+        }
+        if (n == 0) {
+            return {false, "not ready: no assignable worker"};
+        }
+        return {true, fmt::format("ready: {} assignable worker(s)", n)};
+    }
+
+    void director_metrics(common::metrics::exposition& e) const {
+        const auto rows = pool_.rows();
+        std::size_t assignable = 0;
+        std::uint64_t streams = 0;
+        for (const auto& r : rows) {
+            assignable += r.assignable ? 1 : 0;
+            streams += r.connections;
+        }
+        e.gauge("rpcnetd_director_workers", "Workers in the director's pool",
+                static_cast<double>(rows.size()));
+        e.gauge("rpcnetd_director_assignable_workers",
+                "Workers Assign may pick now (alive and passing health checks)",
+                static_cast<double>(assignable));
+        e.gauge("rpcnetd_director_active_streams",
+                "Streams on the pool's workers as the balancer counts them",
+                static_cast<double>(streams));
+        e.gauge("rpcnetd_director_leases", "Outstanding client leases",
+                static_cast<double>(pool_.lease_count()));
+        e.add_histogram("rpcnetd_director_assign_duration_seconds",
+                        "Time the director took to answer Director.Assign", assign_latency_);
+        e.add_histogram("rpcnetd_director_health_check_rtt_seconds",
+                        "Round trip of passing Worker.Health checks", pool_.health_rtt());
+        const auto& hs = pool_.health_stats();
+        const char* help = "Direct health checks of workers by result";
+        e.counter("rpcnetd_director_health_checks_total", help, static_cast<double>(hs.passed),
+                  {{"result", "ok"}});
+        e.counter("rpcnetd_director_health_checks_total", help, static_cast<double>(hs.failed),
+                  {{"result", "failed"}});
+        e.counter("rpcnetd_director_health_checks_total", help,
+                  static_cast<double>(hs.timed_out), {{"result", "timeout"}});
+        e.counter("rpcnetd_director_workers_marked_unhealthy_total",
+                  "Workers taken out of assignment by a failing health check",
+                  static_cast<double>(hs.marked_unhealthy));
+        for (const auto& [reason, n] : failovers_) {
+            e.counter("rpcnetd_director_failovers_reported_total",
+                      "Director.ReportFailure calls by reason class", static_cast<double>(n),
+                      {{"reason", reason}});
+        }
+        if (failovers_.empty()) {
+            e.counter("rpcnetd_director_failovers_reported_total",
+                      "Director.ReportFailure calls by reason class", 0, {{"reason", "other"}});
+        }
     }
 
     void on_member_event(const membership::member_event& e) {
@@ -238,6 +325,9 @@ private:
     director_pool pool_;
     event_hub events_;
     net::asio::steady_timer status_timer_;
+    common::metrics::histogram assign_latency_{common::metrics::latency_buckets()};
+    std::map<std::string, std::uint64_t> failovers_;  // by failover_reason_class (bounded)
+    std::unique_ptr<ops_endpoint> http_;
     bool stopping_ = false;
     net::task_group tasks_;
 };

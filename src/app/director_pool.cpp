@@ -34,6 +34,20 @@ balance::member_snapshot to_snapshot(const membership::member& m) {
 
 } // namespace
 
+std::string_view to_string(worker_health::state s) {
+    switch (s) {
+    case worker_health::state::ok: return "ok";
+    case worker_health::state::failing: return "failing";
+    case worker_health::state::unknown: break;
+    }
+    return "unknown";
+}
+
+worker_health director_pool::health(const std::string& name) const {
+    const auto it = health_.find(name);
+    return it == health_.end() ? worker_health{} : it->second;
+}
+
 director_pool::director_pool(net::asio::any_io_executor ex, std::string_view strategy,
                              std::chrono::milliseconds health_interval,
                              std::shared_ptr<boost::asio::ssl::context> tls,
@@ -111,6 +125,7 @@ void director_pool::set_health(const std::string& name, bool healthy) {
         }
         registry_.mark_healthy(name);
     } else if (failing_.insert(name).second) {
+        ++health_stats_.marked_unhealthy;
         std::cout << fmt::format("🩺 Worker {} failed its health check: not assigning it",
                                  common::escape_text(name))
                   << std::endl;
@@ -163,8 +178,14 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             }
         }
         if (conn.is_open()) {
+            const auto sent = clock::now();
             auto res = co_await conn.unary("Worker.Health", {}, call_timeout);
             ok = res.st.ok();
+            if (ok) {
+                const std::chrono::duration<double> rtt = clock::now() - sent;
+                health_rtt_.observe(rtt.count());
+                health_[name].rtt_ms = rtt.count() * 1000.0;
+            }
             v1::HealthResponse health;
             if (ok && health.ParseFromString(res.response)) {
                 registry_.observe_streams(name, health.active_streams(), clock::now());
@@ -175,6 +196,12 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             }
         }
         timeouts = ok || hard_failure ? 0 : timeouts + 1;
+        ++(ok ? health_stats_.passed : hard_failure ? health_stats_.failed : health_stats_.timed_out);
+        if (ok) {
+            health_[name].st = worker_health::state::ok;
+        } else if (hard_failure || timeouts >= 2) {
+            health_[name].st = worker_health::state::failing;
+        }
         if (ok) {
             set_health(name, true);
         } else if (hard_failure || timeouts >= 2) {
@@ -189,6 +216,7 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     conn.close();
     checking_.erase(name);
     failing_.erase(name);
+    health_.erase(name);
 }
 
 net::awaitable<void> director_pool::stop() {

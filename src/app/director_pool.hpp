@@ -9,6 +9,7 @@
 // it healthy again. Single executor (the director's io thread).
 #include "balance/tag_filter.hpp"
 #include "balance/worker_registry.hpp"
+#include "common/metrics.hpp"
 #include "common/random.hpp"
 #include "membership/member.hpp"
 #include "net/asio.hpp"
@@ -18,6 +19,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -26,6 +28,22 @@
 #include <vector>
 
 namespace rpcnetd::app {
+
+// The director's own view of one worker's health check (members, /metrics).
+struct worker_health {
+    enum class state { unknown, ok, failing };
+    state st = state::unknown;  // unknown: not checked yet (or not a worker)
+    double rtt_ms = 0;          // round trip of the last passing check
+};
+std::string_view to_string(worker_health::state s);
+
+// Health-check outcomes since start (for /metrics).
+struct health_counters {
+    std::uint64_t passed = 0;
+    std::uint64_t failed = 0;           // refused, reset, or an error answer
+    std::uint64_t timed_out = 0;        // no answer within the call timeout
+    std::uint64_t marked_unhealthy = 0; // workers taken out of assignment by a failing check
+};
 
 class director_pool {
 public:
@@ -47,6 +65,10 @@ public:
     void mark_unhealthy(const std::string& name);
     std::uint32_t connections(const std::string& name) const;
     std::vector<balance::pool_entry> rows() const;
+    worker_health health(const std::string& name) const;
+    std::size_t lease_count() const { return registry_.lease_count(); }
+    const health_counters& health_stats() const { return health_stats_; }
+    const common::metrics::histogram& health_rtt() const { return health_rtt_; }
 
     // Ends the health checks.
     net::awaitable<void> stop();
@@ -65,6 +87,9 @@ private:
     std::function<void()> on_change_;
     std::set<std::string> checking_;
     std::set<std::string> failing_;  // marked unhealthy by our own checks
+    std::map<std::string, worker_health> health_;  // workers with a running health loop
+    health_counters health_stats_;
+    common::metrics::histogram health_rtt_{common::metrics::latency_buckets()};
     std::string last_assignable_;
     bool stopping_ = false;
     net::task_group tasks_;  // last: the health loops

@@ -110,7 +110,14 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     swim_->set_push_pull([this](common::endpoint to, std::vector<membership::member> local) {
         return push_pull(std::move(to), std::move(local));
     });
+    swim_->set_probe_rtt_observer([this](common::duration rtt) {
+        probe_rtt_.observe(std::chrono::duration<double>(rtt).count());
+    });
 }
+
+std::size_t member_node::queued_gossip() const { return swim_->queued_broadcasts(); }
+
+bool member_node::accepting() const { return server_->accepting(); }
 
 member_node::~member_node() = default;
 

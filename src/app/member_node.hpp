@@ -6,6 +6,7 @@
 //
 // Lives on one io_context thread; every method is called there.
 #include "cli/options.hpp"
+#include "common/metrics.hpp"
 #include "membership/member.hpp"
 #include "net/asio.hpp"
 #include "rpc/client.hpp"
@@ -77,6 +78,11 @@ public:
     // "gossip.<name>"), then whatever the mode adds through add_stats().
     stat_list stats() const;
     void add_stats(std::function<void(stat_list&)> fn) { extra_stats_ = std::move(fn); }
+    // For /metrics: gossip updates waiting to be piggybacked, probe round trips (seconds),
+    // whether the RPC server takes new calls.
+    std::size_t queued_gossip() const;
+    const common::metrics::histogram& probe_rtt() const { return probe_rtt_; }
+    bool accepting() const;
 
     // True once a membership exchange (push-pull) with another member succeeded, or from the
     // start for a member without seeds. Node.Stats reports it as gossip.joined.
@@ -112,6 +118,7 @@ private:
     std::function<void(stat_list&)> extra_stats_;
     bool joined_ = false;  // a membership exchange succeeded (true from the start without seeds)
     std::map<std::string, std::string> exchange_problems_;  // peer -> last problem ("" = fine)
+    common::metrics::histogram probe_rtt_{common::metrics::latency_buckets()};
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cmath>
 #include <ctime>
 #include <map>
 #include <utility>
@@ -30,7 +32,37 @@ std::string utc_millis(std::uint64_t unix_ms) {
                        unix_ms % 1000);
 }
 
+// Milliseconds to the microsecond; never NaN, infinite or negative.
+double rtt_ms(double ms) {
+    if (!std::isfinite(ms) || ms < 0) {
+        return 0;
+    }
+    return std::round(ms * 1000.0) / 1000.0;
+}
+
 } // namespace
+
+void fill_member_info(v1::MemberInfo& info, const membership::member& m) {
+    info.set_name(m.name);
+    info.set_addr(m.addr.to_string());
+    info.set_state(std::string(membership::to_string(m.status)));
+    info.set_incarnation(m.incarnation);
+    for (const auto& [k, v] : m.tags) {
+        auto* t = info.add_tags();
+        t->set_key(k);
+        t->set_value(v);
+    }
+    std::uint32_t capacity = 0;
+    if (const auto it = m.tags.find("capacity"); it != m.tags.end()) {
+        const auto& v = it->second;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), capacity);
+        if (ec != std::errc() || end != v.data() + v.size()) {
+            capacity = 0;
+        }
+    }
+    info.set_capacity(capacity);
+    info.set_health("unknown");
+}
 
 std::string members_json(const v1::MembersResponse& members) {
     std::string out = "[";
@@ -45,23 +77,31 @@ std::string members_json(const v1::MembersResponse& members) {
                    .add("incarnation", m.incarnation())
                    .add("tags", tag_map(m))
                    .add("active_streams", std::uint64_t{m.active_streams()})
+                   .add("assignable", m.assignable())
+                   .add("health", m.health().empty() ? std::string("unknown") : m.health())
+                   .add("health_rtt_ms", rtt_ms(m.health_rtt_ms()))
+                   .add("capacity", std::uint64_t{m.capacity()})
                    .str();
     }
     return out + "]\n";
 }
 
 std::string members_table(const v1::MembersResponse& members) {
-    std::string out = fmt::format("{:<16} {:<22} {:<8} {:>12} {:>7}  {}\n", "NAME", "ADDR", "STATE",
-                                  "INCARNATION", "STREAMS", "TAGS");
+    constexpr auto row = "{:<16} {:<22} {:<8} {:>12} {:>7} {:<10} {:<8} {:>9} {:>8}  {}\n";
+    std::string out = fmt::format(row, "NAME", "ADDR", "STATE", "INCARNATION", "STREAMS",
+                                  "ASSIGNABLE", "HEALTH", "RTT_MS", "CAPACITY", "TAGS");
     for (const auto& m : members.members()) {
         std::string tags;
         for (const auto& [k, v] : tag_map(m)) {
             tags += (tags.empty() ? "" : ",") + common::escape_text(k) + "=" +
                     common::escape_text(v);
         }
-        out += fmt::format("{:<16} {:<22} {:<8} {:>12} {:>7}  {}\n", common::escape_text(m.name()),
-                           common::escape_text(m.addr()), common::escape_text(m.state()),
-                           m.incarnation(), m.active_streams(), tags);
+        const auto health = m.health().empty() ? std::string("unknown") : m.health();
+        const auto rtt = m.health() == "ok" ? fmt::format("{:.2f}", m.health_rtt_ms()) : "-";
+        const auto capacity = m.capacity() == 0 ? std::string("-") : std::to_string(m.capacity());
+        out += fmt::format(row, common::escape_text(m.name()), common::escape_text(m.addr()),
+                           common::escape_text(m.state()), m.incarnation(), m.active_streams(),
+                           m.assignable() ? "yes" : "no", health, rtt, capacity, tags);
     }
     return out;
 }

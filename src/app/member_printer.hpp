@@ -1,13 +1,19 @@
 #pragma once
 // `rpcnetd members` output: a table for people, or the JSON array of DESIGN.md §5:
-// [{"name","addr","state","incarnation","tags":{...},"active_streams"}].
+// [{"name","addr","state","incarnation","tags":{...},"active_streams","assignable","health",
+//   "health_rtt_ms","capacity"}].
 // `rpcnetd events` output: one line per cluster event, in the style the director logs them.
+#include "membership/member.hpp"
 #include "proto/rpcnetd.pb.h"
 
 #include <string>
 #include <string_view>
 
 namespace rpcnetd::app {
+
+// The member's own fields (name, addr, state, incarnation, tags; capacity from its capacity=N
+// tag, 0 when absent or not a number; health "unknown"). The director adds what it decides.
+void fill_member_info(v1::MemberInfo& info, const membership::member& m);
 
 std::string members_json(const v1::MembersResponse& members);
 std::string members_table(const v1::MembersResponse& members);

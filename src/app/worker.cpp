@@ -4,6 +4,8 @@
 #include "app/bench_service.hpp"
 #include "app/failure_cycle.hpp"
 #include "app/member_node.hpp"
+#include "app/member_printer.hpp"
+#include "app/ops_endpoint.hpp"
 #include "app/modes.hpp"
 #include "app/run_member.hpp"
 #include "common/log.hpp"
@@ -15,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <memory>
 
 namespace rpcnetd::app {
 namespace {
@@ -53,12 +56,21 @@ public:
         // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles").
         srv.allow_roles("Worker.Generate", {"client", "director"});
         srv.allow_roles("Worker.Health", {"director"});
+        if (cfg.member.http_addr) {
+            http_ = std::make_unique<ops_endpoint>(
+                ex, *cfg.member.http_addr, node_, [this] { return readiness(); },
+                [this] { return members_json(members_response()); },
+                [this](common::metrics::exposition& e) { worker_metrics(e); });
+        }
     }
 
     void start() {
         std::cout << fmt::format("👷 Starting worker {} at {} (joining {})", cfg_.label,
                                  cfg_.member.addr.to_string(), join_list())
                   << std::endl;
+        if (http_) {
+            http_->start();  // first: a busy --http-addr fails before anything else runs
+        }
         node_.start();
         std::cout << fmt::format("✅ Worker {} serving Worker.Generate over TLS 1.3 (token "
                                  "interval {}ms)",
@@ -84,6 +96,9 @@ public:
                                  cfg_.label, active_, cfg_.member.drain_timeout.count())
                   << std::endl;
         co_await node_.leave_and_stop(cfg_.member.drain_timeout);
+        if (http_) {
+            co_await http_->stop();
+        }
         tasks_.cancel();
         co_await tasks_.wait();
         std::cout << fmt::format("🛑 Worker {} stopped", cfg_.label) << std::endl;
@@ -110,6 +125,15 @@ private:
         } guard(active_);
         common::logger("app").debug("stream start job={} from={} to={} peer={}", req.job(),
                                     req.from_sequence(), req.to_sequence(), ctx.peer());
+        ++streams_started_;
+        // Stream duration, observed however the stream ends (cancellation included).
+        struct observe_duration {
+            common::metrics::histogram& h;
+            clock::time_point t0 = clock::now();
+            ~observe_duration() {
+                h.observe(std::chrono::duration<double>(clock::now() - t0).count());
+            }
+        } timed{stream_duration_};
         co_return co_await produce(req, writer, failure_epoch_);
     }
 
@@ -122,6 +146,8 @@ private:
                                         cfg_.token_interval);
         v1::Token token;
         token.set_worker(cfg_.label);
+        const auto started = clock::now();
+        bool first = true;
         for (std::uint64_t seq = std::max<std::uint64_t>(1, req.from_sequence());
              req.to_sequence() == 0 || seq <= req.to_sequence(); ++seq) {
             if (failure_epoch_ != epoch) {
@@ -132,6 +158,10 @@ private:
             const auto ec = co_await writer.write(token.SerializeAsString());
             if (ec) {
                 co_return rpc::status{v1::CANCELLED, "stream cancelled"};
+            }
+            if (first) {
+                first = false;
+                first_token_.observe(std::chrono::duration<double>(clock::now() - started).count());
             }
             if (interval.count() > 0) {
                 pause.expires_after(interval);
@@ -215,6 +245,48 @@ private:
         std::cout << describe_event(e) << std::endl;
     }
 
+    // Joined: some other member is alive in our view. Accepting: not failed, not leaving.
+    std::pair<bool, std::string> readiness() const {
+        std::size_t others = 0;
+        for (const auto& m : node_.members()) {
+            others += m.name != node_.name() && m.status == membership::member_status::alive;
+        }
+        if (stopping_ || failed_ || !node_.accepting()) {
+            return {false, "not ready: not accepting streams"};
+        }
+        if (others == 0) {
+            return {false, "not ready: not joined to a cluster yet"};
+        }
+        return {true, fmt::format("ready: joined ({} other member(s) alive), accepting", others)};
+    }
+
+    v1::MembersResponse members_response() const {
+        v1::MembersResponse resp;
+        for (const auto& m : node_.members()) {
+            auto* info = resp.add_members();
+            fill_member_info(*info, m);
+            if (m.name == node_.name()) {
+                info->set_active_streams(static_cast<std::uint32_t>(active_));
+            }
+        }
+        return resp;
+    }
+
+    void worker_metrics(common::metrics::exposition& e) const {
+        e.gauge("rpcnetd_worker_active_streams", "Worker.Generate streams running now",
+                static_cast<double>(active_));
+        e.gauge("rpcnetd_worker_accepting", "1 while the worker takes new streams",
+                stopping_ || failed_ || !node_.accepting() ? 0 : 1);
+        e.counter("rpcnetd_worker_streams_started_total", "Worker.Generate streams started",
+                  static_cast<double>(streams_started_));
+        e.add_histogram("rpcnetd_worker_first_token_seconds",
+                        "Time from a stream's start to its first token written",
+                        first_token_);
+        e.add_histogram("rpcnetd_worker_stream_duration_seconds",
+                        "Duration of Worker.Generate streams, however they ended",
+                        stream_duration_);
+    }
+
     std::string join_list() const {
         std::string s;
         for (const auto& j : cfg_.member.join) {
@@ -229,6 +301,10 @@ private:
     net::asio::steady_timer report_timer_;
     net::asio::steady_timer cycle_timer_;
     std::uint64_t active_ = 0;
+    std::uint64_t streams_started_ = 0;
+    common::metrics::histogram first_token_{common::metrics::latency_buckets()};
+    common::metrics::histogram stream_duration_{common::metrics::duration_buckets()};
+    std::unique_ptr<ops_endpoint> http_;
     std::uint64_t failure_epoch_ = 0;
     bool failed_ = false;
     bool warned_ = false;

@@ -8,6 +8,9 @@
 
 #include <boost/program_options.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 namespace po = boost::program_options;
 
 namespace rpcnetd::cli {
@@ -92,6 +95,16 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
         parse_tags_flag("tag", t, m.tags);
     }
     m.drain_timeout = parse_duration_flag("drain-timeout", drain_timeout_);
+    if (!http_addr_.empty()) {
+        m.http_addr = parse_endpoint_flag("http-addr", http_addr_);
+        in6_addr scratch{};
+        const auto& host = m.http_addr->host;
+        if (host != "localhost" && ::inet_pton(AF_INET, host.c_str(), &scratch) != 1 &&
+            ::inet_pton(AF_INET6, host.c_str(), &scratch) != 1) {
+            throw usage_error("--http-addr must be an IP address or localhost (it is bound, not "
+                              "resolved): '" + http_addr_ + "'");
+        }
+    }
 
     auto& s = m.swim;
     s.probe_interval = parse_duration_flag("probe-interval", probe_interval_);

@@ -151,16 +151,20 @@ po::options_description option_groups::member_group(bool is_director) {
     }
     d.add_options()("drain-timeout", po::value(&drain_timeout_)->default_value("10s"),
                     "on SIGTERM/SIGINT, let running streams finish this long");
+    d.add_options()("http-addr", po::value(&http_addr_)->default_value(""),
+                    "serve GET /metrics (Prometheus), /healthz, /readyz, /members over plain "
+                    "HTTP on H:P, e.g. 127.0.0.1:9464 (off unless given)");
     return d;
 }
 
 std::string option_groups::synopsis(const std::string& mode) const {
     if (mode == "director") {
-        return "[--addr H:P] [--name NAME] [--strategy least-connections|round-robin|random]";
+        return "[--addr H:P] [--name NAME] [--strategy least-connections|round-robin|random] "
+               "[--http-addr H:P]";
     }
     if (mode == "worker") {
         return "[--label NAME] [--addr H:P] [--join H:P[,H:P...]] [--tag K=V]... "
-               "[--simulate-failures] [--token-interval DUR]";
+               "[--simulate-failures] [--token-interval DUR] [--http-addr H:P]";
     }
     if (mode == "client") {
         return "[--director H:P[,H:P...]] [--tokens N] [--prompt TEXT] [--filter K=V[,K=V...]] "

@@ -43,7 +43,7 @@ private:
     std::string config_file_;
     bool print_config_ = false;
     // member
-    std::string addr_, name_, join_, drain_timeout_;
+    std::string addr_, name_, join_, drain_timeout_, http_addr_;
     std::vector<std::string> tags_;
     // swim
     std::string probe_interval_, probe_timeout_, gossip_interval_, push_pull_interval_,

@@ -42,6 +42,7 @@ struct member_config {
     membership::swim_config swim;
     rpc::limits limits;
     std::chrono::milliseconds drain_timeout{10000};  // graceful leave: wait for running streams
+    std::optional<common::endpoint> http_addr;  // --http-addr: /metrics /healthz /readyz /members
 };
 
 struct director_config {

@@ -1,64 +1,118 @@
 #include "common/json.hpp"
 
-#include <cstdio>
+#include "common/utf8.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
 
 namespace rpcnetd::common {
+namespace {
 
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                out += buf;
-            } else {
-                out.push_back(ch);
-            }
+// Valid UTF-8 as it is; otherwise every byte that does not start a valid sequence becomes
+// U+FFFD. JSON text must be UTF-8, and Boost.JSON writes string bytes as they are.
+std::string valid_text(std::string_view s) {
+    if (valid_utf8(s)) {
+        return std::string(s);
+    }
+    std::string out;
+    out.reserve(s.size() + 8);
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                                         : (c >> 3) == 0x1E ? 4 : 0;
+        if (len != 0 && i + len <= s.size() && valid_utf8(s.substr(i, len))) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
         }
     }
-    out.push_back('"');
+    return out;
 }
 
-void json_object::key(std::string_view k) {
-    if (body_.size() > 1) {
-        body_.push_back(',');
+boost::json::string_view key_of(const std::string& k) { return {k.data(), k.size()}; }
+
+// Boost.JSON's serializer, except that doubles are written in their shortest round-trip form
+// ("0.413", "12") instead of Boost 1.81's "4.13E-1".
+void write(std::string& out, const boost::json::value& v) {
+    if (v.is_double()) {
+        out += fmt::format("{}", v.get_double());
+    } else if (v.is_object()) {
+        out += '{';
+        bool first = true;
+        for (const auto& [k, inner] : v.get_object()) {
+            out += first ? "" : ",";
+            first = false;
+            out += boost::json::serialize(boost::json::string(k));
+            out += ':';
+            write(out, inner);
+        }
+        out += '}';
+    } else if (v.is_array()) {
+        out += '[';
+        bool first = true;
+        for (const auto& inner : v.get_array()) {
+            out += first ? "" : ",";
+            first = false;
+            write(out, inner);
+        }
+        out += ']';
+    } else {
+        out += boost::json::serialize(v);
     }
-    append_json_string(body_, k);
-    body_.push_back(':');
 }
 
-json_object& json_object::add(std::string_view k, std::string_view value) {
-    key(k);
-    append_json_string(body_, value);
+} // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    const auto text = valid_text(s);
+    out += boost::json::serialize(boost::json::string(text.data(), text.size()));
+}
+
+json_object& json_object::add(std::string_view key, std::string_view value) {
+    const auto v = valid_text(value);
+    obj_[key_of(valid_text(key))] = boost::json::string(v.data(), v.size());
     return *this;
 }
 
-json_object& json_object::add(std::string_view k, std::uint64_t value) {
-    key(k);
-    body_ += std::to_string(value);
+json_object& json_object::add(std::string_view key, std::uint64_t value) {
+    obj_[key_of(valid_text(key))] = value;
     return *this;
 }
 
-json_object& json_object::add(std::string_view k, const std::map<std::string, std::string>& obj) {
+json_object& json_object::add(std::string_view key, bool value) {
+    obj_[key_of(valid_text(key))] = value;
+    return *this;
+}
+
+json_object& json_object::add(std::string_view key, double value) {
+    obj_[key_of(valid_text(key))] = std::isfinite(value) ? value : 0.0;
+    return *this;
+}
+
+json_object& json_object::add(std::string_view key, const std::map<std::string, std::string>& obj) {
     json_object inner;
     for (const auto& [name, value] : obj) {
         inner.add(name, std::string_view(value));
     }
-    return add_raw(k, inner.str());
+    return add(key, inner);
 }
 
-json_object& json_object::add_raw(std::string_view k, std::string_view raw_json) {
-    key(k);
-    body_ += raw_json;
+json_object& json_object::add(std::string_view key, const json_object& object) {
+    obj_[key_of(valid_text(key))] = object.obj_;
     return *this;
+}
+
+std::string json_object::str() const {
+    std::string out;
+    write(out, obj_);
+    return out;
 }
 
 } // namespace rpcnetd::common

@@ -306,6 +306,11 @@ void swim_service::send_datagram(const common::endpoint& to,
 }
 
 void swim_service::flush_events() {
+    for (const auto rtt : state_->drain_probe_rtts()) {
+        if (on_probe_rtt_) {
+            on_probe_rtt_(rtt);
+        }
+    }
     for (auto& e : state_->drain_events()) {
         common::logger("swim").info("member {} node={} addr={} state={} inc={}",
                                     to_string(e.kind), e.snapshot.name,

@@ -71,6 +71,10 @@ public:
     // so sealed datagrams stay within max_datagram.
     void set_envelope(seal_fn seal, open_fn open, std::size_t overhead);
     void set_push_pull(push_pull_fn fn);
+    // Optional: called with the round trip of every acked probe (metrics).
+    void set_probe_rtt_observer(std::function<void(common::duration)> fn) {
+        on_probe_rtt_ = std::move(fn);
+    }
 
     // Throws usage_error when our own alive message (name, address, tags, plus room for the
     // tags added at run time) would not fit one datagram with the envelope set so far; nobody
@@ -102,6 +106,8 @@ public:
     // The core's counters plus datagrams_dropped_by_kernel, read from the socket on each call
     // (getsockopt SO_MEMINFO; 0 where the kernel does not report it or the socket is closed).
     swim_counters counters() const;
+    // Membership updates waiting in the piggyback queue.
+    std::size_t queued_broadcasts() const { return state_ ? state_->broadcasts_queued() : 0; }
     // The bound address (with the real port when options.addr.port was 0).
     common::endpoint local_endpoint() const { return self_addr_; }
     const std::string& name() const { return options_.name; }
@@ -130,6 +136,7 @@ private:
     seal_fn seal_;
     open_fn open_;
     push_pull_fn push_pull_;
+    std::function<void(common::duration)> on_probe_rtt_;
     common::rng rng_;
     common::endpoint self_addr_;
     net::udp::socket socket_;

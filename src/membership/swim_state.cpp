@@ -135,6 +135,10 @@ std::vector<member_event> swim_state::drain_events() {
     return std::exchange(events_, {});
 }
 
+std::vector<common::duration> swim_state::drain_probe_rtts() {
+    return std::exchange(probe_rtts_, {});
+}
+
 std::vector<member> swim_state::members() const {
     std::vector<member> out;
     out.reserve(members_.size() + 1);

@@ -114,6 +114,10 @@ public:
     std::vector<outbound> probe_now(const std::string& name, common::time_point now);
 
     std::vector<member_event> drain_events();
+    // Round trips of the probes acked since the last call (ping sent -> ack received, direct or
+    // through ping-req), oldest first; at most max_probe_rtts are kept between calls.
+    std::vector<common::duration> drain_probe_rtts();
+    static constexpr std::size_t max_probe_rtts = 256;
 
     // Every known member, ourselves first.
     std::vector<member> members() const;
@@ -138,6 +142,7 @@ public:
     const swim_counters& counters() const { return counters_; }
     // Membership updates still waiting to be gossiped (leave() drains these before stopping).
     bool broadcasts_pending() const { return !queue_.empty(); }
+    std::size_t broadcasts_queued() const { return queue_.size(); }
     std::uint32_t health_score() const { return awareness_.score(); }
     // Alive + suspect members, ourselves included.
     std::size_t live_count() const { return live_ + 1; }
@@ -166,6 +171,7 @@ private:
         bool indirect_sent = false;
         std::uint32_t expected_nacks = 0;
         std::uint32_t nacks = 0;
+        common::time_point started{};
     };
     struct relay {
         common::endpoint origin;
@@ -255,6 +261,7 @@ private:
     failure::awareness awareness_;
     dissemination_queue queue_;
     std::vector<member_event> events_;
+    std::vector<common::duration> probe_rtts_;
     swim_counters counters_;
 };
 

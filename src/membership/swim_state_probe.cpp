@@ -156,7 +156,8 @@ void swim_state::start_probe(entry& e, common::time_point now, out_vec& out) {
                          now + awareness_.scale(config_.probe_interval),
                          false,
                          0,
-                         0};
+                         0,
+                         now};
     e.probing = true;
     ++counters_.probes;
     send(out, e.m.addr, {wire::encode_message(wire::ping_msg{seq, e.m.name})});
@@ -222,6 +223,9 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     }
     if (acked) {
         awareness_.apply_delta(-1);
+        if (probe_rtts_.size() < max_probe_rtts) {
+            probe_rtts_.push_back(now - p.started);
+        }
         return;
     }
     ++counters_.probe_failures;

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "net/tcp_listener.hpp"
 #include "rpc/server_session.hpp"
 #include "rpc/tls_context.hpp"
 
@@ -16,19 +17,6 @@ namespace asio = net::asio;
 spdlog::logger& log() {
     static spdlog::logger& l = common::logger("rpc");
     return l;
-}
-
-net::tcp::endpoint listen_endpoint(const common::endpoint& ep) {
-    net::error_code ec;
-    auto addr = asio::ip::make_address(ep.host, ec);
-    if (ec) {
-        if (ep.host == "localhost") {
-            addr = asio::ip::address_v4::loopback();
-        } else {
-            throw usage_error("listen address must be an IP address: " + ep.to_string());
-        }
-    }
-    return {addr, ep.port};
 }
 
 } // namespace
@@ -77,18 +65,8 @@ void server::start() {
     if (started_) {
         return;
     }
-    const auto ep = listen_endpoint(opts_.listen);
-    net::error_code ec;
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) {
-        acceptor_.set_option(net::tcp::acceptor::reuse_address(true), ec);
-    }
-    if (!ec) {
-        acceptor_.bind(ep, ec);
-    }
-    if (!ec) {
-        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    }
+    const auto ep = net::listen_endpoint(opts_.listen, "listen address");
+    const auto ec = net::open_listener(acceptor_, ep);
     if (ec) {
         throw runtime_failure("cannot listen on " + opts_.listen.to_string() + ": " + ec.message());
     }

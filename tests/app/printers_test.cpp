@@ -42,8 +42,39 @@ TEST_CASE("member_printer: json array with the contract's keys", "[app]") {
     t->set_value("worker");
     CHECK(app::members_json(r) ==
           "[{\"name\":\"worker-a\",\"addr\":\"127.0.0.1:62001\",\"state\":\"alive\","
-          "\"incarnation\":5,\"tags\":{\"role\":\"worker\"},\"active_streams\":2}]\n");
+          "\"incarnation\":5,\"tags\":{\"role\":\"worker\"},\"active_streams\":2,"
+          "\"assignable\":false,\"health\":\"unknown\",\"health_rtt_ms\":0,\"capacity\":0}]\n");
     CHECK(app::members_table(r).find("worker-a") != std::string::npos);
+}
+
+TEST_CASE("member_printer: what the director decides shows in json and the table", "[app]") {
+    membership::member mem;
+    mem.name = "worker-b";
+    mem.addr = common::endpoint{"127.0.0.1", 62002};
+    mem.status = membership::member_status::alive;
+    mem.incarnation = 3;
+    mem.tags = {{"role", "worker"}, {"capacity", "4"}};
+    v1::MembersResponse r;
+    auto* m = r.add_members();
+    app::fill_member_info(*m, mem);
+    CHECK(m->capacity() == 4);
+    CHECK(m->health() == "unknown");
+    m->set_assignable(true);
+    m->set_health("ok");
+    m->set_health_rtt_ms(0.4126);
+    const auto json = app::members_json(r);
+    CHECK(json.find("\"assignable\":true,\"health\":\"ok\",\"health_rtt_ms\":0.413,"
+                    "\"capacity\":4}") != std::string::npos);
+    const auto table = app::members_table(r);
+    CHECK(table.find("ASSIGNABLE") != std::string::npos);
+    CHECK(table.find(" yes ") != std::string::npos);
+    CHECK(table.find(" 0.41 ") != std::string::npos);
+
+    // A capacity tag that is not a number counts as none ("-" in the table).
+    mem.tags["capacity"] = "lots";
+    v1::MemberInfo bad;
+    app::fill_member_info(bad, mem);
+    CHECK(bad.capacity() == 0);
 }
 
 TEST_CASE("member_printer: events as text with UTC time and the director's labels, or as json",

@@ -196,3 +196,18 @@ TEST_CASE("options: keys takes an action, a key file and the current gossip key"
     CHECK(h.text.find("install|use|remove|list") != std::string::npos);
     CHECK(h.text.find("--key-file") != std::string::npos);
 }
+
+TEST_CASE("options: --http-addr is off by default and must be an address to bind", "[cli]") {
+    fake_env().clear();
+    CHECK_FALSE(std::get<cli::director_config>(parse({"director"})).member.http_addr);
+    const auto d = std::get<cli::director_config>(parse({"director", "--http-addr", "127.0.0.1:9464"}));
+    REQUIRE(d.member.http_addr);
+    CHECK(d.member.http_addr->port == 9464);
+    const auto w = std::get<cli::worker_config>(parse({"worker", "--http-addr", "localhost:9465"}));
+    REQUIRE(w.member.http_addr);
+    CHECK(w.member.http_addr->host == "localhost");
+    CHECK(std::get<cli::worker_config>(parse({"worker", "--http-addr", "[::1]:9465"})).member.http_addr);
+    CHECK_THROWS_WITH(parse({"director", "--http-addr", "9464"}), Catch::Contains("--http-addr"));
+    CHECK_THROWS_WITH(parse({"worker", "--http-addr", "example.com:9464"}),
+                      Catch::Contains("--http-addr"));
+}

@@ -146,6 +146,8 @@ std::vector<member_view> cluster::members() {
         m.state = json_string(obj, "state").value_or("");
         m.incarnation = json_uint(obj, "incarnation").value_or(0);
         m.active_streams = json_uint(obj, "active_streams").value_or(0);
+        m.assignable = obj.find("\"assignable\":true") != std::string::npos;
+        m.health = json_string(obj, "health").value_or("");
         out.push_back(std::move(m));
         pos = end == std::string::npos ? r.output.size() : end;
     }

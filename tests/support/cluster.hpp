@@ -27,6 +27,8 @@ struct member_view {
     std::string state;
     std::uint64_t incarnation = 0;
     std::uint64_t active_streams = 0;
+    bool assignable = false;
+    std::string health;  // ok | failing | unknown
 };
 
 class cluster {
