@@ -5,6 +5,7 @@
 #include "app/client_printer.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
+#include "client/delivered_context.hpp"
 #include "client/resume_cursor.hpp"
 #include "common/log.hpp"
 #include "common/random.hpp"
@@ -55,39 +56,6 @@ struct stream_outcome {
 stream_outcome failed(std::string reason) {
     return stream_outcome{stream_outcome::kind::failed, std::move(reason), {}};
 }
-
-// The text of the delivered tokens, as a worker with --resume continue gets it back
-// (GenerateRequest.context): each line token followed by "\n", chunk tokens as they were. Keeps
-// the last `limit` bytes; holds at most 2 * limit between trims.
-class delivered_context {
-public:
-    explicit delivered_context(std::size_t limit) : limit_(limit) {}
-    void add(std::string_view text, bool chunk) {
-        if (limit_ == 0) {
-            dropped_ += text.size() + (chunk ? 0 : 1);
-            return;
-        }
-        text_.append(text);
-        if (!chunk) {
-            text_.push_back('\n');
-        }
-        if (text_.size() > 2 * limit_) {
-            const auto cut = text_.size() - limit_;
-            text_.erase(0, cut);
-            dropped_ += cut;
-        }
-    }
-    // The last `limit` bytes and how many bytes before them were dropped.
-    std::pair<std::string_view, std::uint64_t> view() const {
-        const auto extra = text_.size() > limit_ ? text_.size() - limit_ : 0;
-        return {std::string_view(text_).substr(extra), dropped_ + extra};
-    }
-
-private:
-    std::size_t limit_;
-    std::string text_;
-    std::uint64_t dropped_ = 0;
-};
 
 // --prompt-file FILE or "-" (stdin); unreadable is a usage error (exit 2).
 std::string read_prompt(const cli::client_config& cfg) {
@@ -396,7 +364,7 @@ private:
     client_printer printer_;
     client::resume_cursor cursor_;
     std::string prompt_;
-    delivered_context context_;
+    client::delivered_context context_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     rpc::client_options opts_;
     std::string client_id_;

@@ -154,10 +154,10 @@ net::awaitable<void> exec_job::reaper(std::shared_ptr<exec_job> self) {
     reaped_ = true;
     log().debug("job exited job={} pid={} {}", settings_.job, proc_.pid(),
                 describe_wait_status(wait_status_));
-    // The group is dead; whatever is still in the stdout pipe is read without waiting.
+    // The group is dead; whatever is still in the stdout pipe is read without waiting (the
+    // handler checks stdout_cut() whenever the pipe has nothing).
     stdout_cut_ = true;
     net::error_code ignored;
-    stdout_.cancel(ignored);
     if (!ec && !stderr_eof_) {
         watchdog_timer_.expires_after(stderr_grace);
         co_await watchdog_timer_.async_wait(net::use_tuple);

@@ -21,6 +21,9 @@ namespace {
 namespace asio = net::asio;
 
 constexpr std::size_t read_size = 64 * 1024;
+// A silent program's stream carries a Token with sequence 0 this often (client
+// --stream-idle-timeout defaults to 1 s).
+constexpr auto keepalive_interval = std::chrono::milliseconds(250);
 
 std::optional<std::string> env_var(const char* name) {
     const char* v = std::getenv(name);
@@ -140,29 +143,40 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
     token.set_worker(label_);
     token.set_chunk(cfg_.framing == cli::exec_framing::chunks);
     std::string wire;
+    v1::Token keepalive; // sequence 0: clients drop it as already delivered
+    keepalive.set_worker(label_);
     const rpc::status cancelled{v1::CANCELLED, "stream cancelled"};
 
     bool eof = false;
+    net::asio::steady_timer quiet(ex_);
+    net::error_code nb;
+    job.stdout_pipe().non_blocking(true, nb);
     for (;;) {
-        std::size_t n = 0;
         net::error_code ec;
-        if (job.stdout_cut()) {
-            // The process group is gone: take what the pipe still holds, without waiting.
-            job.stdout_pipe().non_blocking(true, ec);
-            n = job.stdout_pipe().read_some(asio::buffer(buf), ec);
-            if (ec) {
-                eof = true;
+        std::size_t n = job.stdout_pipe().read_some(asio::buffer(buf), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            if (job.stdout_cut()) {
+                eof = true; // the group is dead; a process that left it holds the pipe open
+            } else {
+                // Wait for output, but tell the client every keepalive_interval that the job
+                // is alive (its stream idle timeout must not fire while a program thinks).
+                // Waiting for readability, not reading, so the timer winning loses no data.
+                using namespace net::asio::experimental::awaitable_operators;
+                quiet.expires_after(keepalive_interval);
+                const auto woke = co_await (
+                    job.stdout_pipe().async_wait(asio::posix::descriptor_base::wait_read,
+                                                 net::use_awaitable) ||
+                    quiet.async_wait(net::use_awaitable));
+                if (woke.index() == 1) {
+                    keepalive.SerializeToString(&wire);
+                    if (co_await writer.write(wire)) {
+                        co_return cancelled;
+                    }
+                }
+                continue;
             }
-        } else {
-            std::tie(ec, n) = co_await job.stdout_pipe().async_read_some(asio::buffer(buf),
-                                                                        net::use_tuple);
-            if (ec == asio::error::operation_aborted && job.stdout_cut()) {
-                continue; // the reaper cut the pipe: drain it without waiting
-            }
-            if (ec == asio::error::operation_aborted) {
-                co_return cancelled; // the call was cancelled
-            }
-            eof = static_cast<bool>(ec); // end of file (or a broken pipe: the same for us)
+        } else if (ec) {
+            eof = true; // end of file (or a broken pipe: the same for us)
         }
         framer.put(std::string_view(buf.data(), n));
         for (;;) {
