@@ -28,7 +28,7 @@ std::string slurp(const std::string& path) {
 
 run_result run_in_env(std::vector<std::string> env, const std::string& program,
                       std::vector<std::string> args, const std::string& stdin_file) {
-    std::string cmd = "exec";
+    std::string cmd = "exec env";
     for (const auto& e : env) {
         cmd += " '" + e + "'";
     }
