@@ -149,6 +149,9 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
 
     bool eof = false;
     net::asio::steady_timer quiet(ex_);
+    // When the client last got a frame. A replay drops the tokens before `from` without
+    // sending them, so the program may be busy for seconds while the client hears nothing.
+    auto last_frame = common::clock::now();
     net::error_code nb;
     job.stdout_pipe().non_blocking(true, nb);
     for (;;) {
@@ -162,7 +165,7 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
                 // is alive (its stream idle timeout must not fire while a program thinks).
                 // Waiting for readability, not reading, so the timer winning loses no data.
                 using namespace net::asio::experimental::awaitable_operators;
-                quiet.expires_after(keepalive_interval);
+                quiet.expires_at(last_frame + keepalive_interval);
                 const auto woke = co_await (
                     job.stdout_pipe().async_wait(asio::posix::descriptor_base::wait_read,
                                                  net::use_awaitable) ||
@@ -172,6 +175,7 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
                     if (co_await writer.write(wire)) {
                         co_return cancelled;
                     }
+                    last_frame = common::clock::now();
                 }
                 continue;
             }
@@ -204,6 +208,13 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
                 if (co_await writer.write(wire)) {
                     co_return cancelled;
                 }
+                last_frame = common::clock::now();
+            } else if (common::clock::now() - last_frame >= keepalive_interval) {
+                keepalive.SerializeToString(&wire);
+                if (co_await writer.write(wire)) {
+                    co_return cancelled;
+                }
+                last_frame = common::clock::now();
             }
             ++seq;
         }
