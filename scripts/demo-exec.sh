@@ -24,15 +24,8 @@ dir=$(mktemp -d)
 director=127.0.0.1:$base
 program="$PWD/examples/markov/markov.sh $lines 8 0.03"
 job=demo-exec-$$
-pids=()
-cleanup() {
-    trap - INT TERM EXIT
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 1
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup INT TERM EXIT
+. scripts/lib/children.sh
+trap stop_children INT TERM EXIT
 
 "$bin" director --addr "$director" >"$dir/director.log" 2>&1 & pids+=($!)
 sleep 0.5

@@ -25,16 +25,9 @@ done
 dir=$(mktemp -d)
 tls=(--cert certs/test_cert.pem --key certs/test_key.pem --log-level warn)
 director=127.0.0.1:$base
-pids=()
-cleanup() {
-    trap - INT TERM EXIT
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 1
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup INT TERM EXIT
+. scripts/lib/children.sh
+on_stop() { rm -rf "$dir"; }
+trap stop_children INT TERM EXIT
 
 "$bin" director --addr "$director" "${tls[@]}" >"$dir/director.log" 2>&1 & pids+=($!)
 sleep 0.5

@@ -396,3 +396,23 @@ TEST_CASE("exec: a program that is not executable is a start-up error", "[exec][
         CHECK(r.output.find("not an executable") != std::string::npos);
     }
 }
+
+TEST_CASE("exec: a program that thinks longer than the idle timeout is not a failed worker",
+          "[exec][integration]") {
+    scratch_dir dir;
+    // Silent for 2.5 s (the client's --stream-idle-timeout is 1 s), then a replay of it must
+    // skip its first line for as long again: keepalives cover both.
+    const auto prog = dir.script("think.sh", "echo first\nsleep 2.5\necho second\nsleep 1.5\n"
+                                             "echo third\n");
+    cluster c;
+    c.add_worker("worker-a", {"--exec", prog});
+    REQUIRE(c.wait_alive_workers(1, 20s));
+    auto client = c.start_client({});
+    const auto code = client->wait_exit(30s);
+    REQUIRE(code);
+    CHECK(*code == 0);
+    const auto run = parse_client_output(client->output());
+    CHECK(exactly_once_in_order(run.sequences, 3));
+    CHECK(run.failovers == 0);
+    CHECK(run.done);
+}
