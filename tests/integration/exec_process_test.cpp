@@ -2,6 +2,9 @@
 // client in raw and jsonl output, kills by PID. Programs are small sh scripts written into a
 // temporary directory; every wait is a bounded poll.
 #include "app/worker/job_environment.hpp"
+#include "proto/rpcnetd.pb.h"
+#include "rpc/client.hpp"
+#include "rpc/tls_context.hpp"
 #include "support/cluster.hpp"
 
 #include <catch2/catch.hpp>
@@ -415,4 +418,61 @@ TEST_CASE("exec: a program that thinks longer than the idle timeout is not a fai
     CHECK(exactly_once_in_order(run.sequences, 3));
     CHECK(run.failovers == 0);
     CHECK(run.done);
+}
+
+namespace {
+
+// Straight to a worker, bypassing the director: one Generate holding the only slot, then a
+// second one, which the full worker must refuse.
+rpcnetd::net::awaitable<void> second_call_refused(std::string addr, rpcnetd::rpc::status* second,
+                                                  bool* first_token) {
+    namespace rpc = rpcnetd::rpc;
+    auto ex = co_await rpcnetd::net::asio::this_coro::executor;
+    rpc::client_options o;
+    o.tls.cert_file = source_dir() + "/certs/test_cert.pem";
+    o.tls.key_file = source_dir() + "/certs/test_key.pem";
+    const auto target = *rpcnetd::common::parse_endpoint(addr);
+    auto r = co_await rpc::client::connect(ex, target, rpc::tls_context::make_client(o.tls), o);
+    REQUIRE(r.has_value());
+    rpc::client c = *r;
+    rpcnetd::v1::GenerateRequest req;
+    req.set_job("held");
+    req.set_from_sequence(1);
+    auto first = co_await c.open_stream("Worker.Generate", req.SerializeAsString());
+    auto item = co_await first.next(std::chrono::seconds(10));
+    *first_token = item.what == rpc::stream_item::kind::message;
+    req.set_job("refused");
+    auto other = co_await c.open_stream("Worker.Generate", req.SerializeAsString());
+    for (;;) {
+        auto it = co_await other.next(std::chrono::seconds(10));
+        if (it.what != rpc::stream_item::kind::message) {
+            *second = it.st;
+            break;
+        }
+    }
+    first.cancel();
+    c.close();
+}
+
+} // namespace
+
+TEST_CASE("exec: a worker at --max-jobs refuses Generate with RESOURCE_EXHAUSTED",
+          "[exec][integration]") {
+    scratch_dir dir;
+    const auto prog = dir.script("hold.sh", "echo holding\nsleep 5\n");
+    cluster c;
+    c.add_worker("worker-a", {"--exec", prog, "--max-jobs", "1"});
+    REQUIRE(c.wait_alive_workers(1, 20s));
+    rpcnetd::net::asio::io_context ioc;
+    rpcnetd::rpc::status second;
+    bool first_token = false;
+    rpcnetd::net::asio::co_spawn(ioc, second_call_refused(c.worker_addr(0), &second, &first_token),
+                                 [](const std::exception_ptr& e) {
+                                     if (e) {
+                                         std::rethrow_exception(e);
+                                     }
+                                 });
+    ioc.run_for(30s);
+    CHECK(first_token);
+    CHECK(second.code == rpcnetd::v1::RESOURCE_EXHAUSTED);
 }
