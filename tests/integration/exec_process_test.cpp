@@ -476,3 +476,28 @@ TEST_CASE("exec: a worker at --max-jobs refuses Generate with RESOURCE_EXHAUSTED
     CHECK(first_token);
     CHECK(second.code == rpcnetd::v1::RESOURCE_EXHAUSTED);
 }
+
+TEST_CASE("exec: --job-timeout and --max-token-bytes fail the job, not the worker",
+          "[exec][integration]") {
+    scratch_dir dir;
+    const auto slow = dir.script("slow.sh", "echo started\nsleep 20\n");
+    const auto wide = dir.script("wide.sh", "echo short\necho 0123456789abcdef\nsleep 20\n");
+    cluster c;
+    c.add_worker("worker-slow", {"--exec", slow, "--job-timeout", "1s", "--tag", "kind=slow"});
+    c.add_worker("worker-wide", {"--exec", wide, "--max-token-bytes", "10", "--tag", "kind=wide"});
+    REQUIRE(c.wait_alive_workers(2, 20s));
+    const std::pair<const char*, const char*> cases[] = {{"kind=slow", "job timeout after 1000ms"},
+                                                         {"kind=wide", "--max-token-bytes 10"}};
+    for (const auto& [filter, reason] : cases) {
+        auto client = c.start_client({"--filter", filter});
+        const auto code = client->wait_exit(20s);
+        REQUIRE(code);
+        CHECK(*code == 3);
+        const auto out = client->output();
+        CHECK(out.find(reason) != std::string::npos);
+        CHECK(parse_client_output(out).sequences == std::vector<std::uint64_t>{1});
+        CHECK(parse_client_output(out).failovers == 0);
+    }
+    CHECK(c.worker(0).running());
+    CHECK(c.worker(1).running());
+}
