@@ -1,6 +1,7 @@
 // The programs in examples/ (issue #8): the Markov generator is deterministic in its seed, and
 // the continue handler sends prompt + delivered context to an OpenAI-compatible endpoint (a fake
 // server-sent-events server on 127.0.0.1) and prints the streamed pieces as they are.
+#include "support/cluster.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
@@ -84,6 +85,37 @@ TEST_CASE("examples: complete.sh sends prompt + context and streams the pieces",
     CHECK(sent.find("\"prompt\":\"Tell a story: Once upon a time\"") != std::string::npos);
     CHECK(sent.find("\"model\":\"fake-model\"") != std::string::npos);
     CHECK(sent.find("\"stream\":true") != std::string::npos);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+TEST_CASE("examples: complete.sh behind a worker (continue, chunks) into client --output raw",
+          "[exec][examples][integration]") {
+    const auto dir = fs::temp_directory_path() / ("rpcnetd-sse-w-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const auto record = (dir / "requests.jsonl").string();
+    child_process server({source_dir() + "/tests/support/fake_completions.py", record,
+                          "Once, upon, a time\n, there was, a fox.", "20"});
+    REQUIRE(server.wait_for_output("\n", 10s));
+    const auto port = std::stoi(server.output());
+    cluster c;
+    c.add_worker("worker-a",
+                 {"--resume", "continue", "--exec-framing", "chunks", "--exec",
+                  source_dir() + "/examples/openai-continue/complete.sh http://127.0.0.1:" +
+                      std::to_string(port) + " fake-model 32"});
+    REQUIRE(c.wait_alive_workers(1, 20s));
+    const auto out = (dir / "out.txt").string();
+    std::string cmd = "exec '" + rpcnetd_binary() + "' client --director " + c.director_addr() +
+                      " --output raw --prompt 'Tell a story:'";
+    for (const auto& f : c.common_flags()) {
+        cmd += " '" + f + "'";
+    }
+    cmd += " > '" + out + "'";
+    auto r = run_command({"/bin/sh", "-c", cmd}, 30s);
+    server.signal(SIGTERM);
+    CHECK(r.exit_code == 0);
+    CHECK(slurp(out) == "Once upon a time\n there was a fox.");
+    CHECK(slurp(record).find("\"prompt\":\"Tell a story:\"") != std::string::npos);
     std::error_code ec;
     fs::remove_all(dir, ec);
 }
