@@ -141,11 +141,11 @@ std::vector<int> zombie_children(pid_t pid, std::size_t* children = nullptr) {
 
 bool group_gone(pid_t pgid) { return ::kill(-pgid, 0) != 0 && errno == ESRCH; }
 
-// A deterministic program (replay): 300 lines derived from the seed, 10 ms apart.
+// A deterministic program (replay): 200 lines derived from the seed, 10 ms apart.
 const char* slow_deterministic =
     "m=$(echo \"$RPCNETD_SEED\" | cut -c1-9)\n"
     "i=1\n"
-    "while [ $i -le 300 ]; do\n"
+    "while [ $i -le 200 ]; do\n"
     "  echo \"line $i of job $RPCNETD_JOB seed $RPCNETD_SEED $(( (m % 997) * i ))\"\n"
     "  i=$((i+1)); sleep 0.01\n"
     "done\n";
@@ -157,7 +157,7 @@ TEST_CASE("exec: replay survives kill -9 of the serving worker twice, byte-ident
     scratch_dir dir;
     const auto prog = dir.script("gen.sh", slow_deterministic);
     const std::string expected = run_locally(prog, "job-replay");
-    REQUIRE(count_lines(expected) == 300);
+    REQUIRE(count_lines(expected) == 200);
     cluster c;
     for (const char* label : {"worker-a", "worker-b", "worker-c"}) {
         c.add_worker(label, {"--exec", prog, "--max-jobs", "4"});
@@ -166,7 +166,7 @@ TEST_CASE("exec: replay survives kill -9 of the serving worker twice, byte-ident
     const auto out = dir.file("out.txt");
     auto client = raw_client(c, out, {"--job", "job-replay", "--stream-idle-timeout", "2s"});
     std::set<std::string> killed;
-    std::size_t at = 40;
+    std::size_t at = 30;
     for (int round = 0; round < 2; ++round) {
         REQUIRE(poll_until([&] { return count_lines(slurp(out)) >= at; }, 30s));
         const auto serving = serving_worker(client->output());
@@ -175,7 +175,7 @@ TEST_CASE("exec: replay survives kill -9 of the serving worker twice, byte-ident
         const std::size_t idx = serving == "worker-a" ? 0 : serving == "worker-b" ? 1 : 2;
         c.worker(idx).signal(SIGKILL);
         killed.insert(serving);
-        at = count_lines(slurp(out)) + 40;
+        at = count_lines(slurp(out)) + 30;
     }
     const auto code = client->wait_exit(60s);
     REQUIRE(code);
