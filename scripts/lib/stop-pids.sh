@@ -15,3 +15,15 @@ stop_pids() {
     disown -a 2>/dev/null || true
     kill -KILL "$@" 2>/dev/null || true
 }
+
+# The processes a script starts, ended by PID on exit: `pids+=($!)` after starting each child and
+# `trap stop_children INT TERM EXIT` once. stop_children stops them with stop_pids (SIGTERM, then
+# SIGKILL after 2 s), reaps them, and runs on_stop when the script defines it (e.g. to remove a
+# temporary directory).
+pids=()
+stop_children() {
+    trap - INT TERM EXIT
+    stop_pids 2 "${pids[@]}"
+    wait 2>/dev/null || true
+    if declare -F on_stop >/dev/null; then on_stop; fi
+}

@@ -5,6 +5,7 @@
 #include "app/client_printer.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
+#include "client/delivered_context.hpp"
 #include "client/resume_cursor.hpp"
 #include "common/log.hpp"
 #include "common/random.hpp"
@@ -15,8 +16,12 @@
 
 #include <fmt/format.h>
 
+#include "common/error.hpp"
+
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <optional>
 #include <random>
 
@@ -36,15 +41,51 @@ std::string random_hex(common::rng& r) {
 }
 
 struct stream_outcome {
-    bool completed = false;
+    enum class kind {
+        completed,  // the job is finished (target reached, or the worker's Done)
+        failed,     // the worker failed: report it, fail over, resume
+        job_failed, // APPLICATION_ERROR: the program failed; no failover, exit 3
+        worker_full // RESOURCE_EXHAUSTED: ask the director again (no report, no exclusion)
+    };
+    kind what = kind::failed;
     std::string reason; // why the stream failed
+    std::string stderr_tail;
+    bool completed() const noexcept { return what == kind::completed; }
 };
+
+stream_outcome failed(std::string reason) {
+    return stream_outcome{stream_outcome::kind::failed, std::move(reason), {}};
+}
+
+// --prompt-file FILE or "-" (stdin); unreadable is a usage error (exit 2).
+std::string read_prompt(const cli::client_config& cfg) {
+    if (cfg.prompt_file.empty()) {
+        return cfg.prompt;
+    }
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (cfg.prompt_file != "-") {
+        file.open(cfg.prompt_file, std::ios::binary);
+        if (!file) {
+            throw usage_error("cannot read --prompt-file '" + cfg.prompt_file +
+                              "' (give a readable file, or - for stdin)");
+        }
+        in = &file;
+    }
+    std::ostringstream text;
+    text << in->rdbuf();
+    if (in->bad()) {
+        throw usage_error("cannot read --prompt-file '" + cfg.prompt_file + "'");
+    }
+    return text.str();
+}
 
 class client_app {
 public:
     client_app(net::asio::any_io_executor ex, const cli::client_config& cfg)
         : ex_(std::move(ex)), cfg_(cfg), rng_(common::random_seed()),
-          printer_(std::cout, cfg.output), cursor_(cfg.tokens),
+          printer_(std::cout, cfg.output, &std::cerr), cursor_(cfg.tokens),
+          prompt_(read_prompt(cfg)), context_(cfg.resume_context_limit),
           tls_(rpc::tls_context::make_client(cfg.common.tls)), client_id_(random_hex(rng_)),
           job_(cfg.job.empty() ? "job-" + random_hex(rng_) : cfg.job) {
         opts_.tls = cfg.common.tls;
@@ -52,9 +93,10 @@ public:
         opts_.node_name = "client-" + client_id_;
     }
 
-    // Exit code: 0 after --tokens N, 1 when no director or worker was found within
-    // --wait-timeout.
+    // Exit code: 0 after --tokens N or the job's end, 1 when no director or worker was found
+    // within --wait-timeout, 3 when the job itself failed (APPLICATION_ERROR).
     net::awaitable<int> run() {
+        auto full_backoff = std::chrono::milliseconds(100);
         while (!cursor_.done()) {
             auto assignment = co_await assign_with_wait();
             if (!assignment) {
@@ -62,14 +104,29 @@ public:
             }
             const auto outcome = co_await stream_from(*assignment);
             co_await release(assignment->lease_id());
-            if (outcome.completed) {
+            if (outcome.completed()) {
                 break;
+            }
+            if (outcome.what == stream_outcome::kind::job_failed) {
+                printer_.flush();
+                printer_.error(outcome.reason, outcome.stderr_tail);
+                director_.close();
+                co_return 3;
+            }
+            if (outcome.what == stream_outcome::kind::worker_full) {
+                // Not a failure: the worker is busy. The director learns it is full from its
+                // gossip; ask again a little later.
+                printer_.waiting(outcome.reason);
+                co_await sleep_jittered(full_backoff);
+                full_backoff = std::min<std::chrono::milliseconds>(full_backoff * 2, 2s);
+                continue;
             }
             ++failovers_;
             excluded_[assignment->worker()] = clock::now();
             printer_.failover(assignment->worker(), outcome.reason, cursor_.next_from());
             co_await report_failure(*assignment, outcome.reason);
         }
+        printer_.flush();
         printer_.done(cursor_.delivered_count(), failovers_);
         director_.close();
         co_return 0;
@@ -77,7 +134,10 @@ public:
 
     std::uint64_t delivered() const { return cursor_.delivered_count(); }
     std::uint64_t failovers() const { return failovers_; }
-    void print_done() { printer_.done(cursor_.delivered_count(), failovers_); }
+    void print_done() {
+        printer_.flush();
+        printer_.done(cursor_.delivered_count(), failovers_);
+    }
 
 private:
     // Director.Assign, retried with back-off while no director answers or no worker matches.
@@ -170,22 +230,27 @@ private:
     net::awaitable<stream_outcome> stream_from(const v1::AssignResponse& a) {
         auto addr = common::parse_endpoint(a.rpc_addr());
         if (!addr) {
-            co_return stream_outcome{false, "director sent a bad worker address"};
+            co_return failed("director sent a bad worker address");
         }
         auto conn = co_await rpc::client::connect(ex_, *addr, tls_, opts_);
         if (!conn) {
-            co_return stream_outcome{false, "connect: " + conn.error().message()};
+            co_return failed("connect: " + conn.error().message());
         }
         rpc::client worker = *conn;
         const std::uint64_t attempt = cursor_.begin_next_stream();
         v1::GenerateRequest req;
         req.set_job(job_);
-        req.set_prompt(cfg_.prompt);
+        req.set_prompt(prompt_);
         req.set_from_sequence(cursor_.next_from());
+        if (cursor_.next_from() > 1) {
+            const auto [text, dropped] = context_.view();
+            req.set_context(text.data(), text.size());
+            req.set_context_dropped(dropped);
+        }
         req.set_to_sequence(cfg_.tokens);
         auto stream = co_await worker.open_stream("Worker.Generate", req.SerializeAsString());
         stream_outcome out = co_await consume(stream, attempt);
-        if (!out.completed) {
+        if (!out.completed()) {
             cursor_.abandon();
             stream.cancel();
         }
@@ -200,37 +265,55 @@ private:
             case rpc::stream_item::kind::message: {
                 v1::Token token;
                 if (!token.ParseFromString(item.message)) {
-                    co_return stream_outcome{false, "malformed token"};
+                    co_return failed("malformed token");
                 }
                 switch (cursor_.on_token(attempt, token.sequence())) {
-                case client::token_verdict::deliver:
-                    printer_.token(token.sequence(), token.text(), token.worker(),
-                                   cursor_.delivered_count());
+                case client::token_verdict::deliver: {
+                    const std::string& text = token.raw().empty() ? token.text() : token.raw();
+                    printer_.token(token.sequence(), text, token.worker(),
+                                   cursor_.delivered_count(), token.chunk());
+                    context_.add(text, token.chunk());
                     if (cursor_.done()) {
-                        co_return stream_outcome{true, {}};
+                        co_return stream_outcome{stream_outcome::kind::completed, {}, {}};
+                    }
+                    if (!stream.buffered()) {
+                        printer_.flush(); // raw output: write when the stream goes quiet
                     }
                     break;
+                }
                 case client::token_verdict::gap:
-                    co_return stream_outcome{
-                        false, fmt::format("sequence gap at {}", token.sequence())};
+                    co_return failed(fmt::format("sequence gap at {}", token.sequence()));
                 default:
                     break; // duplicates and stale frames are dropped
                 }
                 break;
             }
             case rpc::stream_item::kind::finished:
-                if (item.st.ok() && cursor_.on_end(attempt) == client::end_verdict::complete) {
-                    co_return stream_outcome{true, {}};
-                }
-                co_return stream_outcome{false, item.st.ok() ? std::string("stream ended early")
-                                                             : item.st.to_string()};
+                co_return finished(item.st, attempt);
             case rpc::stream_item::kind::timeout:
-                co_return stream_outcome{
-                    false, fmt::format("no token for {}ms", cfg_.stream_idle_timeout.count())};
+                co_return failed(
+                    fmt::format("no token for {}ms", cfg_.stream_idle_timeout.count()));
             case rpc::stream_item::kind::error:
-                co_return stream_outcome{false, item.st.to_string()};
+                co_return failed(item.st.to_string());
             }
         }
+    }
+
+    // The worker ended the stream with a status.
+    stream_outcome finished(const rpc::status& st, std::uint64_t attempt) {
+        if (st.ok()) {
+            // Done: the job produced everything it will (the built-in generator ends only at
+            // --tokens N; a program ends when it exits 0).
+            cursor_.on_end(attempt);
+            return stream_outcome{stream_outcome::kind::completed, {}, {}};
+        }
+        if (st.code == v1::APPLICATION_ERROR) {
+            return stream_outcome{stream_outcome::kind::job_failed, st.message, st.detail};
+        }
+        if (st.code == v1::RESOURCE_EXHAUSTED) {
+            return stream_outcome{stream_outcome::kind::worker_full, st.to_string(), {}};
+        }
+        return failed(st.to_string()); // WORKER_FAILED, WORKER_DRAINING, UNAVAILABLE, ...
     }
 
     net::awaitable<void> report_failure(const v1::AssignResponse& a, const std::string& reason) {
@@ -280,6 +363,8 @@ private:
     common::rng rng_;
     client_printer printer_;
     client::resume_cursor cursor_;
+    std::string prompt_;
+    client::delivered_context context_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     rpc::client_options opts_;
     std::string client_id_;

@@ -10,8 +10,31 @@ namespace rpcnetd::app {
 using common::json_object;
 
 void client_printer::emit(const std::string& line) {
-    out_ << line << '\n';
-    out_.flush();
+    auto& to = format_ == cli::client_output::raw ? diag_ : out_;
+    to << line << '\n';
+    to.flush();
+}
+
+void client_printer::flush() { out_.flush(); }
+
+void client_printer::error(std::string_view reason, std::string_view stderr_tail) {
+    if (format_ == cli::client_output::jsonl) {
+        emit(json_object()
+                 .add("event", "error")
+                 .add("reason", reason)
+                 .add("stderr", stderr_tail)
+                 .str());
+        return;
+    }
+    std::string line = fmt::format("❌ the job failed: {}", reason);
+    if (!stderr_tail.empty()) {
+        line += fmt::format("\n--- program stderr (last {} bytes) ---\n{}", stderr_tail.size(),
+                            stderr_tail);
+        if (line.back() == '\n') {
+            line.pop_back();
+        }
+    }
+    emit(line);
 }
 
 void client_printer::assigned(std::string_view worker, std::string_view addr,
@@ -30,7 +53,14 @@ void client_printer::assigned(std::string_view worker, std::string_view addr,
 }
 
 void client_printer::token(std::uint64_t sequence, std::string_view text, std::string_view worker,
-                           std::uint64_t total) {
+                           std::uint64_t total, bool chunk) {
+    if (format_ == cli::client_output::raw) {
+        out_ << text;
+        if (!chunk) {
+            out_ << '\n';
+        }
+        return;
+    }
     if (format_ == cli::client_output::jsonl) {
         emit(json_object()
                  .add("event", "token")

@@ -8,6 +8,7 @@
 #include "app/ops_endpoint.hpp"
 #include "app/modes.hpp"
 #include "app/run_member.hpp"
+#include "app/worker/exec_runner.hpp"
 #include "common/log.hpp"
 #include "net/task_group.hpp"
 #include "proto/rpcnetd.pb.h"
@@ -16,8 +17,10 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace rpcnetd::app {
 namespace {
@@ -44,6 +47,9 @@ public:
           node_(ex, cfg.common, with_idle_stream_count(cfg.member),
                 [this](const membership::member_event& e) { on_member_event(e); }),
           report_timer_(ex), cycle_timer_(ex), tasks_(ex, "worker") {
+        if (cfg.exec.enabled()) {
+            exec_.emplace(ex, cfg.exec, cfg.label);
+        }
         auto& srv = node_.server();
         srv.add_stream("Worker.Generate",
                        [this](rpc::call_context& ctx, std::string req, rpc::stream_writer& w) {
@@ -76,6 +82,15 @@ public:
                                  "interval {}ms)",
                                  cfg_.label, cfg_.token_interval.count())
                   << std::endl;
+        if (exec_) {
+            std::cout << fmt::format("⚙️  Worker {} runs '{}' per job (resume {}, up to {} at "
+                                     "once)",
+                                     cfg_.label, exec_command(), resume_name(),
+                                     cfg_.exec.max_jobs == 0
+                                         ? std::string("unlimited")
+                                         : std::to_string(cfg_.exec.max_jobs))
+                      << std::endl;
+        }
         tasks_.spawn(report_loop());
         if (cfg_.failures.enabled) {
             std::cout << fmt::format("💥 Failure simulation on: {}ms healthy, warning {}ms "
@@ -95,12 +110,22 @@ public:
                                  "{}ms",
                                  cfg_.label, active_, cfg_.member.drain_timeout.count())
                   << std::endl;
-        co_await node_.leave_and_stop(cfg_.member.drain_timeout);
+        auto drain = cfg_.member.drain_timeout;
+        if (exec_) {
+            // At the drain timeout the programs still running are stopped and their streams end
+            // with WORKER_DRAINING (clients resume elsewhere); the RPC server waits for that.
+            tasks_.spawn(drain_jobs_after(cfg_.member.drain_timeout));
+            drain += cfg_.exec.kill_timeout + 2s;
+        }
+        co_await node_.leave_and_stop(drain);
         if (http_) {
             co_await http_->stop();
         }
         tasks_.cancel();
         co_await tasks_.wait();
+        if (exec_) {
+            co_await exec_->stop();
+        }
         std::cout << fmt::format("🛑 Worker {} stopped", cfg_.label) << std::endl;
     }
 
@@ -134,7 +159,40 @@ private:
                 h.observe(std::chrono::duration<double>(clock::now() - t0).count());
             }
         } timed{stream_duration_};
+        if (exec_) {
+            co_return co_await exec_->generate(ctx, req, writer);
+        }
         co_return co_await produce(req, writer, failure_epoch_);
+    }
+
+    net::awaitable<void> drain_jobs_after(std::chrono::milliseconds d) {
+        net::asio::steady_timer t(ex_);
+        t.expires_after(d);
+        auto [ec] = co_await t.async_wait(net::use_tuple);
+        if (!ec && exec_ && exec_->running() > 0) {
+            std::cout << fmt::format("⏱️  Worker {} drain timeout: stopping {} program(s); their "
+                                     "clients resume elsewhere",
+                                     cfg_.label, exec_->running())
+                      << std::endl;
+            exec_->drain_now();
+        }
+    }
+
+    std::string exec_command() const {
+        std::string s;
+        for (const auto& a : cfg_.exec.argv) {
+            s += (s.empty() ? "" : " ") + a;
+        }
+        return s;
+    }
+
+    const char* resume_name() const {
+        return cfg_.exec.resume == cli::exec_resume::replay ? "replay" : "continue";
+    }
+
+    // The load gossiped as active_streams: streams, or programs still holding a slot if more.
+    std::uint64_t load() const {
+        return std::max<std::uint64_t>(active_, exec_ ? exec_->running() : 0);
     }
 
     net::awaitable<rpc::status> produce(const v1::GenerateRequest& req, rpc::stream_writer& writer,
@@ -188,8 +246,8 @@ private:
     net::awaitable<void> report_loop() {
         std::uint64_t reported = 0;  // joined with active_streams=0
         while (!stopping_) {
-            if (active_ != reported && !failed_) {
-                reported = active_;
+            if (load() != reported && !failed_) {
+                reported = load();
                 auto tags = node_.tags();
                 tags["active_streams"] = std::to_string(reported);
                 node_.set_tags(std::move(tags));
@@ -309,11 +367,20 @@ private:
     bool failed_ = false;
     bool warned_ = false;
     bool stopping_ = false;
+    std::optional<worker::exec_runner> exec_;
     net::task_group tasks_; // last: the report and failure-cycle loops
 };
 
 } // namespace
 
-int run_worker(const cli::worker_config& cfg) { return run_member<worker_app>(cfg); }
+int run_worker(const cli::worker_config& cfg) {
+    if (cfg.exec.enabled()) {
+        worker::exec_runner::check_program(cfg.exec); // exit 2 before anything starts
+        // Writing a prompt to a program that already exited must be an EPIPE error, not the
+        // end of the worker. Programs get the default disposition back (exec_process).
+        std::signal(SIGPIPE, SIG_IGN);
+    }
+    return run_member<worker_app>(cfg);
+}
 
 } // namespace rpcnetd::app

@@ -7,6 +7,10 @@
 #include "rpc/frame.hpp"
 
 #include <boost/program_options.hpp>
+#include <boost/program_options/parsers.hpp>
+
+#include <algorithm>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,6 +32,9 @@ Enum pick(const std::string& flag, const std::string& value,
     }
     throw usage_error("invalid --" + flag + " '" + value + "' (expected " + names + ")");
 }
+
+// A resumed call carries the context in one frame (--max-frame defaults to 4 MiB).
+constexpr unsigned long long max_resume_context = 3ULL * 1024ULL * 1024ULL;
 
 void require_positive(const char* flag, unsigned long long value) {
     if (value == 0) {
@@ -168,6 +175,45 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
     return m;
 }
 
+exec_config option_groups::finish_exec(const po::variables_map& vm) {
+    exec_config e;
+    if (!exec_.empty() && !exec_shell_.empty()) {
+        throw usage_error("give --exec or --exec-shell, not both");
+    }
+    if (!exec_.empty()) {
+        e.argv = po::split_unix(exec_);
+        if (e.argv.empty() || e.argv.front().empty()) {
+            throw usage_error("--exec needs a program: --exec 'PROGRAM ARG...'");
+        }
+    } else if (!exec_shell_.empty()) {
+        e.argv = {"/bin/sh", "-c", exec_shell_};
+    }
+    e.resume = pick<exec_resume>("resume", resume_,
+                                 {{"replay", exec_resume::replay},
+                                  {"continue", exec_resume::continue_from_context}});
+    e.framing = pick<exec_framing>("exec-framing", framing_,
+                                   {{"lines", exec_framing::lines},
+                                    {"chunks", exec_framing::chunks}});
+    if (e.framing == exec_framing::chunks && e.resume == exec_resume::replay) {
+        // Read boundaries differ from run to run, so a replay cannot find sequence N again.
+        throw usage_error("--exec-framing chunks needs --resume continue (chunk boundaries are "
+                          "not reproducible, so replay could repeat or lose bytes)");
+    }
+    if (max_token_bytes_ == 0 || max_token_bytes_ > 1024ULL * 1024ULL) {
+        throw usage_error("--max-token-bytes must be between 1 and 1048576 (one token travels "
+                          "in one frame)");
+    }
+    e.max_token_bytes = static_cast<std::size_t>(max_token_bytes_);
+    e.job_timeout = parse_duration_flag("job-timeout", job_timeout_);
+    e.kill_timeout = parse_duration_flag("exec-kill-timeout", kill_timeout_);
+    if (vm.count("max-jobs")) {
+        e.max_jobs = max_jobs_;
+    } else if (e.enabled()) {
+        e.max_jobs = std::max(1U, std::thread::hardware_concurrency());
+    }
+    return e;
+}
+
 command option_groups::finish(const std::string& mode, const po::variables_map& vm) {
     if (mode == "director") {
         director_config c;
@@ -198,6 +244,10 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         if (c.failures.warning > c.failures.healthy) {
             throw usage_error("--failure-warning must not exceed --failure-healthy");
         }
+        c.exec = finish_exec(vm);
+        if (c.exec.max_jobs > 0) {
+            c.member.tags["capacity"] = std::to_string(c.exec.max_jobs);
+        }
         return c;
     }
     if (mode == "client") {
@@ -206,11 +256,28 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         c.directors = parse_endpoint_list_flag("director", director_);
         c.tokens = tokens_;
         c.prompt = prompt_;
+        if (vm.count("prompt-file") && !vm["prompt-file"].defaulted()) {
+            if (prompt_file_.empty()) {
+                throw usage_error("--prompt-file needs a file name ('-' = stdin)");
+            }
+            if (!vm["prompt"].defaulted()) {
+                throw usage_error("give --prompt or --prompt-file, not both");
+            }
+            c.prompt_file = prompt_file_;
+        }
+        if (resume_context_limit_ > max_resume_context) {
+            throw usage_error("--resume-context-limit must be at most 3 MiB (" +
+                              std::to_string(max_resume_context) + " bytes): it travels in one "
+                              "call frame");
+        }
+        c.resume_context_limit = static_cast<std::size_t>(resume_context_limit_);
         if (!filter_.empty()) {
             parse_tags_flag("filter", filter_, c.filter);
         }
         c.output = pick<client_output>("output", output_,
-                                       {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
+                                       {{"text", client_output::text},
+                                        {"jsonl", client_output::jsonl},
+                                        {"raw", client_output::raw}});
         c.wait_timeout = parse_duration_flag("wait-timeout", wait_timeout_);
         c.stream_idle_timeout = parse_duration_flag("stream-idle-timeout", stream_idle_timeout_);
         c.connect_timeout = parse_duration_flag("connect-timeout", connect_timeout_);

@@ -147,7 +147,28 @@ po::options_description option_groups::member_group(bool is_director) {
             ("failure-warning", po::value(&failure_warning_)->default_value("3s"),
              "warning printed this long before failing")
             ("failure-failed", po::value(&failure_failed_)->default_value("5s"),
-             "failed (hung) part of the cycle");
+             "failed (hung) part of the cycle")
+            ("exec", po::value(&exec_)->default_value(""),
+             "run 'PROGRAM ARG...' for every Worker.Generate (split like a shell would, no shell "
+             "run); each stdout line is one token (README \"Running your own program\")")
+            ("exec-shell", po::value(&exec_shell_)->default_value(""),
+             "like --exec, but run 'COMMAND' with /bin/sh -c")
+            ("resume", po::value(&resume_)->default_value("replay"),
+             "replay: rerun the program from the start and drop the tokens before "
+             "RPCNETD_RESUME_FROM | continue: give it the delivered text in RPCNETD_CONTEXT_FILE; "
+             "its first line is token RPCNETD_RESUME_FROM")
+            ("max-jobs", po::value(&max_jobs_),
+             "programs run at once; a full worker refuses Generate (RESOURCE_EXHAUSTED) and "
+             "gossips tag capacity=N (default with --exec: the number of CPUs; 0 = unlimited)")
+            ("max-token-bytes", po::value(&max_token_bytes_)->default_value(64U * 1024U),
+             "a longer stdout line fails the job (APPLICATION_ERROR)")
+            ("job-timeout", po::value(&job_timeout_)->default_value("0s"),
+             "a program running longer fails the job (APPLICATION_ERROR); 0 = no limit")
+            ("exec-kill-timeout", po::value(&kill_timeout_)->default_value("2s"),
+             "SIGTERM to the program's process group, SIGKILL this long after")
+            ("exec-framing", po::value(&framing_)->default_value("lines"),
+             "lines: one stdout line = one token | chunks: what one read returns = one token "
+             "(needs --resume continue)");
     }
     d.add_options()("drain-timeout", po::value(&drain_timeout_)->default_value("10s"),
                     "on SIGTERM/SIGINT, let running streams finish this long");
@@ -164,11 +185,14 @@ std::string option_groups::synopsis(const std::string& mode) const {
     }
     if (mode == "worker") {
         return "[--label NAME] [--addr H:P] [--join H:P[,H:P...]] [--tag K=V]... "
-               "[--simulate-failures] [--token-interval DUR] [--http-addr H:P]";
+               "[--simulate-failures] [--token-interval DUR] [--http-addr H:P] "
+               "[--exec 'PROGRAM ARG...' | --exec-shell 'COMMAND'] [--resume replay|continue] [--max-jobs N] "
+               "[--max-token-bytes B] [--job-timeout DUR] [--exec-kill-timeout DUR] "
+               "[--exec-framing lines|chunks]";
     }
     if (mode == "client") {
-        return "[--director H:P[,H:P...]] [--tokens N] [--prompt TEXT] [--filter K=V[,K=V...]] "
-               "[--output text|jsonl]";
+        return "[--director H:P[,H:P...]] [--tokens N] [--prompt TEXT | --prompt-file FILE|-] "
+               "[--filter K=V[,K=V...]] [--resume-context-limit BYTES] [--output text|jsonl|raw]";
     }
     if (mode == "members") {
         return "[--director H:P] [--output table|json]";
@@ -200,9 +224,17 @@ po::options_description option_groups::for_mode(const std::string& mode) {
                 ("tokens", po::value(&tokens_)->default_value(0),
                  "stop after sequence N and exit 0 (0 = until interrupted)")
                 ("prompt", po::value(&prompt_)->default_value("hello"), "prompt sent to the worker")
+                ("prompt-file", po::value(&prompt_file_)->default_value(""),
+                 "read the prompt from FILE ('-' = stdin) instead of --prompt")
+                ("resume-context-limit",
+                 po::value(&resume_context_limit_)->default_value(1024U * 1024U),
+                 "bytes of delivered text sent with a resumed call (workers with --resume "
+                 "continue read it); the oldest bytes are dropped first, at most 3 MiB")
                 ("filter", po::value(&filter_)->default_value(""),
                  "only workers with these tags K=V[,K=V...]")
-                ("output", po::value(&output_)->default_value("text"), "text|jsonl")
+                ("output", po::value(&output_)->default_value("text"),
+                 "text|jsonl|raw (raw: stdout = only the token texts, one per line; "
+                 "diagnostics on stderr)")
                 ("wait-timeout", po::value(&wait_timeout_)->default_value("60s"),
                  "give up (exit 1) when no director or worker is found for this long")
                 ("stream-idle-timeout", po::value(&stream_idle_timeout_)->default_value("1s"),

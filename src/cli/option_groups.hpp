@@ -33,6 +33,7 @@ private:
     common_config finish_common(const boost::program_options::variables_map& vm);
     member_config finish_member(const boost::program_options::variables_map& vm,
                                 bool is_director);
+    exec_config finish_exec(const boost::program_options::variables_map& vm);
     std::string env_or(const char* name, const std::string& fallback) const;
     std::string log_level_default() const;
 
@@ -62,6 +63,10 @@ private:
     // worker
     std::string label_, token_interval_, failure_healthy_, failure_warning_, failure_failed_;
     bool simulate_failures_ = false;
+    std::string exec_, exec_shell_, resume_, framing_, job_timeout_, kill_timeout_;
+    unsigned max_jobs_ = 0;
+    unsigned long long max_token_bytes_ = 0, resume_context_limit_ = 0;
+    std::string prompt_file_;
     // client / members / events
     std::string director_, prompt_, filter_, output_, wait_timeout_, stream_idle_timeout_,
         connect_timeout_, job_;

@@ -60,21 +60,40 @@ struct failure_cycle_config {
     std::chrono::milliseconds failed{5000};
 };
 
+// worker --exec / --exec-shell: the user's program behind Worker.Generate (README "Running your
+// own program").
+enum class exec_resume { replay, continue_from_context };
+enum class exec_framing { lines, chunks };
+struct exec_config {
+    std::vector<std::string> argv;  // empty = the built-in token generator
+    exec_resume resume = exec_resume::replay;
+    exec_framing framing = exec_framing::lines;
+    std::uint32_t max_jobs = 0;                     // 0 = unlimited
+    std::size_t max_token_bytes = 64 * 1024;
+    std::chrono::milliseconds job_timeout{0};       // 0 = none
+    std::chrono::milliseconds kill_timeout{2000};   // SIGTERM -> SIGKILL of the process group
+    bool enabled() const noexcept { return !argv.empty(); }
+};
+
 struct worker_config {
     common_config common;
     member_config member;
     std::string label = "worker-1";
     std::chrono::milliseconds token_interval{100};
     failure_cycle_config failures;
+    exec_config exec;
 };
 
-enum class client_output { text, jsonl };
+// raw: stdout carries only the token texts, one per line; everything else goes to stderr.
+enum class client_output { text, jsonl, raw };
 
 struct client_config {
     common_config common;
     std::vector<common::endpoint> directors;
     std::uint64_t tokens = 0;  // 0 = until interrupted
     std::string prompt = "hello";
+    std::string prompt_file;  // --prompt-file: read at start ("-" = stdin); wins over --prompt
+    std::size_t resume_context_limit = 1024 * 1024;  // delivered text sent with a resumed call
     tag_map filter;
     client_output output = client_output::text;
     std::chrono::milliseconds wait_timeout{60000};        // no director / no worker: give up after

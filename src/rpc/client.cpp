@@ -194,6 +194,8 @@ std::uint32_t client_stream::id() const noexcept {
     return state_ ? state_->id : 0;
 }
 
+bool client_stream::buffered() const noexcept { return state_ && !state_->inbox.empty(); }
+
 bool client_stream::done() const noexcept {
     return !state_ || (state_->end.has_value() && state_->inbox.empty());
 }

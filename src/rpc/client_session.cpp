@@ -97,6 +97,7 @@ void client_session::on_stream_frame(frame f) {
             s = {v1::INTERNAL, "malformed End frame"};
         } else {
             s = {static_cast<status_code>(end.code()), std::move(*end.mutable_message())};
+            s.detail = std::move(*end.mutable_detail());
         }
         auto keep = it->second;
         streams_.erase(it);

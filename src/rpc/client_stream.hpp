@@ -53,6 +53,8 @@ public:
 
     // Stream id on the connection (0 when the stream could not be opened).
     std::uint32_t id() const noexcept;
+    // True when next() would return a message without waiting (one is already received).
+    bool buffered() const noexcept;
     // True once the end (server status or error) has been seen by next() or cancel().
     bool done() const noexcept;
 

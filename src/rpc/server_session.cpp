@@ -116,6 +116,7 @@ void server_session::refuse(std::uint32_t id, status st) {
     v1::End end;
     end.set_code(static_cast<std::uint32_t>(st.code));
     end.set_message(st.message);
+    end.set_detail(st.detail);
     end.SerializeToString(&scratch_);
     send(frame_type::end, id, scratch_);
 }

@@ -14,6 +14,8 @@ using status_code = v1::StatusCode;
 struct status {
     status_code code = v1::OK;
     std::string message;
+    // End.detail: APPLICATION_ERROR carries the program's stderr tail here; empty otherwise.
+    std::string detail;
 
     status() = default;
     status(status_code c, std::string m = {}) : code(c), message(std::move(m)) {}  // NOLINT

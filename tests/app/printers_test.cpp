@@ -98,3 +98,24 @@ TEST_CASE("member_printer: events as text with UTC time and the director's label
     CHECK(app::event_label("recovered") == "💚 NodeRecovered");
     CHECK(app::event_label("suspect") == "🟡 NodeSuspect");
 }
+
+TEST_CASE("client_printer: the job's error event and raw output", "[app]") {
+    std::ostringstream out;
+    app::client_printer p(out, cli::client_output::jsonl);
+    p.error("program failed: exit code 7", "boom\n");
+    CHECK(out.str() == "{\"event\":\"error\",\"reason\":\"program failed: exit code 7\","
+                       "\"stderr\":\"boom\\n\"}\n");
+
+    std::ostringstream raw;
+    std::ostringstream diag;
+    app::client_printer r(raw, cli::client_output::raw, &diag);
+    r.assigned("worker-a", "127.0.0.1:1", 1);
+    r.token(1, "first line", "worker-a", 1);
+    r.token(2, "a chunk", "worker-a", 2, true);
+    r.token(3, " and more\n", "worker-a", 3, true);
+    r.done(3, 0);
+    r.flush();
+    CHECK(raw.str() == "first line\na chunk and more\n");
+    CHECK(diag.str().find("assigned worker worker-a") != std::string::npos);
+    CHECK(diag.str().find("done: 3 tokens") != std::string::npos);
+}

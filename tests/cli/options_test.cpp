@@ -211,3 +211,56 @@ TEST_CASE("options: --http-addr is off by default and must be an address to bind
     CHECK_THROWS_WITH(parse({"worker", "--http-addr", "example.com:9464"}),
                       Catch::Contains("--http-addr"));
 }
+
+TEST_CASE("options: worker --exec flags (issue #8)", "[cli][exec]") {
+    fake_env().clear();
+    SECTION("built-in generator: no program, unlimited") {
+        auto w = std::get<cli::worker_config>(parse({"worker"}));
+        CHECK_FALSE(w.exec.enabled());
+        CHECK(w.exec.max_jobs == 0);
+        CHECK(w.member.tags.count("capacity") == 0);
+    }
+    SECTION("--exec is split like a shell would; capacity defaults to the CPUs") {
+        auto w = std::get<cli::worker_config>(
+            parse({"worker", "--exec", "prog 'two words' a\\ b", "--resume", "continue"}));
+        CHECK(w.exec.argv == std::vector<std::string>{"prog", "two words", "a b"});
+        CHECK(w.exec.resume == cli::exec_resume::continue_from_context);
+        CHECK(w.exec.max_jobs >= 1);
+        CHECK(w.member.tags.at("capacity") == std::to_string(w.exec.max_jobs));
+        CHECK(w.exec.max_token_bytes == 64 * 1024);
+        CHECK(w.exec.kill_timeout == 2s);
+        CHECK(w.exec.job_timeout == 0ms);
+    }
+    SECTION("--exec-shell runs /bin/sh -c; explicit limits") {
+        auto w = std::get<cli::worker_config>(
+            parse({"worker", "--exec-shell", "yes | head", "--max-jobs", "3", "--job-timeout",
+                   "5s", "--exec-kill-timeout", "500ms", "--max-token-bytes", "100"}));
+        CHECK(w.exec.argv == std::vector<std::string>{"/bin/sh", "-c", "yes | head"});
+        CHECK(w.exec.max_jobs == 3);
+        CHECK(w.member.tags.at("capacity") == "3");
+        CHECK(w.exec.job_timeout == 5s);
+        CHECK(w.exec.kill_timeout == 500ms);
+        CHECK(w.exec.max_token_bytes == 100);
+    }
+    SECTION("bad combinations are usage errors") {
+        CHECK_THROWS_AS(parse({"worker", "--exec", "a", "--exec-shell", "b"}), usage_error);
+        CHECK_THROWS_AS(parse({"worker", "--exec", "a", "--exec-framing", "chunks"}), usage_error);
+        CHECK_THROWS_AS(parse({"worker", "--exec", "a", "--resume", "again"}), usage_error);
+        CHECK_THROWS_AS(parse({"worker", "--exec", "a", "--max-token-bytes", "0"}), usage_error);
+        CHECK_THROWS_AS(parse({"worker", "--exec", "''"}), usage_error);
+    }
+}
+
+TEST_CASE("options: client --prompt-file, --output raw, --resume-context-limit", "[cli][exec]") {
+    fake_env().clear();
+    auto c = std::get<cli::client_config>(parse({"client"}));
+    CHECK(c.prompt_file.empty());
+    CHECK(c.resume_context_limit == 1024 * 1024);
+    c = std::get<cli::client_config>(parse({"client", "--prompt-file", "-", "--output", "raw",
+                                            "--resume-context-limit", "0"}));
+    CHECK(c.prompt_file == "-");
+    CHECK(c.output == cli::client_output::raw);
+    CHECK(c.resume_context_limit == 0);
+    CHECK_THROWS_AS(parse({"client", "--prompt", "x", "--prompt-file", "f"}), usage_error);
+    CHECK_THROWS_AS(parse({"client", "--resume-context-limit", "4000000"}), usage_error);
+}
