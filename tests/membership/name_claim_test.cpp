@@ -77,8 +77,10 @@ TEST_CASE("claim_log: each claimant is reported once per name, until the name ch
     CHECK(log.size() == 1);
     CHECK(log.first_report("same", other));
     SECTION("bounded: past the limit it starts over") {
-        CHECK(log.first_report("x", other));  // 4 entries
-        CHECK(log.first_report("y", other));  // cleared first, then 1
+        CHECK(log.first_report("x", other));  // 3 entries
+        CHECK(log.first_report("y", other));  // 4: the limit
+        CHECK(log.first_report("z", other));  // full: starts over, then 1
         CHECK(log.size() == 1);
+        CHECK(log.first_report("same", other));  // forgotten with the rest: reported again
     }
 }

@@ -75,23 +75,24 @@ TEST_CASE("swim_state: a second address claiming an alive member's name is refus
 
 TEST_CASE("swim_state: a member restarted elsewhere takes its name over from a dead holder",
           "[membership]") {
-    harness h;
-    SECTION("holder suspect") {
-        h.deliver({"h", 3}, "c", wire::suspect_msg{"b", 3, "c"});
-    }
-    SECTION("holder failed") {
-        h.deliver({"h", 3}, "c", wire::failed_msg{"b", 3, "c"});
-    }
-    h.s.drain_events();
-    h.deliver({"h", 9}, "b", wire::alive_msg{"b", {"h", 9}, 4, {}}, 5ms);
-    auto b = h.s.find("b");
-    REQUIRE(b);
-    CHECK(b->addr == common::endpoint{"h", 9});
-    CHECK(b->status == member_status::alive);
-    const auto events = h.s.drain_events();
-    REQUIRE(events.size() == 1);
-    CHECK(events[0].kind == member_event_kind::recovered);
-    SECTION("after a take-over, the old address claiming again is news again") {
+    for (const bool failed : {false, true}) {
+        INFO("holder " << (failed ? "failed" : "suspect"));
+        harness h;
+        if (failed) {
+            h.deliver({"h", 3}, "c", wire::failed_msg{"b", 3, "c"});
+        } else {
+            h.deliver({"h", 3}, "c", wire::suspect_msg{"b", 3, "c"});
+        }
+        h.s.drain_events();
+        h.deliver({"h", 9}, "b", wire::alive_msg{"b", {"h", 9}, 4, {}}, 5ms);
+        auto b = h.s.find("b");
+        REQUIRE(b);
+        CHECK(b->addr == common::endpoint{"h", 9});
+        CHECK(b->status == member_status::alive);
+        const auto events = h.s.drain_events();
+        REQUIRE(events.size() == 1);
+        CHECK(events[0].kind == member_event_kind::recovered);
+        // After the take-over, the old address claiming the name again is news again.
         h.deliver({"h", 2}, "b", wire::alive_msg{"b", {"h", 2}, 5, {}}, 6ms);
         auto c = h.conflicts();
         REQUIRE(c.size() == 1);
