@@ -1,6 +1,6 @@
 // Two members with one name (issue #14), in virtual time: swim_state keeps a live holder, reports
 // the conflict once, lets a restarted member take over from a dead one, and flags the newcomer.
-#include "membership/swim_state.hpp"
+#include "support/swim_harness.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,27 +14,12 @@ namespace wire = membership::wire;
 
 namespace {
 
-struct harness {
-    common::rng rng{5};
-    common::time_point t0 = common::time_point{} + 100s;
-    membership::swim_state s;
-
-    harness() : s(config(), "a", {"h", 1}, {}, rng, t0, 7) {
-        s.seed_members({{"b", {"h", 2}, 3, member_status::alive, {{"role", "worker"}}},
+// b holds its name at h:2 with incarnation 3 and a role tag; a's generation is 7.
+struct harness : test::swim_harness {
+    harness()
+        : swim_harness({{"b", {"h", 2}, 3, member_status::alive, {{"role", "worker"}}},
                         {"c", {"h", 3}, 0, member_status::alive, {}}},
-                       t0);
-    }
-    static membership::swim_config config() {
-        membership::swim_config c;
-        c.probe_interval = 10s;  // no round-robin probe gets in the way
-        c.gossip_interval = 10s;
-        return c;
-    }
-    void deliver(const common::endpoint& from, const std::string& sender, wire::message m,
-                 common::duration at = 1ms) {
-        const std::vector<wire::message> ms{std::move(m)};
-        s.on_datagram(from, wire::encode_packet(sender, ms), t0 + at);
-    }
+                       7) {}
     std::vector<membership::member_event> conflicts() {
         auto all = s.drain_events();
         std::erase_if(all, [](const auto& e) { return e.kind != member_event_kind::conflict; });
