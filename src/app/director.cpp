@@ -101,6 +101,8 @@ public:
         }
     }
 
+    member_node& node() { return node_; }
+
     void start() {
         std::cout << fmt::format("🎯 Starting Director at {}", cfg_.member.addr.to_string())
                   << std::endl;
@@ -270,12 +272,18 @@ private:
     }
 
     void on_member_event(const membership::member_event& e) {
-        pool_.update(e.snapshot);
+        if (e.kind != membership::member_event_kind::conflict) {
+            pool_.update(e.snapshot); // a conflict changed nothing: the holder keeps the name
+        }
         if (e.kind == membership::member_event_kind::updated) {
             return; // stream-count reports; the pool print shows them
         }
         std::cout << describe_event(e) << std::endl;
         v1::ClusterEvent ev;
+        if (e.kind == membership::member_event_kind::conflict) {
+            ev.add_addrs(e.snapshot.addr.to_string());
+            ev.add_addrs(e.claimant.to_string());
+        }
         ev.set_kind(std::string(membership::to_string(e.kind)));
         ev.set_node(e.snapshot.name);
         ev.set_addr(e.snapshot.addr.to_string());

@@ -155,16 +155,23 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     int timeouts = 0;
     const auto call_timeout = opts_.connect_timeout;
     while (!stopping_) {
-        const bool tracked = [&] {
+        const auto tracked = [&]() -> std::optional<common::endpoint> {
             for (const auto& row : registry_.pool(clock::now())) {
                 if (row.name == name) {
-                    return true;
+                    return row.rpc_addr;
                 }
             }
-            return false;
+            return std::nullopt;
         }();
         if (!tracked) {
             break; // failed, left or reaped: membership owns it now
+        }
+        if (*tracked != addr) {
+            // The name was taken over at another address (a restart elsewhere, issue #14):
+            // check the new holder, not the dead address.
+            addr = *tracked;
+            conn.close();
+            timeouts = 0;
         }
         bool ok = false;
         bool hard_failure = false;

@@ -50,7 +50,8 @@ void warn_dev_cert(boost::asio::ssl::context& tls, const common::endpoint& addr)
 member_node::member_node(net::asio::any_io_executor ex, const cli::common_config& common,
                          const cli::member_config& member, event_handler on_event)
     : ex_(ex), common_(common), member_(member), tags_(member.tags),
-      on_event_(std::move(on_event)), joined_(member.join.empty()), sighup_(ex, SIGHUP) {
+      on_event_(std::move(on_event)), joined_(member.join.empty()), sighup_(ex, SIGHUP),
+      tasks_(ex, "member") {
     auto server_tls = rpc::tls_context::make_server(common.tls);
     warn_dev_cert(*server_tls, member.addr);
     client_tls_ = rpc::tls_context::make_client(common.tls);
@@ -88,7 +89,8 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
         cipher_ = std::make_shared<membership::gossip_cipher>(
             membership::gossip_cipher::load_key_file(common.gossip_key_file));
     }
-    swim_ = std::make_unique<membership::swim_service>(ex, opts, on_event_);
+    swim_ = std::make_unique<membership::swim_service>(
+        ex, opts, [this](const membership::member_event& e) { on_swim_event(e); });
     if (cipher_) {
         keyring_ = std::make_unique<keyring_service>(cipher_, common.cluster, member.name);
         keyring_->register_on(*server_);
@@ -225,10 +227,56 @@ net::awaitable<void> member_node::leave_and_stop(std::chrono::milliseconds drain
     net::error_code ignored;
     sighup_.cancel(ignored);
     server_->set_accepting(false);
-    // Gossip "left" first so the others report NodeLeft (never NodeFailed), then drain.
-    co_await swim_->leave(std::min<common::duration>(drain, 2s));
-    co_await server_->stop(drain);
+    tasks_.cancel();
+    co_await tasks_.wait();
+    if (!refusal_) {
+        // Gossip "left" first so the others report NodeLeft (never NodeFailed), then drain.
+        // Never when refused: "left" under our name would take it from its live holder.
+        co_await swim_->leave(std::min<common::duration>(drain, 2s));
+    }
+    co_await server_->stop(refusal_ ? 0ms : drain);
     co_await swim_->stop();
+}
+
+void member_node::on_swim_event(const membership::member_event& e) {
+    if (e.kind == membership::member_event_kind::conflict && e.newcomer &&
+        e.snapshot.name == member_.name && !refusal_) {
+        tasks_.spawn(check_name_holder(e.claimant));
+    }
+    if (on_event_) {
+        on_event_(e);
+    }
+}
+
+net::awaitable<void> member_node::check_name_holder(common::endpoint holder) {
+    auto& log = common::logger("swim");
+    std::optional<std::string> holder_name;
+    if (auto conn = co_await rpc::client::connect(ex_, holder, client_tls_, client_opts_)) {
+        rpc::client c = *conn;
+        auto r = co_await c.unary("Node.Stats", std::string{}, 3s);
+        c.close();
+        v1::StatsResponse resp;
+        if (r.st.ok() && resp.ParseFromString(r.response)) {
+            holder_name = resp.node();
+        }
+    }
+    if (holder_name != member_.name) {
+        log.warn("name node={} was held by addr={}, which does not answer under that name: "
+                 "taking the name over",
+                 member_.name, holder.to_string());
+        co_return;
+    }
+    if (refusal_) {
+        co_return;
+    }
+    refusal_ = fmt::format("name '{}' is already held by the live member at {}; start this one "
+                           "with another name",
+                           member_.name, holder.to_string());
+    log.error("name conflict node={} held by live addr={}, we are addr={}: refusing to run",
+              member_.name, holder.to_string(), member_.addr.to_string());
+    if (on_refused_) {
+        on_refused_();
+    }
 }
 
 net::awaitable<std::optional<std::vector<membership::member>>> member_node::push_pull(
@@ -336,6 +384,10 @@ bool exposes_dev_cert(std::string_view fingerprint, const common::endpoint& addr
 }
 
 std::string describe_event(const membership::member_event& e) {
+    if (e.kind == membership::member_event_kind::conflict) {
+        return fmt::format("{} node={} addrs={},{}", event_label("conflict"), e.snapshot.name,
+                           e.snapshot.addr.to_string(), e.claimant.to_string());
+    }
     std::string role;
     if (auto it = e.snapshot.tags.find("role"); it != e.snapshot.tags.end()) {
         role = " role=" + common::escape_text(it->second);

@@ -9,6 +9,7 @@
 #include "common/metrics.hpp"
 #include "membership/member.hpp"
 #include "net/asio.hpp"
+#include "net/task_group.hpp"
 #include "rpc/client.hpp"
 #include "rpc/server.hpp"
 
@@ -18,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,7 +90,16 @@ public:
     // start for a member without seeds. Node.Stats reports it as gossip.joined.
     bool joined() const { return joined_; }
 
+    // Name conflicts (issue #14): when a seed we join holds our name for a live member at another
+    // address, we ask that address (Node.Stats) who it is. If it answers with our name we are
+    // refused: refusal() says so in one line and `fn` runs (the process then stops without
+    // gossiping "left", which would take the name from its holder, and exits 1). No answer: the
+    // holder is gone and we take the name over, as a restarted member does.
+    void on_refused(std::function<void()> fn) { on_refused_ = std::move(fn); }
+    const std::optional<std::string>& refusal() const { return refusal_; }
+
     // Graceful: stop accepting calls, gossip left, let running calls finish up to drain, stop.
+    // After a refusal nothing is gossiped.
     net::awaitable<void> leave_and_stop(std::chrono::milliseconds drain);
 
 private:
@@ -101,6 +112,8 @@ private:
     net::awaitable<std::pair<rpc::status, std::string>> serve_stats(rpc::call_context& ctx,
                                                                     std::string request);
     void arm_sighup();
+    void on_swim_event(const membership::member_event& e);
+    net::awaitable<void> check_name_holder(common::endpoint holder);
 
     // Why a push-pull (join) did not work, said once per change per peer at warning; an empty
     // problem means it worked (and the member has joined).
@@ -127,6 +140,9 @@ private:
     std::unique_ptr<membership::swim_service> swim_;
     std::function<void(std::shared_ptr<boost::asio::ssl::context>)> on_tls_reload_;
     net::asio::signal_set sighup_;
+    std::function<void()> on_refused_;
+    std::optional<std::string> refusal_;
+    net::task_group tasks_;  // last: name-holder checks
 };
 
 // "🟢 NodeJoined node=worker-a addr=127.0.0.1:62001 incarnation=7" etc.; the lines tests and

@@ -115,6 +115,7 @@ std::string event_label(std::string_view kind) {
         {"joined", "🟢 NodeJoined"}, {"updated", "🔁 NodeUpdated"},
         {"suspect", "🟡 NodeSuspect"}, {"failed", "🔴 NodeFailed"},
         {"left", "👋 NodeLeft"},     {"recovered", "💚 NodeRecovered"},
+        {"conflict", "⚠️ NameConflict"},
     };
     for (const auto& [k, label] : labels) {
         if (k == kind) {
@@ -125,6 +126,14 @@ std::string event_label(std::string_view kind) {
 }
 
 std::string event_text(const v1::ClusterEvent& e) {
+    if (e.addrs_size() > 0) {  // conflict: two addresses claim one name
+        std::string addrs;
+        for (const auto& a : e.addrs()) {
+            addrs += (addrs.empty() ? "" : ",") + a;
+        }
+        return fmt::format("{} {} node={} addrs={}", utc_millis(e.unix_ms()), event_label(e.kind()),
+                           e.node(), addrs);
+    }
     const auto tags = tag_map(e);
     const auto role = tags.find("role");
     return fmt::format("{} {} node={} addr={} incarnation={}{}", utc_millis(e.unix_ms()),
@@ -135,14 +144,24 @@ std::string event_text(const v1::ClusterEvent& e) {
 }
 
 std::string event_json(const v1::ClusterEvent& e) {
-    return common::json_object()
-        .add("event", e.kind())
+    common::json_object out;
+    out.add("event", e.kind())
         .add("node", e.node())
         .add("addr", e.addr())
         .add("incarnation", e.incarnation())
         .add("tags", tag_map(e))
-        .add("unix_ms", e.unix_ms())
-        .str();
+        .add("unix_ms", e.unix_ms());
+    if (e.addrs_size() > 0) {
+        std::string addrs = "[";
+        for (const auto& a : e.addrs()) {
+            if (addrs.size() > 1) {
+                addrs += ',';
+            }
+            common::append_json_string(addrs, a);
+        }
+        out.add_raw("addrs", addrs + "]");
+    }
+    return out.str();
 }
 
 } // namespace rpcnetd::app

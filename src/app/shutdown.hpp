@@ -14,13 +14,21 @@ public:
 
     // Completes with the signal number; with 0 when cancel() was called.
     net::awaitable<int> wait() {
+        if (cancelled_) {
+            co_return 0;
+        }
         auto [ec, sig] = co_await signals_.async_wait(net::use_tuple);
         co_return ec ? 0 : sig;
     }
-    void cancel() { signals_.cancel(); }
+    // Also before wait() started: wait() then completes at once.
+    void cancel() {
+        cancelled_ = true;
+        signals_.cancel();
+    }
 
 private:
     net::asio::signal_set signals_;
+    bool cancelled_ = false;
 };
 
 } // namespace rpcnetd::app

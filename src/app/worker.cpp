@@ -70,6 +70,8 @@ public:
         }
     }
 
+    member_node& node() { return node_; }
+
     void start() {
         std::cout << fmt::format("👷 Starting worker {} at {} (joining {})", cfg_.label,
                                  cfg_.member.addr.to_string(), join_list())

@@ -121,7 +121,8 @@ po::options_description option_groups::member_group(bool is_director) {
         d.add_options()
             ("addr", po::value(&addr_)->default_value(env_or("DIRECTOR_ADDR", default_director)),
              "gossip (UDP) and RPC (TCP) address (env DIRECTOR_ADDR)")
-            ("name", po::value(&name_)->default_value("director"), "member name")
+            ("name", po::value(&name_)->default_value("director"),
+             "member name; unique: if a live member holds it, exit 1")
             ("join", po::value(&join_)->default_value(""), "other directors to join (optional)")
             ("strategy", po::value(&strategy_)->default_value("least-connections"),
              "least-connections|round-robin|random")
@@ -132,7 +133,8 @@ po::options_description option_groups::member_group(bool is_director) {
     } else {
         d.add_options()
             ("label", po::value(&label_)->default_value(env_or("WORKER_LABEL", "worker-1")),
-             "worker label and member name (env WORKER_LABEL)")
+             "worker label and member name (env WORKER_LABEL); unique: if a live member "
+             "holds it, exit 1")
             ("addr", po::value(&addr_)->default_value(env_or("WORKER_ADDR", default_worker)),
              "gossip (UDP) and RPC (TCP) address (env WORKER_ADDR)")
             ("join", po::value(&join_)->default_value(env_or("DIRECTOR_ADDR", default_director)),

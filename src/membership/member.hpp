@@ -48,7 +48,15 @@ struct member {
     friend bool operator==(const member&, const member&) = default;
 };
 
-enum class member_event_kind : std::uint8_t { joined, updated, suspect, failed, left, recovered };
+enum class member_event_kind : std::uint8_t {
+    joined,
+    updated,
+    suspect,
+    failed,
+    left,
+    recovered,
+    conflict,
+};
 
 inline std::string_view to_string(member_event_kind k) {
     switch (k) {
@@ -64,16 +72,24 @@ inline std::string_view to_string(member_event_kind k) {
         return "left";
     case member_event_kind::recovered:
         return "recovered";
+    case member_event_kind::conflict:
+        return "conflict";
     }
     return "unknown";
 }
 
 // joined: first heard of (or back after leaving); updated: tags or address changed;
 // suspect: suspicion raised; failed: suspicion expired; left: graceful leave;
-// recovered: a suspect or failed member proved alive with a higher incarnation.
+// recovered: a suspect or failed member proved alive with a higher incarnation;
+// conflict: a second address claims a name held by a live member (name_claim.hpp): snapshot is
+// the member as held (ourselves when the name is ours), `claimant` the other address.
 struct member_event {
     member_event_kind kind = member_event_kind::joined;
     member snapshot;
+    common::endpoint claimant;  // conflict only
+    // conflict about our own name, learned from a seed while joining: we are the newcomer, and
+    // the shell refuses to run on when the holder still answers at its address.
+    bool newcomer = false;
 };
 
 } // namespace rpcnetd::membership

@@ -257,7 +257,11 @@ net::awaitable<void> swim_service::push_puller() {
             continue;
         }
         if (!paused_) {
-            state_->merge_remote_state(*remote, common::clock::now());
+            if (join) {
+                state_->merge_join_state(*remote, common::clock::now());
+            } else {
+                state_->merge_remote_state(*remote, common::clock::now());
+            }
             flush_events();
         }
     }
@@ -312,14 +316,33 @@ void swim_service::flush_events() {
         }
     }
     for (auto& e : state_->drain_events()) {
-        common::logger("swim").info("member {} node={} addr={} state={} inc={}",
-                                    to_string(e.kind), e.snapshot.name,
-                                    e.snapshot.addr.to_string(), to_string(e.snapshot.status),
-                                    e.snapshot.incarnation);
+        if (e.kind == member_event_kind::conflict) {
+            report_conflict(e);
+        } else {
+            common::logger("swim").info("member {} node={} addr={} state={} inc={}",
+                                        to_string(e.kind), e.snapshot.name,
+                                        e.snapshot.addr.to_string(), to_string(e.snapshot.status),
+                                        e.snapshot.incarnation);
+        }
         if (on_event_) {
             on_event_(e);
         }
     }
+}
+
+void swim_service::report_conflict(const member_event& e) {
+    auto& log = common::logger("swim");
+    if (e.snapshot.name == options_.name) {
+        log.error("name conflict node={} claimed by addr={} while we run at addr={}{}",
+                  e.snapshot.name, e.claimant.to_string(), e.snapshot.addr.to_string(),
+                  e.newcomer ? " (learned at join: checking whether it still answers)" : "");
+        return;
+    }
+    log.warn("name conflict node={} held by addr={} claimed by addr={}: kept the holder, "
+             "probing it",
+             e.snapshot.name, e.snapshot.addr.to_string(), e.claimant.to_string());
+    // A dead holder turns suspect within a period, and the claimant's next alive takes over.
+    dispatch(state_->probe_now(e.snapshot.name, common::clock::now()));
 }
 
 net::awaitable<void> swim_service::leave(common::duration drain) {

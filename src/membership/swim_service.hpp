@@ -126,6 +126,7 @@ private:
     std::optional<std::vector<std::uint8_t>> authenticate(std::span<const std::uint8_t> data,
                                                           const net::udp::endpoint& sender);
     void flush_events();
+    void report_conflict(const member_event& e);
     void size_receive_buffer();
     std::uint64_t kernel_drops() const;
     std::optional<net::udp::endpoint> resolve(const common::endpoint& e) const;

@@ -213,7 +213,7 @@ common::time_point swim_state::next_deadline() const {
 }
 
 void swim_state::emit(member_event_kind kind, const member& m) {
-    events_.push_back(member_event{kind, m});
+    events_.push_back(member_event{kind, m, {}, false});
 }
 
 void swim_state::broadcast(const wire::message& m, const std::string& about, bool priority) {

@@ -33,6 +33,7 @@
 #include "failure/suspicion.hpp"
 #include "membership/dissemination_queue.hpp"
 #include "membership/member.hpp"
+#include "membership/name_claim.hpp"
 #include "membership/swim_codec.hpp"
 #include "membership/swim_config.hpp"
 
@@ -133,6 +134,9 @@ public:
     // their subject can refute, as memberlist does).
     std::vector<member> local_state() const;
     void merge_remote_state(const std::vector<member>& remote, common::time_point now);
+    // The same for the answer of a seed we joined: a live member there holding our name at
+    // another address makes us the newcomer (member_event::newcomer, name_claim.hpp).
+    void merge_join_state(const std::vector<member>& remote, common::time_point now);
 
     // The shell reports datagrams it could not open (authentication failure) here.
     void note_rejected() { ++counters_.datagrams_rejected; }
@@ -195,6 +199,10 @@ private:
     void emit(member_event_kind kind, const member& m);
     void broadcast(const wire::message& m, const std::string& about, bool priority = false);
     void broadcast_self_alive();
+
+    // name conflicts (swim_state_claims.cpp, name_claim.hpp)
+    bool refuse_claim(const entry& e, const wire::alive_msg& m);
+    void note_self_claim(const wire::alive_msg& m);
 
     // probing and timers (swim_state_probe.cpp)
     void handle(const common::endpoint& from, const wire::message& m, common::time_point now,
@@ -263,6 +271,8 @@ private:
     std::vector<member_event> events_;
     std::vector<common::duration> probe_rtts_;
     swim_counters counters_;
+    claim_log claims_;           // name conflicts already reported
+    bool joining_merge_ = false;  // inside merge_join_state()
 };
 
 } // namespace rpcnetd::membership

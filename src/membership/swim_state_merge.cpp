@@ -130,6 +130,7 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
         return;
     }
     if (m.name == self_.name) {
+        note_self_claim(m);
         const bool differs = m.addr != self_.addr || m.tags != self_.tags;
         if (!leaving_ && (m.incarnation > self_.incarnation ||
                           (m.incarnation == self_.incarnation && differs))) {
@@ -142,7 +143,7 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
         add_member(m, now);
         return;
     }
-    if (m.incarnation <= e->m.incarnation) {
+    if (refuse_claim(*e, m)) {  // not newer, or another address claiming a live member's name
         return;
     }
     const auto old = e->m.status;

@@ -1,4 +1,5 @@
 #include "app/client_printer.hpp"
+#include "app/member_node.hpp"
 #include "app/member_printer.hpp"
 
 #include <catch2/catch.hpp>
@@ -118,4 +119,28 @@ TEST_CASE("client_printer: the job's error event and raw output", "[app]") {
     CHECK(raw.str() == "first line\na chunk and more\n");
     CHECK(diag.str().find("assigned worker worker-a") != std::string::npos);
     CHECK(diag.str().find("done: 3 tokens") != std::string::npos);
+}
+
+TEST_CASE("member_printer: a name conflict names both addresses, holder first", "[app]") {
+    v1::ClusterEvent e;
+    e.set_kind("conflict");
+    e.set_node("same");
+    e.set_addr("127.0.0.1:43001");
+    e.set_incarnation(7);
+    e.set_unix_ms(1795719001123);
+    e.add_addrs("127.0.0.1:43001");
+    e.add_addrs("127.0.0.1:43002");
+    CHECK(app::event_text(e) == "2026-11-26T18:50:01.123Z ⚠️ NameConflict node=same "
+                                "addrs=127.0.0.1:43001,127.0.0.1:43002");
+    CHECK(app::event_json(e) ==
+          "{\"event\":\"conflict\",\"node\":\"same\",\"addr\":\"127.0.0.1:43001\","
+          "\"incarnation\":7,\"tags\":{},\"unix_ms\":1795719001123,"
+          "\"addrs\":[\"127.0.0.1:43001\",\"127.0.0.1:43002\"]}");
+    // The line the director and workers log for it.
+    const membership::member_event ev{membership::member_event_kind::conflict,
+                                      {"same", {"127.0.0.1", 43001}, 7, {}, {}},
+                                      {"127.0.0.1", 43002},
+                                      false};
+    CHECK(app::describe_event(ev) ==
+          "⚠️ NameConflict node=same addrs=127.0.0.1:43001,127.0.0.1:43002");
 }

@@ -1,6 +1,6 @@
 // Strict replies (issue #5): answers go to the datagram's UDP source, ping-req relays only to the
 // named member at the address we hold for it, never to an address a datagram supplies.
-#include "membership/swim_state.hpp"
+#include "support/swim_harness.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,28 +11,7 @@ namespace wire = membership::wire;
 
 namespace {
 
-struct harness {
-    common::rng rng{3};
-    common::time_point t0 = common::time_point{} + 100s;
-    membership::swim_state s;
-
-    harness() : s(config(), "a", {"h", 1}, {}, rng, t0) {
-        s.seed_members({{"b", {"h", 2}, 0, member_status::alive, {}},
-                        {"c", {"h", 3}, 0, member_status::alive, {}}},
-                       t0);
-    }
-    static membership::swim_config config() {
-        membership::swim_config c;
-        c.probe_interval = 10s;  // no round-robin probe gets in the way
-        c.gossip_interval = 10s;
-        return c;
-    }
-    std::vector<membership::outbound> deliver(const common::endpoint& from,
-                                              const std::string& sender, wire::message m) {
-        const std::vector<wire::message> ms{std::move(m)};
-        return s.on_datagram(from, wire::encode_packet(sender, ms), t0 + 1ms);
-    }
-};
+using harness = test::swim_harness;
 
 template <typename Msg>
 std::optional<Msg> first_as(const membership::outbound& o) {

@@ -10,8 +10,6 @@
 #     ctrl-c    Ctrl+C in the worker-a pane ends the whole demo
 # Exit 0 pass, 1 fail, 77 skipped (tmux or script missing: said on stdout; CTest shows "Skipped").
 set -euo pipefail
-bin=$(readlink -f "$1"); scenario=$2
-src=$(cd "$(dirname "$0")/../.." && pwd)
 
 for tool in tmux script ss; do
     if ! command -v "$tool" >/dev/null; then
@@ -19,6 +17,8 @@ for tool in tmux script ss; do
         exit 77
     fi
 done
+bin=$(readlink -f "$1"); scenario=$2
+src=$(cd "$(dirname "$0")/../.." && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/demo-tmux-test.XXXXXX")
 run=$work/run

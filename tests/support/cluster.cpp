@@ -144,6 +144,7 @@ std::vector<member_view> cluster::members() {
         member_view m;
         m.name = json_string(obj, "name").value_or("");
         m.state = json_string(obj, "state").value_or("");
+        m.addr = json_string(obj, "addr").value_or("");
         m.incarnation = json_uint(obj, "incarnation").value_or(0);
         m.active_streams = json_uint(obj, "active_streams").value_or(0);
         m.assignable = obj.find("\"assignable\":true") != std::string::npos;

@@ -25,6 +25,7 @@ unsigned short port_of(const std::string& addr);
 struct member_view {
     std::string name;
     std::string state;
+    std::string addr;
     std::uint64_t incarnation = 0;
     std::uint64_t active_streams = 0;
     bool assignable = false;
