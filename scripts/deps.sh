@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev
           libssl-dev openssl libfmt-dev libspdlog-dev libprotobuf-dev protobuf-compiler catch2
-          iproute2 procps)
+          iproute2 procps iptables)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

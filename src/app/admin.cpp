@@ -128,6 +128,40 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
     co_return 0;
 }
 
+net::awaitable<int> drain_once(const cli::drain_config& cfg) {
+    auto ex = co_await net::asio::this_coro::executor;
+    auto conn = co_await rpc::client::connect(ex, cfg.target,
+                                              rpc::tls_context::make_client(cfg.common.tls),
+                                              admin_options(cfg.common));
+    if (!conn) {
+        std::cerr << "rpcnetd: cannot reach " << cfg.target.to_string() << ": "
+                  << conn.error().message() << "\n";
+        co_return 1;
+    }
+    rpc::client c = *conn;
+    v1::DrainRequest req;
+    req.set_drain(cfg.drain);
+    req.set_handoff(cfg.handoff);
+    auto r = co_await c.unary("Worker.Drain", req.SerializeAsString(), 5s);
+    c.close();
+    v1::DrainResponse resp;
+    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
+        std::cerr << "rpcnetd: Worker.Drain failed: " << r.st.to_string() << "\n";
+        co_return 1;
+    }
+    if (!cfg.drain) {
+        std::cout << fmt::format("✅ {} undrained: assignable again ({} running stream(s))\n",
+                                 cfg.target.to_string(), resp.active_streams());
+    } else if (cfg.handoff) {
+        std::cout << fmt::format("🔀 {} draining: {} stream(s) handed off to other workers\n",
+                                 cfg.target.to_string(), resp.handed_off());
+    } else {
+        std::cout << fmt::format("🚧 {} draining: no new jobs; {} running stream(s) finish\n",
+                                 cfg.target.to_string(), resp.active_streams());
+    }
+    co_return 0;
+}
+
 template <typename Config>
 int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
     net::asio::io_context ioc(1);
@@ -152,5 +186,6 @@ int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
 int run_members(const cli::members_config& cfg) { return run_admin(cfg, &members_once); }
 int run_events(const cli::events_config& cfg) { return run_admin(cfg, &follow_events); }
 int run_stats(const cli::stats_config& cfg) { return run_admin(cfg, &stats_once); }
+int run_drain(const cli::drain_config& cfg) { return run_admin(cfg, &drain_once); }
 
 } // namespace rpcnetd::app

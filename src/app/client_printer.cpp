@@ -14,17 +14,18 @@ void client_printer::emit(const std::string& line) {
 }
 
 void client_printer::assigned(std::string_view worker, std::string_view addr,
-                              std::uint64_t from_sequence) {
+                              std::uint64_t from_sequence, std::string_view director) {
     if (format_ == cli::client_output::jsonl) {
         emit(json_object()
                  .add("event", "assigned")
                  .add("worker", worker)
                  .add("addr", addr)
                  .add("from_sequence", from_sequence)
+                 .add("director", director)
                  .str());
     } else {
-        emit(fmt::format("🎯 assigned worker {} at {} (from sequence {})", worker, addr,
-                         from_sequence));
+        emit(fmt::format("🎯 assigned worker {} at {} (from sequence {}, by director {})", worker,
+                         addr, from_sequence, director));
     }
 }
 
@@ -64,6 +65,14 @@ void client_printer::waiting(std::string_view reason) {
         emit(json_object().add("event", "waiting").add("reason", reason).str());
     } else {
         emit(fmt::format("⏳ waiting: {}", reason));
+    }
+}
+
+void client_printer::queued(std::uint64_t position) {
+    if (format_ == cli::client_output::jsonl) {
+        emit(json_object().add("event", "queued").add("position", position).str());
+    } else {
+        emit(fmt::format("🕒 queued: every matching worker is busy; position {}", position));
     }
 }
 

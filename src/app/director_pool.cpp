@@ -34,11 +34,12 @@ balance::member_snapshot to_snapshot(const membership::member& m) {
 } // namespace
 
 director_pool::director_pool(net::asio::any_io_executor ex, std::string_view strategy,
+                             balance::strategy_options strategy_options,
                              std::chrono::milliseconds health_interval,
                              std::shared_ptr<boost::asio::ssl::context> tls,
                              rpc::client_options opts)
     : ex_(ex), interval_(health_interval), tls_(std::move(tls)), opts_(std::move(opts)),
-      registry_(balance::make_balancer(strategy),
+      registry_(balance::make_balancer(strategy, strategy_options),
                 // report_grace: how long a client may take from Assign to a running stream
                 // (connect + TLS + first frame) before a report without it counts; generous
                 // because a loaded machine stretches that to seconds, and a vanished client
@@ -71,24 +72,45 @@ void director_pool::sync(const std::vector<membership::member>& view) {
     for (const auto& m : view) {
         snaps.push_back(to_snapshot(m));
     }
+    snaps.insert(snaps.end(), simulated_.begin(), simulated_.end());
     registry_.sync(snaps, clock::now());
     for (const auto& m : view) {
         update(m);
     }
 }
 
+void director_pool::add_simulated_workers(std::uint32_t n) {
+    for (std::uint32_t i = 1; i <= n; ++i) {
+        balance::member_snapshot s;
+        s.name = fmt::format("sim-worker-{}", i);
+        // Port 9 (discard) of the TEST-NET-1 documentation range: never reachable, never used.
+        s.rpc_addr = {"192.0.2.1", 9};
+        s.incarnation = 1;
+        s.tags = {{"role", "worker"}, {"label", s.name}, {"active_streams", "0"}};
+        registry_.update(s, clock::now());
+        simulated_.push_back(std::move(s));
+    }
+    notice_changes();
+}
+
 std::optional<balance::assignment> director_pool::assign(const balance::tag_filter& filter,
-                                                         std::span<const std::string> exclude) {
-    auto r = registry_.assign(filter, exclude, clock::now(), rng_);
+                                                         std::span<const std::string> exclude,
+                                                         std::string_view affinity_key) {
+    auto r = registry_.assign(filter, exclude, clock::now(), rng_, affinity_key);
     if (auto* a = std::get_if<balance::assignment>(&r)) {
         return *a;
     }
     return std::nullopt;
 }
 
+balance::availability director_pool::check(const balance::tag_filter& filter,
+                                           std::span<const std::string> exclude) const {
+    return registry_.check(filter, exclude, clock::now());
+}
+
 void director_pool::release(balance::lease_id id) {
-    if (id != 0) {
-        registry_.release(id);
+    if (id != 0 && registry_.release_frees(id, clock::now())) {
+        notice_changes();
     }
 }
 

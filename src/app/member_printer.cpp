@@ -44,6 +44,7 @@ std::string members_json(const v1::MembersResponse& members) {
                    .add("incarnation", m.incarnation())
                    .add("tags", tag_map(m))
                    .add("active_streams", std::uint64_t{m.active_streams()})
+                   .add_raw("draining", m.draining() ? "true" : "false")
                    .str();
     }
     return out + "]\n";

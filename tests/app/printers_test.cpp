@@ -42,7 +42,8 @@ TEST_CASE("member_printer: json array with the contract's keys", "[app]") {
     t->set_value("worker");
     CHECK(app::members_json(r) ==
           "[{\"name\":\"worker-a\",\"addr\":\"127.0.0.1:62001\",\"state\":\"alive\","
-          "\"incarnation\":5,\"tags\":{\"role\":\"worker\"},\"active_streams\":2}]\n");
+          "\"incarnation\":5,\"tags\":{\"role\":\"worker\"},\"active_streams\":2,"
+          "\"draining\":false}]\n");
     CHECK(app::members_table(r).find("worker-a") != std::string::npos);
 }
 
