@@ -39,6 +39,8 @@ void worker_registry::update(const member_snapshot& member, common::time_point n
         w.report_at = now;
     }
     w.member = member;
+    w.capacity = member.capacity();
+    w.draining = member.draining();
     reconcile(w);
 }
 
@@ -142,7 +144,7 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
             std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
             continue;
         }
-        candidates_.push_back(backend{name, connections(w, now), w.member.capacity().value_or(0)});
+        candidates_.push_back(backend{name, connections(w, now), w.capacity.value_or(0)});
         candidate_workers_.push_back(&w);
     }
     const auto index = strategy_->pick(candidates_, r, key);
@@ -245,10 +247,10 @@ std::vector<pool_entry> worker_registry::pool(common::time_point now) const {
         e.reported = w.reported;
         e.pending = pending(w, now);
         e.connections = connections(w, now);
-        e.capacity = w.member.capacity();
+        e.capacity = w.capacity;
         e.healthy = !w.unhealthy_since;
         e.full = e.capacity && e.connections >= *e.capacity;
-        e.draining = w.member.draining();
+        e.draining = w.draining;
         e.assignable = assignable(w, now);
         out.push_back(std::move(e));
     }
@@ -262,14 +264,14 @@ std::size_t worker_registry::assignable_count(common::time_point now) const {
 }
 
 bool worker_registry::serving(const worker& w) const {
-    return w.member.state == member_state::alive && !w.unhealthy_since && !w.member.draining();
+    return w.member.state == member_state::alive && !w.unhealthy_since && !w.draining;
 }
 
 bool worker_registry::assignable(const worker& w, common::time_point now) const {
     if (!serving(w)) {
         return false;
     }
-    const auto cap = w.member.capacity();
+    const auto& cap = w.capacity;
     return !cap || connections(w, now) < *cap;
 }
 

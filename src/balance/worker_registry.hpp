@@ -160,6 +160,10 @@ public:
 private:
     struct worker {
         member_snapshot member;
+        // Parsed from member's tags once per update(), not per assign (1,000 workers x every
+        // Assign made tag parsing the director's main cost).
+        std::optional<std::uint32_t> capacity;
+        bool draining = false;
         std::optional<std::uint32_t> reported;
         common::time_point report_at{};
         std::optional<common::time_point> unhealthy_since;

@@ -139,8 +139,9 @@ TEST_CASE("ha: two directors, three workers, 30 clients split over both: 10 +- 2
             return total == 30;
         },
         20s);
-    INFO("worker streams: a=" << streams["worker-a"] << " b=" << streams["worker-b"]
-                              << " c=" << streams["worker-c"]);
+    WARN("streams by the workers' own count: a=" << streams["worker-a"]
+                                                  << " b=" << streams["worker-b"]
+                                                  << " c=" << streams["worker-c"]);
     CHECK(settled);
     for (const auto& l : labels) {
         CHECK(streams[l] >= 8);
