@@ -137,7 +137,7 @@ wait_until 20 has_tokens || fail "the streams did not start"
 # --- partition 2|3 --------------------------------------------------------------------------
 side_a=(1 2)
 side_b=(3 4 5)
-cut() { # cut NS-INDEX OTHER-SIDE-INDEXES...
+cut_off() { # cut_off NS-INDEX OTHER-SIDE-INDEXES...
     local i=$1 j
     shift
     for j in "$@"; do
@@ -145,8 +145,8 @@ cut() { # cut NS-INDEX OTHER-SIDE-INDEXES...
         ip netns exec "$(ns "$i")" iptables -A OUTPUT -d "$(ipof "$j")" -j DROP
     done
 }
-for i in "${side_a[@]}"; do cut "$i" "${side_b[@]}"; done
-for i in "${side_b[@]}"; do cut "$i" "${side_a[@]}"; done
+for i in "${side_a[@]}"; do cut_off "$i" "${side_b[@]}"; done
+for i in "${side_b[@]}"; do cut_off "$i" "${side_a[@]}"; done
 partition_start=$(date +%s%N)
 echo "partitioned {director-1, worker-a} | {director-2, worker-b, worker-c} for ${partition_s}s"
 
