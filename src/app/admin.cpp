@@ -26,19 +26,26 @@ rpc::client_options admin_options(const cli::common_config& common) {
     return o;
 }
 
-// A connection to the director, or nullopt after printing why not (one line on stderr).
-net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint director,
-                                                            const cli::common_config& common) {
+// A connection to a member, or nullopt after printing why not (one line on stderr); what names
+// it in that line ("director ", or "" for any member).
+net::awaitable<std::optional<rpc::client>> connect_member(common::endpoint target,
+                                                          const cli::common_config& common,
+                                                          std::string_view what = "") {
     auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, director,
+    auto conn = co_await rpc::client::connect(ex, target,
                                               rpc::tls_context::make_client(common.tls),
                                               admin_options(common));
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach director " << director.to_string() << ": "
+        std::cerr << "rpcnetd: cannot reach " << what << target.to_string() << ": "
                   << conn.error().message() << "\n";
         co_return std::nullopt;
     }
     co_return *conn;
+}
+
+net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint director,
+                                                            const cli::common_config& common) {
+    return connect_member(director, common, "director ");
 }
 
 net::awaitable<int> members_once(const cli::members_config& cfg) {
@@ -91,13 +98,8 @@ net::awaitable<int> follow_events(const cli::events_config& cfg) {
 }
 
 net::awaitable<int> stats_once(const cli::stats_config& cfg) {
-    auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, cfg.target,
-                                              rpc::tls_context::make_client(cfg.common.tls),
-                                              admin_options(cfg.common));
+    auto conn = co_await connect_member(cfg.target, cfg.common);
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach " << cfg.target.to_string() << ": "
-                  << conn.error().message() << "\n";
         co_return 1;
     }
     rpc::client c = *conn;
@@ -129,13 +131,8 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
 }
 
 net::awaitable<int> drain_once(const cli::drain_config& cfg) {
-    auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, cfg.target,
-                                              rpc::tls_context::make_client(cfg.common.tls),
-                                              admin_options(cfg.common));
+    auto conn = co_await connect_member(cfg.target, cfg.common);
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach " << cfg.target.to_string() << ": "
-                  << conn.error().message() << "\n";
         co_return 1;
     }
     rpc::client c = *conn;

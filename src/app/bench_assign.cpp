@@ -21,17 +21,12 @@ using common::clock;
 using namespace std::chrono_literals;
 
 struct assign_run {
-    clock::time_point window_start;
-    clock::time_point window_end;
+    bench_window window;
     std::vector<std::uint64_t> assign_ns;
     std::vector<std::uint64_t> round_trip_ns;
     std::uint64_t completed = 0;
     std::uint64_t errors = 0;
     std::uint64_t no_workers = 0;
-    bool in_window = false;
-    bool window_closed = false;
-    int server_pid = 0;
-    double srv0 = 0, cli0 = 0, srv1 = 0, cli1 = 0;
 };
 
 net::awaitable<void> assign_caller(rpc::client c, assign_run* run, std::uint32_t index) {
@@ -57,27 +52,15 @@ net::awaitable<void> assign_caller(rpc::client c, assign_run* run, std::uint32_t
         if (!ok && ++run->errors < 5) {
             common::logger("app").warn("bench assign failed status={}", r.st.to_string());
         }
-        if (!run->in_window && now >= run->window_start) {
-            run->in_window = true;
-            run->srv0 = process_cpu_seconds(run->server_pid);
-            run->cli0 = self_cpu_seconds();
-        }
-        if (ok && now >= run->window_start && now < run->window_end) {
+        const bool open = run->window.observe(now);
+        if (ok && run->window.contains(now)) {
             ++run->completed;
-            if (issued >= run->window_start) {
+            if (issued >= run->window.start) {
                 run->assign_ns.push_back(ns_since(issued, assigned));
                 run->round_trip_ns.push_back(ns_since(issued, now));
             }
         }
-        if (now >= run->window_end) {
-            if (!run->window_closed) {
-                run->window_closed = true;
-                run->srv1 = process_cpu_seconds(run->server_pid);
-                run->cli1 = self_cpu_seconds();
-            }
-            co_return;
-        }
-        if (!c.is_open()) {
+        if (!open || !c.is_open()) {
             co_return;
         }
     }
@@ -89,9 +72,9 @@ net::awaitable<int> bench_assign(bench_env& env) {
     const auto& cfg = env.cfg;
     auto c = co_await bench_connect_or_throw(env);
     assign_run run;
-    run.server_pid = cfg.server_pid;
-    run.window_start = clock::now() + cfg.warmup;
-    run.window_end = run.window_start + cfg.duration;
+    run.window.server_pid = cfg.server_pid;
+    run.window.start = clock::now() + cfg.warmup;
+    run.window.end = run.window.start + cfg.duration;
     run.assign_ns.reserve(1'000'000);
     run.round_trip_ns.reserve(1'000'000);
     net::task_group callers(co_await asio::this_coro::executor, "bench-assign");
@@ -101,8 +84,8 @@ net::awaitable<int> bench_assign(bench_env& env) {
     co_await callers.wait();
 
     const double dur = std::chrono::duration<double>(cfg.duration).count();
-    const double srv = run.srv1 - run.srv0;
-    const double cli = run.cli1 - run.cli0;
+    const double srv = run.window.server_cpu();
+    const double cli = run.window.client_cpu();
     bench_report rep("assign");
     rep.add("conc", static_cast<long long>(cfg.concurrency));
     rep.add("duration_s", dur, 1);

@@ -12,6 +12,23 @@
 
 namespace rpcnetd::app {
 
+bool bench_window::observe(common::clock::time_point now) {
+    if (!in_window && now >= start) {
+        in_window = true;
+        srv0 = process_cpu_seconds(server_pid);
+        cli0 = self_cpu_seconds();
+    }
+    if (now < end) {
+        return true;
+    }
+    if (!closed) {
+        closed = true;
+        srv1 = process_cpu_seconds(server_pid);
+        cli1 = self_cpu_seconds();
+    }
+    return false;
+}
+
 double percentile_us(std::vector<std::uint64_t>& v, double p) {
     if (v.empty()) {
         return 0;

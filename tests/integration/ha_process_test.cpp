@@ -101,18 +101,33 @@ bool draining(cluster& c, const std::string& name, bool expected) {
     return false;
 }
 
+const std::vector<std::string> three_labels{"worker-a", "worker-b", "worker-c"};
+
+// Director-2 joins the cluster's director; three workers join; both directors see all three.
+extra_director two_directors_three_workers(cluster& c, const std::string& token_interval) {
+    auto d2 = add_director(c, "director-2");
+    for (const auto& l : three_labels) {
+        c.add_worker(l, {"--token-interval", token_interval});
+    }
+    REQUIRE(c.wait_members([](const auto& ms) { return alive_workers(ms) == 3; }, 20s));
+    REQUIRE(poll([&] { return alive_workers(c.members(d2.addr)) == 3; }, 20s));
+    return d2;
+}
+
+bool all_streaming(const std::vector<std::unique_ptr<child_process>>& clients,
+                   std::size_t tokens = 1) {
+    return std::all_of(clients.begin(), clients.end(), [&](const auto& cl) {
+        return parse_client_output(cl->output()).sequences.size() >= tokens;
+    });
+}
+
 } // namespace
 
 TEST_CASE("ha: two directors, three workers, 30 clients split over both: 10 +- 2 each",
           "[ha][integration]") {
     cluster c;
-    auto d2 = add_director(c, "director-2");
-    const std::vector<std::string> labels{"worker-a", "worker-b", "worker-c"};
-    for (const auto& l : labels) {
-        c.add_worker(l, {"--token-interval", "50ms"});
-    }
-    REQUIRE(c.wait_members([](const auto& ms) { return alive_workers(ms) == 3; }, 20s));
-    REQUIRE(poll([&] { return alive_workers(c.members(d2.addr)) == 3; }, 20s));
+    auto d2 = two_directors_three_workers(c, "50ms");
+    const auto& labels = three_labels;
 
     std::vector<std::unique_ptr<child_process>> clients;
     for (int i = 0; i < 30; ++i) {
@@ -120,13 +135,7 @@ TEST_CASE("ha: two directors, three workers, 30 clients split over both: 10 +- 2
         std::this_thread::sleep_for(30ms);
     }
     // Every client streams (tokens 0: until interrupted).
-    REQUIRE(poll(
-        [&] {
-            return std::all_of(clients.begin(), clients.end(), [](const auto& cl) {
-                return !parse_client_output(cl->output()).sequences.empty();
-            });
-        },
-        60s));
+    REQUIRE(poll([&] { return all_streaming(clients); }, 60s));
     std::map<std::string, std::uint64_t> streams;
     const bool settled = poll(
         [&] {
@@ -163,13 +172,8 @@ TEST_CASE("ha: two directors, three workers, 30 clients split over both: 10 +- 2
 TEST_CASE("ha: kill -9 of a client's director: stream goes on, next assignment from the other",
           "[ha][integration]") {
     cluster c;
-    auto d2 = add_director(c, "director-2");
-    const std::vector<std::string> labels{"worker-a", "worker-b", "worker-c"};
-    for (const auto& l : labels) {
-        c.add_worker(l, {"--token-interval", "20ms"});
-    }
-    REQUIRE(c.wait_members([](const auto& ms) { return alive_workers(ms) == 3; }, 20s));
-    REQUIRE(poll([&] { return alive_workers(c.members(d2.addr)) == 3; }, 20s));
+    auto d2 = two_directors_three_workers(c, "20ms");
+    const auto& labels = three_labels;
 
     const std::string both = c.director_addr() + "," + d2.addr;
     auto client = client_at(c, both, {"--tokens", "400"});
@@ -297,13 +301,7 @@ TEST_CASE("ha: drain lets running streams finish, handoff resumes them elsewhere
     for (int i = 0; i < 3; ++i) {
         on_a.push_back(c.start_client({"--tokens", "200"}));
     }
-    REQUIRE(poll(
-        [&] {
-            return std::all_of(on_a.begin(), on_a.end(), [](const auto& cl) {
-                return !parse_client_output(cl->output()).sequences.empty();
-            });
-        },
-        30s));
+    REQUIRE(poll([&] { return all_streaming(on_a); }, 30s));
 
     // Drain worker-a: nothing new reaches it; its three finish there.
     REQUIRE(drain(c, b, {"undrain"}));
@@ -324,13 +322,7 @@ TEST_CASE("ha: drain lets running streams finish, handoff resumes them elsewhere
         CHECK(std::set<std::string>(run.token_workers.begin(), run.token_workers.end()) ==
               std::set<std::string>{"worker-a"});
     }
-    REQUIRE(poll(
-        [&] {
-            return std::all_of(after.begin(), after.end(), [](const auto& cl) {
-                return parse_client_output(cl->output()).sequences.size() >= 20;
-            });
-        },
-        30s));
+    REQUIRE(poll([&] { return all_streaming(after, 20); }, 30s));
 
     // Handoff: the three on worker-b end at once and resume on worker-a, exactly once.
     REQUIRE(drain(c, a, {"undrain"}));
