@@ -136,10 +136,10 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
                                                        std::span<const std::string> exclude,
                                                        common::time_point now, random_source& r,
                                                        std::string_view key) {
-    expire(now);
     candidates_.clear();
     candidate_workers_.clear();
     for (auto& [name, w] : workers_) {
+        reconcile(w, now); // expire(now), in the same pass over the pool
         if (!assignable(w, now) || !filter.matches(w.member.tags) ||
             std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
             continue;
