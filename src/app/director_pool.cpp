@@ -126,17 +126,24 @@ std::uint32_t director_pool::connections(const std::string& name) const {
 std::vector<balance::pool_entry> director_pool::rows() const { return registry_.pool(clock::now()); }
 
 void director_pool::set_health(const std::string& name, bool healthy) {
+    // Only a change is worth comparing the pool (every worker passes a check every interval:
+    // rebuilding the pool view for each pass was most of an idle director's CPU).
+    bool changed = false;
     if (healthy) {
         if (failing_.erase(name) != 0) {
             common::logger("lb").info("health check passes again worker={}", name);
         }
+        changed = registry_.pool_healthy(name) == false;
         registry_.mark_healthy(name);
     } else if (failing_.insert(name).second) {
         std::cout << fmt::format("🩺 Worker {} failed its health check: not assigning it", name)
                   << std::endl;
         registry_.mark_unhealthy(name, clock::now());
+        changed = true;
     }
-    notice_changes();
+    if (changed) {
+        notice_changes();
+    }
 }
 
 void director_pool::notice_changes() {
@@ -158,17 +165,10 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     net::asio::steady_timer pause(ex_);
     rpc::client conn;
     int timeouts = 0;
+    std::optional<std::uint32_t> last_active;
     const auto call_timeout = opts_.connect_timeout;
     while (!stopping_) {
-        const bool tracked = [&] {
-            for (const auto& row : registry_.pool(clock::now())) {
-                if (row.name == name) {
-                    return true;
-                }
-            }
-            return false;
-        }();
-        if (!tracked) {
+        if (!registry_.pool_healthy(name)) { // O(log n): not a copy of the pool per check
             break; // failed, left or reaped: membership owns it now
         }
         bool ok = false;
@@ -188,6 +188,10 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             v1::HealthResponse health;
             if (ok && health.ParseFromString(res.response)) {
                 registry_.observe_streams(name, health.active_streams(), clock::now());
+                if (last_active != health.active_streams()) {
+                    last_active = health.active_streams();
+                    notice_changes(); // a full worker may have freed up
+                }
             }
             if (!ok) {
                 hard_failure = res.st.code != v1::DEADLINE_EXCEEDED;

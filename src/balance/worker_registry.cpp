@@ -232,6 +232,14 @@ bool worker_registry::mark_healthy(std::string_view name) {
     return true;
 }
 
+std::optional<bool> worker_registry::pool_healthy(std::string_view name) const {
+    const auto it = workers_.find(name);
+    if (it == workers_.end()) {
+        return std::nullopt;
+    }
+    return !it->second.unhealthy_since;
+}
+
 // --- inspection --------------------------------------------------------------------------------
 
 std::vector<pool_entry> worker_registry::pool(common::time_point now) const {

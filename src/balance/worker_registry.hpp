@@ -149,6 +149,8 @@ public:
     // False when name is not in the pool.
     bool mark_unhealthy(std::string_view name, common::time_point now);
     bool mark_healthy(std::string_view name);
+    // Not marked unhealthy; nullopt when name is not in the pool.
+    std::optional<bool> pool_healthy(std::string_view name) const;
 
     // --- inspection ----------------------------------------------------------------------------
     std::vector<pool_entry> pool(common::time_point now) const; // sorted by name
