@@ -72,9 +72,7 @@ net::awaitable<int> bench_assign(bench_env& env) {
     const auto& cfg = env.cfg;
     auto c = co_await bench_connect_or_throw(env);
     assign_run run;
-    run.window.server_pid = cfg.server_pid;
-    run.window.start = clock::now() + cfg.warmup;
-    run.window.end = run.window.start + cfg.duration;
+    run.window = bench_window::after_warmup(cfg);
     run.assign_ns.reserve(1'000'000);
     run.round_trip_ns.reserve(1'000'000);
     net::task_group callers(co_await asio::this_coro::executor, "bench-assign");
@@ -84,8 +82,6 @@ net::awaitable<int> bench_assign(bench_env& env) {
     co_await callers.wait();
 
     const double dur = std::chrono::duration<double>(cfg.duration).count();
-    const double srv = run.window.server_cpu();
-    const double cli = run.window.client_cpu();
     bench_report rep("assign");
     rep.add("conc", static_cast<long long>(cfg.concurrency));
     rep.add("duration_s", dur, 1);
@@ -96,10 +92,7 @@ net::awaitable<int> bench_assign(bench_env& env) {
     rep.add("round_trip_p50_us", percentile_us(run.round_trip_ns, 0.5), 1);
     rep.add("round_trip_p99_us", percentile_us(run.round_trip_ns, 0.99), 1);
     rep.add("round_trip_max_us", percentile_us(run.round_trip_ns, 1.0), 1);
-    rep.add("srv_cpu_pct", 100 * srv / dur, 0);
-    rep.add("cli_cpu_pct", 100 * cli / dur, 0);
-    rep.add("srv_cpu_us_per_assignment",
-            run.completed ? 1e6 * srv / static_cast<double>(run.completed) : 0.0, 2);
+    rep.add_cpu(run.window, run.completed, "srv_cpu_us_per_assignment");
     rep.add("no_workers", static_cast<long long>(run.no_workers));
     rep.add("errors", static_cast<long long>(run.errors));
     rep.print(cfg.output);

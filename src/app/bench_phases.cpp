@@ -153,9 +153,7 @@ net::awaitable<int> bench_unary(bench_env& env) {
     const std::string request = msg.SerializeAsString();
 
     unary_run run;
-    run.window.server_pid = cfg.server_pid;
-    run.window.start = clock::now() + cfg.warmup;
-    run.window.end = run.window.start + cfg.duration;
+    run.window = bench_window::after_warmup(cfg);
     run.latencies.reserve(4'000'000);
     net::task_group callers(co_await asio::this_coro::executor, "bench-unary");
     for (std::uint32_t i = 0; i < cfg.concurrency; ++i) {
@@ -164,8 +162,6 @@ net::awaitable<int> bench_unary(bench_env& env) {
     co_await callers.wait();
 
     const double dur = std::chrono::duration<double>(cfg.duration).count();
-    const double srv = run.window.server_cpu();
-    const double cli = run.window.client_cpu();
     bench_report rep("unary");
     rep.add("conc", static_cast<long long>(cfg.concurrency));
     rep.add("payload", static_cast<long long>(cfg.payload));
@@ -177,10 +173,7 @@ net::awaitable<int> bench_unary(bench_env& env) {
     rep.add("p99_us", percentile_us(run.latencies, 0.99), 1);
     rep.add("p999_us", percentile_us(run.latencies, 0.999), 1);
     rep.add("max_us", percentile_us(run.latencies, 1.0), 1);
-    rep.add("srv_cpu_pct", 100 * srv / dur, 0);
-    rep.add("cli_cpu_pct", 100 * cli / dur, 0);
-    rep.add("srv_cpu_us_per_call",
-            run.completed ? 1e6 * srv / static_cast<double>(run.completed) : 0.0, 2);
+    rep.add_cpu(run.window, run.completed, "srv_cpu_us_per_call");
     rep.add("errors", static_cast<long long>(run.errors));
     rep.print(cfg.output);
     co_return run.errors == 0 && run.completed > 0 ? 0 : 1;

@@ -48,6 +48,8 @@ struct bench_window {
     bool contains(common::clock::time_point t) const { return t >= start && t < end; }
     double server_cpu() const { return srv1 - srv0; }
     double client_cpu() const { return cli1 - cli0; }
+    // The window after cfg.warmup from now, lasting cfg.duration, reading cfg.server_pid.
+    static bench_window after_warmup(const cli::bench_config& cfg);
 };
 
 // One result: the phase and its key=value pairs, in print order.
@@ -56,6 +58,8 @@ public:
     explicit bench_report(std::string phase) : phase_(std::move(phase)) {}
     void add(const std::string& key, double value, int decimals);
     void add(const std::string& key, long long value);
+    // srv_cpu_pct, cli_cpu_pct and <per_key> (server CPU µs per completed unit) over window w.
+    void add_cpu(const bench_window& w, std::uint64_t completed, const std::string& per_key);
     void print(cli::bench_output format) const;  // to stdout
 
 private:
