@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev
           libboost-json1.81-dev dpkg-dev
           libssl-dev openssl libfmt-dev libspdlog-dev libprotobuf-dev protobuf-compiler catch2
-          iproute2 procps tmux curl jq python3
+          iproute2 procps tmux curl jq python3 iptables
           prometheus)  # promtool: the /metrics tests run `promtool check metrics`
 missing=()
 for p in "${packages[@]}"; do

@@ -30,15 +30,17 @@ rpc::client_options admin_options(const cli::common_config& common) {
     return o;
 }
 
-// A connection to the director, or nullopt after printing why not (one line on stderr).
-net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint director,
-                                                            const cli::common_config& common) {
+// A connection to a member, or nullopt after printing why not (one line on stderr); what names
+// it in that line ("director ", or "" for any member).
+net::awaitable<std::optional<rpc::client>> connect_member(common::endpoint target,
+                                                          const cli::common_config& common,
+                                                          std::string_view what = "") {
     auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, director,
+    auto conn = co_await rpc::client::connect(ex, target,
                                               rpc::tls_context::make_client(common.tls),
                                               admin_options(common));
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach director " << director.to_string() << ": "
+        std::cerr << "rpcnetd: cannot reach " << what << target.to_string() << ": "
                   << conn.error().message() << "\n";
         co_return std::nullopt;
     }
@@ -72,6 +74,11 @@ net::awaitable<int> member_joined(rpc::client& c, const cli::members_config& cfg
                                  joined ? "yes" : "no (its log says why)");
     }
     co_return joined ? 0 : 1;
+}
+
+net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint director,
+                                                            const cli::common_config& common) {
+    return connect_member(director, common, "director ");
 }
 
 net::awaitable<int> members_once(const cli::members_config& cfg) {
@@ -127,13 +134,8 @@ net::awaitable<int> follow_events(const cli::events_config& cfg) {
 }
 
 net::awaitable<int> stats_once(const cli::stats_config& cfg) {
-    auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, cfg.target,
-                                              rpc::tls_context::make_client(cfg.common.tls),
-                                              admin_options(cfg.common));
+    auto conn = co_await connect_member(cfg.target, cfg.common);
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach " << cfg.target.to_string() << ": "
-                  << conn.error().message() << "\n";
         co_return 1;
     }
     rpc::client c = *conn;
@@ -165,6 +167,35 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
     co_return 0;
 }
 
+net::awaitable<int> drain_once(const cli::drain_config& cfg) {
+    auto conn = co_await connect_member(cfg.target, cfg.common);
+    if (!conn) {
+        co_return 1;
+    }
+    rpc::client c = *conn;
+    v1::DrainRequest req;
+    req.set_drain(cfg.drain);
+    req.set_handoff(cfg.handoff);
+    auto r = co_await c.unary("Worker.Drain", req.SerializeAsString(), 5s);
+    c.close();
+    v1::DrainResponse resp;
+    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
+        std::cerr << "rpcnetd: Worker.Drain failed: " << r.st.to_string() << "\n";
+        co_return 1;
+    }
+    if (!cfg.drain) {
+        std::cout << fmt::format("✅ {} undrained: assignable again ({} running stream(s))\n",
+                                 cfg.target.to_string(), resp.active_streams());
+    } else if (cfg.handoff) {
+        std::cout << fmt::format("🔀 {} draining: {} stream(s) handed off to other workers\n",
+                                 cfg.target.to_string(), resp.handed_off());
+    } else {
+        std::cout << fmt::format("🚧 {} draining: no new jobs; {} running stream(s) finish\n",
+                                 cfg.target.to_string(), resp.active_streams());
+    }
+    co_return 0;
+}
+
 template <typename Config>
 int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
     net::asio::io_context ioc(1);
@@ -189,5 +220,6 @@ int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
 int run_members(const cli::members_config& cfg) { return run_admin(cfg, &members_once); }
 int run_events(const cli::events_config& cfg) { return run_admin(cfg, &follow_events); }
 int run_stats(const cli::stats_config& cfg) { return run_admin(cfg, &stats_once); }
+int run_drain(const cli::drain_config& cfg) { return run_admin(cfg, &drain_once); }
 
 } // namespace rpcnetd::app

@@ -34,6 +34,8 @@ net::awaitable<int> run_phase(bench_env* env) {
         co_return co_await bench_connect(*env);
     case cli::bench_mode::idle:
         co_return co_await bench_idle(*env);
+    case cli::bench_mode::assign:
+        co_return co_await bench_assign(*env);
     }
     co_return 2;
 }

@@ -23,15 +23,10 @@ using namespace std::chrono_literals;
 // ---- unary -----------------------------------------------------------------------------------
 
 struct unary_run {
-    clock::time_point window_start;
-    clock::time_point window_end;
+    bench_window window;
     std::vector<std::uint64_t> latencies;
     std::uint64_t completed = 0;
     std::uint64_t errors = 0;
-    bool in_window = false;
-    bool window_closed = false;
-    int server_pid = 0;
-    double srv0 = 0, cli0 = 0, srv1 = 0, cli1 = 0;
 };
 
 // One of the C closed-loop callers: each completion immediately issues the next call.
@@ -45,26 +40,14 @@ net::awaitable<void> unary_caller(rpc::client c, unary_run* run, std::string req
                 common::logger("app").warn("bench call failed status={}", r.st.to_string());
             }
         }
-        if (!run->in_window && now >= run->window_start) {
-            run->in_window = true;
-            run->srv0 = process_cpu_seconds(run->server_pid);
-            run->cli0 = self_cpu_seconds();
-        }
-        if (now >= run->window_start && now < run->window_end) {
+        const bool open = run->window.observe(now);
+        if (run->window.contains(now)) {
             ++run->completed;
-            if (issued >= run->window_start) {
+            if (issued >= run->window.start) {
                 run->latencies.push_back(ns_since(issued, now));
             }
         }
-        if (now >= run->window_end) {
-            if (!run->window_closed) {
-                run->window_closed = true;
-                run->srv1 = process_cpu_seconds(run->server_pid);
-                run->cli1 = self_cpu_seconds();
-            }
-            co_return;
-        }
-        if (!c.is_open()) {
+        if (!open || !c.is_open()) {
             co_return;
         }
     }
@@ -170,9 +153,7 @@ net::awaitable<int> bench_unary(bench_env& env) {
     const std::string request = msg.SerializeAsString();
 
     unary_run run;
-    run.server_pid = cfg.server_pid;
-    run.window_start = clock::now() + cfg.warmup;
-    run.window_end = run.window_start + cfg.duration;
+    run.window = bench_window::after_warmup(cfg);
     run.latencies.reserve(4'000'000);
     net::task_group callers(co_await asio::this_coro::executor, "bench-unary");
     for (std::uint32_t i = 0; i < cfg.concurrency; ++i) {
@@ -181,8 +162,6 @@ net::awaitable<int> bench_unary(bench_env& env) {
     co_await callers.wait();
 
     const double dur = std::chrono::duration<double>(cfg.duration).count();
-    const double srv = run.srv1 - run.srv0;
-    const double cli = run.cli1 - run.cli0;
     bench_report rep("unary");
     rep.add("conc", static_cast<long long>(cfg.concurrency));
     rep.add("payload", static_cast<long long>(cfg.payload));
@@ -194,10 +173,7 @@ net::awaitable<int> bench_unary(bench_env& env) {
     rep.add("p99_us", percentile_us(run.latencies, 0.99), 1);
     rep.add("p999_us", percentile_us(run.latencies, 0.999), 1);
     rep.add("max_us", percentile_us(run.latencies, 1.0), 1);
-    rep.add("srv_cpu_pct", 100 * srv / dur, 0);
-    rep.add("cli_cpu_pct", 100 * cli / dur, 0);
-    rep.add("srv_cpu_us_per_call",
-            run.completed ? 1e6 * srv / static_cast<double>(run.completed) : 0.0, 2);
+    rep.add_cpu(run.window, run.completed, "srv_cpu_us_per_call");
     rep.add("errors", static_cast<long long>(run.errors));
     rep.print(cfg.output);
     co_return run.errors == 0 && run.completed > 0 ? 0 : 1;

@@ -21,6 +21,8 @@ net::awaitable<int> bench_unary(bench_env& env);
 net::awaitable<int> bench_stream(bench_env& env);
 net::awaitable<int> bench_connect(bench_env& env);
 net::awaitable<int> bench_idle(bench_env& env);
+// Against a director: C closed-loop callers, each Director.Assign then Director.Release.
+net::awaitable<int> bench_assign(bench_env& env);
 
 // Shared by the phases.
 net::awaitable<rpc::client> bench_connect_or_throw(const bench_env& env);

@@ -12,6 +12,39 @@
 
 namespace rpcnetd::app {
 
+bench_window bench_window::after_warmup(const cli::bench_config& cfg) {
+    bench_window w;
+    w.server_pid = cfg.server_pid;
+    w.start = common::clock::now() + cfg.warmup;
+    w.end = w.start + cfg.duration;
+    return w;
+}
+
+void bench_report::add_cpu(const bench_window& w, std::uint64_t completed,
+                           const std::string& per_key) {
+    const double dur = std::chrono::duration<double>(w.end - w.start).count();
+    add("srv_cpu_pct", 100 * w.server_cpu() / dur, 0);
+    add("cli_cpu_pct", 100 * w.client_cpu() / dur, 0);
+    add(per_key, completed ? 1e6 * w.server_cpu() / static_cast<double>(completed) : 0.0, 2);
+}
+
+bool bench_window::observe(common::clock::time_point now) {
+    if (!in_window && now >= start) {
+        in_window = true;
+        srv0 = process_cpu_seconds(server_pid);
+        cli0 = self_cpu_seconds();
+    }
+    if (now < end) {
+        return true;
+    }
+    if (!closed) {
+        closed = true;
+        srv1 = process_cpu_seconds(server_pid);
+        cli1 = self_cpu_seconds();
+    }
+    return false;
+}
+
 double percentile_us(std::vector<std::uint64_t>& v, double p) {
     if (v.empty()) {
         return 0;

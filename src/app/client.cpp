@@ -50,6 +50,7 @@ struct stream_outcome {
     kind what = kind::failed;
     std::string reason; // why the stream failed
     std::string stderr_tail;
+    bool drained = false; // the worker ended it with WORKER_DRAINING (drain, shutdown)
     bool completed() const noexcept { return what == kind::completed; }
 };
 
@@ -80,6 +81,29 @@ std::string read_prompt(const cli::client_config& cfg) {
     return text.str();
 }
 
+
+// "…; retry-after=500ms" in a RESOURCE_EXHAUSTED message from Director.Assign.
+std::optional<std::chrono::milliseconds> retry_after(const std::string& message) {
+    const auto pos = message.find("retry-after=");
+    if (pos == std::string::npos) {
+        return std::nullopt;
+    }
+    std::uint64_t ms = 0;
+    bool any = false;
+    for (std::size_t i = pos + 12; i < message.size() && message[i] >= '0' && message[i] <= '9';
+         ++i) {
+        ms = ms * 10 + static_cast<std::uint64_t>(message[i] - '0');
+        any = true;
+        if (ms > 3'600'000) {
+            break;
+        }
+    }
+    if (!any) {
+        return std::nullopt;
+    }
+    return std::chrono::milliseconds(std::min<std::uint64_t>(ms, 3'600'000));
+}
+
 class client_app {
 public:
     client_app(net::asio::any_io_executor ex, const cli::client_config& cfg)
@@ -91,6 +115,8 @@ public:
         opts_.tls = cfg.common.tls;
         opts_.connect_timeout = cfg.connect_timeout;
         opts_.node_name = "client-" + client_id_;
+        // Start at a random director: clients given the same list spread over all of them.
+        next_director_ = static_cast<std::size_t>(rng_() % cfg.directors.size());
     }
 
     // Exit code: 0 after --tokens N or the job's end, 1 when no director or worker was found
@@ -124,7 +150,9 @@ public:
             ++failovers_;
             excluded_[assignment->worker()] = clock::now();
             printer_.failover(assignment->worker(), outcome.reason, cursor_.next_from());
-            co_await report_failure(*assignment, outcome.reason);
+            if (!outcome.drained) {
+                co_await report_failure(*assignment, outcome.reason); // a drained worker is fine
+            }
         }
         printer_.flush();
         printer_.done(cursor_.delivered_count(), failovers_);
@@ -145,21 +173,45 @@ private:
         const auto give_up = clock::now() + cfg_.wait_timeout;
         auto backoff = std::chrono::milliseconds(100);
         std::string last_wait;
+        std::uint64_t last_position = 0;
         for (;;) {
             std::string why;
+            std::optional<std::chrono::milliseconds> pause;
             const bool have_director = co_await ensure_director();
             if (have_director) {
-                auto r = co_await director_.unary("Director.Assign", assign_request(), 2s);
+                // A call holding a queue place waits there up to the director's queue timeout.
+                const auto timeout = ticket_ != 0 ? queue_timeout_ + 5s : 2s;
+                auto r = co_await director_.unary("Director.Assign", assign_request(), timeout);
                 if (r.st.ok()) {
                     v1::AssignResponse resp;
-                    if (resp.ParseFromString(r.response)) {
-                        printer_.assigned(resp.worker(), resp.rpc_addr(), cursor_.next_from());
+                    if (resp.ParseFromString(r.response) && resp.worker().empty() &&
+                        resp.queue_ticket() != 0) {
+                        ticket_ = resp.queue_ticket();
+                        queue_timeout_ = std::chrono::milliseconds(resp.queue_timeout_ms());
+                        if (resp.queue_position() != last_position) {
+                            last_position = resp.queue_position();
+                            printer_.queued(last_position);
+                        }
+                        continue; // back at once, holding the place
+                    }
+                    ticket_ = 0;
+                    if (!resp.worker().empty()) {
+                        printer_.assigned(resp.worker(), resp.rpc_addr(), cursor_.next_from(),
+                                          director_addr_);
                         co_return resp;
                     }
                     why = "director sent a malformed assignment";
                 } else if (r.st.code == v1::NO_WORKERS) {
+                    ticket_ = 0;
                     why = r.st.message.empty() ? "no workers available" : r.st.message;
+                } else if (r.st.code == v1::RESOURCE_EXHAUSTED) {
+                    // Queue full or the wait timed out: try again when the director suggests.
+                    ticket_ = 0;
+                    last_position = 0;
+                    why = "director busy: " + r.st.message;
+                    pause = retry_after(r.st.message);
                 } else {
+                    ticket_ = 0;
                     why = "director: " + r.st.to_string();
                     director_.close();
                 }
@@ -178,9 +230,11 @@ private:
                 last_wait = why;
             }
             co_await sleep_jittered(std::min<std::chrono::milliseconds>(
-                backoff, std::chrono::duration_cast<std::chrono::milliseconds>(
-                             give_up - clock::now()) + 1ms));
-            backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
+                pause.value_or(backoff), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             give_up - clock::now()) + 1ms));
+            if (!pause) {
+                backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
+            }
         }
     }
 
@@ -202,6 +256,8 @@ private:
         }
         req.set_job(job_);
         req.set_client(client_id_);
+        req.set_queue_ticket(ticket_);
+        req.set_affinity(cfg_.affinity);
         return req.SerializeAsString();
     }
 
@@ -217,6 +273,11 @@ private:
             if (r) {
                 director_ = *r;
                 next_director_ = (next_director_ + i) % cfg_.directors.size();
+                director_addr_ = target.to_string();
+                if (director_addr_ != last_director_) {
+                    ticket_ = 0; // a queue place is held at one director only
+                    last_director_ = director_addr_;
+                }
                 co_return true;
             }
             common::logger("app").debug("director connect failed addr={} err={}",
@@ -313,7 +374,10 @@ private:
         if (st.code == v1::RESOURCE_EXHAUSTED) {
             return stream_outcome{stream_outcome::kind::worker_full, st.to_string(), {}};
         }
-        return failed(st.to_string()); // WORKER_FAILED, WORKER_DRAINING, UNAVAILABLE, ...
+        auto out = failed(st.to_string()); // WORKER_FAILED, WORKER_DRAINING, UNAVAILABLE, ...
+        // A draining worker is healthy: fail over without reporting it.
+        out.drained = st.code == v1::WORKER_DRAINING;
+        return out;
     }
 
     net::awaitable<void> report_failure(const v1::AssignResponse& a, const std::string& reason) {
@@ -371,6 +435,10 @@ private:
     std::string job_;
     rpc::client director_;
     std::size_t next_director_ = 0;
+    std::string director_addr_;  // the director connected now (H:P)
+    std::string last_director_;
+    std::uint64_t ticket_ = 0;   // admission queue place held at director_addr_
+    std::chrono::milliseconds queue_timeout_{30000};
     std::map<std::string, clock::time_point> excluded_;
     std::uint64_t failovers_ = 0;
 };

@@ -38,17 +38,19 @@ void client_printer::error(std::string_view reason, std::string_view stderr_tail
 }
 
 void client_printer::assigned(std::string_view worker, std::string_view addr,
-                              std::uint64_t from_sequence) {
+                              std::uint64_t from_sequence, std::string_view director) {
     if (format_ == cli::client_output::jsonl) {
         emit(json_object()
                  .add("event", "assigned")
                  .add("worker", worker)
                  .add("addr", addr)
                  .add("from_sequence", from_sequence)
+                 .add("director", director)
                  .str());
     } else {
-        emit(fmt::format("🎯 assigned worker {} at {} (from sequence {})", common::escape_text(worker),
-                         common::escape_text(addr), from_sequence));
+        emit(fmt::format("🎯 assigned worker {} at {} (from sequence {}, by director {})",
+                         common::escape_text(worker), common::escape_text(addr), from_sequence,
+                         common::escape_text(director)));
     }
 }
 
@@ -95,6 +97,14 @@ void client_printer::waiting(std::string_view reason) {
         emit(json_object().add("event", "waiting").add("reason", reason).str());
     } else {
         emit(fmt::format("⏳ waiting: {}", common::escape_text(reason)));
+    }
+}
+
+void client_printer::queued(std::uint64_t position) {
+    if (format_ == cli::client_output::jsonl) {
+        emit(json_object().add("event", "queued").add("position", position).str());
+    } else {
+        emit(fmt::format("🕒 queued: every matching worker is busy; position {}", position));
     }
 }
 

@@ -9,6 +9,7 @@
 #include "app/ops_endpoint.hpp"
 #include "app/modes.hpp"
 #include "app/run_member.hpp"
+#include "balance/admission_queue.hpp"
 #include "balance/tag_filter.hpp"
 #include "common/log.hpp"
 #include "net/task_group.hpp"
@@ -35,6 +36,8 @@ std::string_view strategy_name(cli::balance_strategy s) {
     switch (s) {
     case cli::balance_strategy::round_robin: return "round-robin";
     case cli::balance_strategy::random: return "random";
+    case cli::balance_strategy::power_of_two: return "power-of-two";
+    case cli::balance_strategy::affinity: return "affinity";
     case cli::balance_strategy::least_connections: break;
     }
     return "least-connections";
@@ -56,8 +59,12 @@ public:
         : ex_(ex), cfg_(cfg),
           node_(ex, cfg.common, cfg.member,
                 [this](const membership::member_event& e) { on_member_event(e); }),
-          pool_(ex, strategy_name(cfg.strategy), cfg.health_interval, node_.client_tls(),
-                node_.client_options()),
+          pool_(ex, strategy_name(cfg.strategy),
+                balance::strategy_options{.affinity_epsilon = cfg.affinity_epsilon},
+                cfg.health_interval, node_.client_tls(), node_.client_options()),
+          queue_(balance::admission_config{.capacity = cfg.queue_size,
+                                           .timeout = cfg.queue_timeout},
+                 common::random_seed() | 1),
           events_(ex), status_timer_(ex), tasks_(ex, "director") {
         auto& srv = node_.server();
         srv.add_unary("Director.Assign", [this](rpc::call_context& c, std::string r) {
@@ -83,13 +90,20 @@ public:
         node_.add_stats([this](member_node::stat_list& out) {
             out.emplace_back("events.subscribers", events_.subscribers());
             out.emplace_back("events.dropped", events_.dropped());
+            out.emplace_back("queue.waiting", queue_.size());
+            out.emplace_back("queue.admitted", queue_admitted_);
+            out.emplace_back("queue.rejected", queue_rejected_);
+            out.emplace_back("queue.timed_out", queue_timed_out_);
         });
         // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles");
         // Director.Members and Director.Events stay open to any authenticated peer.
         for (const char* m : {"Director.Assign", "Director.ReportFailure", "Director.Release"}) {
             srv.allow_roles(m, {"client"});
         }
-        pool_.on_change([this] { print_pool(); });
+        pool_.on_change([this] {
+            print_pool();
+            wake_queue();
+        });
         node_.on_tls_reload([this](std::shared_ptr<boost::asio::ssl::context> tls) {
             pool_.set_client_tls(std::move(tls));
         });
@@ -115,12 +129,21 @@ public:
                   << std::endl;
         std::cout << fmt::format("⚖️  Load balancing strategy: {}", strategy_name(cfg_.strategy))
                   << std::endl;
+        if (cfg_.simulate_workers > 0) {
+            pool_.add_simulated_workers(cfg_.simulate_workers);
+            std::cout << fmt::format("🧪 {} simulated workers in the pool (benchmark only)",
+                                     cfg_.simulate_workers)
+                      << std::endl;
+        }
         tasks_.spawn(status_loop());
     }
 
     net::awaitable<void> shutdown() {
         stopping_ = true;
         status_timer_.cancel();
+        for (auto& [ticket, w] : waiters_) {
+            w->timer.cancel();
+        }
         events_.close();
         if (http_) {
             co_await http_->stop();
@@ -152,9 +175,42 @@ private:
             required[t.key()] = t.value();
         }
         std::vector<std::string> exclude(req.exclude().begin(), req.exclude().end());
-        auto picked = pool_.assign(balance::tag_filter(std::move(required)), exclude);
-        if (!picked) {
-            co_return unary_result{{v1::NO_WORKERS, "no workers available"}, {}};
+        balance::tag_filter filter(std::move(required));
+        queue_expire();
+        std::optional<balance::assignment> picked;
+        const bool holds_place = req.queue_ticket() != 0 &&
+                                 queue_.position(req.queue_ticket(), req.client()).has_value();
+        if (holds_place) {
+            auto waited = co_await wait_in_queue(req.queue_ticket(), filter, exclude,
+                                                 req.affinity());
+            if (!waited) {
+                co_return unary_result{queue_refusal("no worker freed up within --queue-timeout"),
+                                       {}};
+            }
+            picked = std::move(waited);
+        } else {
+            // Newcomers do not pass anyone already waiting: with a queue, they join its end.
+            if (queue_.size() == 0) {
+                picked = pool_.assign(filter, exclude, req.affinity());
+            }
+            if (!picked) {
+                if (cfg_.queue_size == 0 ||
+                    pool_.check(filter, exclude) == balance::availability::none) {
+                    co_return unary_result{{v1::NO_WORKERS, "no workers available"}, {}};
+                }
+                auto place = queue_.enqueue(req.client(), clock::now());
+                if (!place) {
+                    ++queue_rejected_;
+                    co_return unary_result{queue_refusal("admission queue full"), {}};
+                }
+                v1::AssignResponse resp;
+                resp.set_queue_position(static_cast<std::uint32_t>(place->position));
+                resp.set_queue_ticket(place->id);
+                resp.set_queue_timeout_ms(static_cast<std::uint32_t>(cfg_.queue_timeout.count()));
+                common::logger("lb").debug("queued client={} position={} ticket={}", req.client(),
+                                           place->position, place->id);
+                co_return unary_result{{}, resp.SerializeAsString()};
+            }
         }
         v1::AssignResponse resp;
         resp.set_worker(picked->worker);
@@ -164,6 +220,76 @@ private:
         common::logger("lb").debug("assign worker={} lease={} client={} peer={}", picked->worker,
                                    picked->lease, req.client(), ctx.peer());
         co_return unary_result{{}, resp.SerializeAsString()};
+    }
+
+    // --- admission queue (balance::admission_queue holds the order; this is the waiting) --------
+
+    struct waiter {
+        net::asio::steady_timer timer;
+        const balance::tag_filter* filter;
+        std::span<const std::string> exclude;
+        std::string affinity;
+        std::optional<balance::assignment> result;
+    };
+
+    // Holds the caller's place until wake_queue() hands it a worker or the place times out.
+    net::awaitable<std::optional<balance::assignment>> wait_in_queue(
+        balance::admission_queue::ticket ticket, const balance::tag_filter& filter,
+        std::span<const std::string> exclude, std::string affinity) {
+        waiter w{net::asio::steady_timer(ex_), &filter, exclude, std::move(affinity), {}};
+        w.timer.expires_at(queue_.deadline(ticket));
+        waiters_[ticket] = &w;
+        queue_.set_active(ticket, true, clock::now());
+        wake_queue();
+        if (!w.result) {
+            co_await w.timer.async_wait(net::use_tuple); // cancelled by wake_queue or the caller
+        }
+        waiters_.erase(ticket);
+        if (w.result) {
+            ++queue_admitted_;
+        } else if (queue_.remove(ticket)) {
+            ++queue_timed_out_;
+        }
+        co_return std::move(w.result);
+    }
+
+    // Hands freed workers to waiting places, oldest first. A place whose holder is between its
+    // two calls keeps the turn when a worker would fit it (it is back within one round trip).
+    void wake_queue() {
+        queue_expire();
+        for (const auto ticket : queue_.in_order()) {
+            const auto it = waiters_.find(ticket);
+            if (it == waiters_.end()) {
+                if (queue_.active(ticket)) {
+                    continue;
+                }
+                break; // the oldest inactive place keeps its turn
+            }
+            waiter& w = *it->second;
+            if (w.result || pool_.check(*w.filter, w.exclude) != balance::availability::assignable) {
+                continue;
+            }
+            w.result = pool_.assign(*w.filter, w.exclude, w.affinity);
+            if (w.result) {
+                queue_.remove(ticket);
+                w.timer.cancel();
+            }
+        }
+    }
+
+    void queue_expire() {
+        for (const auto ticket : queue_.expire(clock::now())) {
+            if (auto it = waiters_.find(ticket); it != waiters_.end()) {
+                it->second->timer.cancel();
+            }
+            ++queue_timed_out_;
+        }
+    }
+
+    rpc::status queue_refusal(std::string_view why) const {
+        return rpc::status{v1::RESOURCE_EXHAUSTED,
+                           fmt::format("{} ({} waiting); retry-after={}ms", why, queue_.size(),
+                                       queue_.retry_after(clock::now()).count())};
     }
 
     net::awaitable<unary_result> report_failure(rpc::call_context&, std::string request) {
@@ -177,8 +303,8 @@ private:
                                  common::escape_text(req.reason()))
                   << std::endl;
         ++failovers_[failover_reason_class(req.reason())];
-        pool_.release(req.lease_id());
         pool_.mark_unhealthy(req.worker());
+        pool_.release(req.lease_id());
         node_.probe_now(req.worker());
         co_return unary_result{{}, v1::ReportFailureResponse().SerializeAsString()};
     }
@@ -212,6 +338,8 @@ private:
             const auto h = pool_.health(m.name);
             info->set_health(std::string(to_string(h.st)));
             info->set_health_rtt_ms(h.rtt_ms);
+            const auto drain_tag = m.tags.find(std::string(balance::draining_tag));
+            info->set_draining(drain_tag != m.tags.end() && drain_tag->second == "true");
         }
         return resp;
     }
@@ -304,11 +432,17 @@ private:
             available += r.assignable ? 1 : 0;
         }
         std::string out = fmt::format("📊 Worker pool status: {} workers available", available);
+        constexpr std::size_t max_rows = 32; // a pool of hundreds is summarised, not listed
         for (const auto& r : rows) {
-            out += fmt::format("\n   - {} ({}) at {}: {} connections{}",
+            if (&r - rows.data() == static_cast<std::ptrdiff_t>(max_rows)) {
+                out += fmt::format("\n   ... and {} more", rows.size() - max_rows);
+                break;
+            }
+            out += fmt::format("\n   - {} ({}) at {}: {} connections{}{}", 
                                common::escape_text(r.label.empty() ? r.name : r.label),
                                balance::to_string(r.state), r.rpc_addr.to_string(), r.connections,
-                               r.healthy ? "" : ", failing health checks");
+                               r.healthy ? "" : ", failing health checks",
+                               r.draining ? ", draining" : "");
         }
         std::cout << out << std::endl;
     }
@@ -331,6 +465,11 @@ private:
     const cli::director_config& cfg_;
     member_node node_;
     director_pool pool_;
+    balance::admission_queue queue_;
+    std::map<balance::admission_queue::ticket, waiter*> waiters_;
+    std::uint64_t queue_admitted_ = 0;
+    std::uint64_t queue_rejected_ = 0;
+    std::uint64_t queue_timed_out_ = 0;
     event_hub events_;
     net::asio::steady_timer status_timer_;
     common::metrics::histogram assign_latency_{common::metrics::latency_buckets()};

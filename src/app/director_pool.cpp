@@ -49,11 +49,12 @@ worker_health director_pool::health(const std::string& name) const {
 }
 
 director_pool::director_pool(net::asio::any_io_executor ex, std::string_view strategy,
+                             balance::strategy_options strategy_options,
                              std::chrono::milliseconds health_interval,
                              std::shared_ptr<boost::asio::ssl::context> tls,
                              rpc::client_options opts)
     : ex_(ex), interval_(health_interval), tls_(std::move(tls)), opts_(std::move(opts)),
-      registry_(balance::make_balancer(strategy),
+      registry_(balance::make_balancer(strategy, strategy_options),
                 // report_grace: how long a client may take from Assign to a running stream
                 // (connect + TLS + first frame) before a report without it counts; generous
                 // because a loaded machine stretches that to seconds, and a vanished client
@@ -86,24 +87,45 @@ void director_pool::sync(const std::vector<membership::member>& view) {
     for (const auto& m : view) {
         snaps.push_back(to_snapshot(m));
     }
+    snaps.insert(snaps.end(), simulated_.begin(), simulated_.end());
     registry_.sync(snaps, clock::now());
     for (const auto& m : view) {
         update(m);
     }
 }
 
+void director_pool::add_simulated_workers(std::uint32_t n) {
+    for (std::uint32_t i = 1; i <= n; ++i) {
+        balance::member_snapshot s;
+        s.name = fmt::format("sim-worker-{}", i);
+        // Port 9 (discard) of the TEST-NET-1 documentation range: never reachable, never used.
+        s.rpc_addr = {"192.0.2.1", 9};
+        s.incarnation = 1;
+        s.tags = {{"role", "worker"}, {"label", s.name}, {"active_streams", "0"}};
+        registry_.update(s, clock::now());
+        simulated_.push_back(std::move(s));
+    }
+    notice_changes();
+}
+
 std::optional<balance::assignment> director_pool::assign(const balance::tag_filter& filter,
-                                                         std::span<const std::string> exclude) {
-    auto r = registry_.assign(filter, exclude, clock::now(), rng_);
+                                                         std::span<const std::string> exclude,
+                                                         std::string_view affinity_key) {
+    auto r = registry_.assign(filter, exclude, clock::now(), rng_, affinity_key);
     if (auto* a = std::get_if<balance::assignment>(&r)) {
         return *a;
     }
     return std::nullopt;
 }
 
+balance::availability director_pool::check(const balance::tag_filter& filter,
+                                           std::span<const std::string> exclude) const {
+    return registry_.check(filter, exclude, clock::now());
+}
+
 void director_pool::release(balance::lease_id id) {
-    if (id != 0) {
-        registry_.release(id);
+    if (id != 0 && registry_.release_frees(id, clock::now())) {
+        notice_changes();
     }
 }
 
@@ -119,10 +141,14 @@ std::uint32_t director_pool::connections(const std::string& name) const {
 std::vector<balance::pool_entry> director_pool::rows() const { return registry_.pool(clock::now()); }
 
 void director_pool::set_health(const std::string& name, bool healthy) {
+    // Only a change is worth comparing the pool (every worker passes a check every interval:
+    // rebuilding the pool view for each pass was most of an idle director's CPU).
+    bool changed = false;
     if (healthy) {
         if (failing_.erase(name) != 0) {
             common::logger("lb").info("health check passes again worker={}", name);
         }
+        changed = registry_.pool_healthy(name) == false;
         registry_.mark_healthy(name);
     } else if (failing_.insert(name).second) {
         ++health_stats_.marked_unhealthy;
@@ -130,8 +156,11 @@ void director_pool::set_health(const std::string& name, bool healthy) {
                                  common::escape_text(name))
                   << std::endl;
         registry_.mark_unhealthy(name, clock::now());
+        changed = true;
     }
-    notice_changes();
+    if (changed) {
+        notice_changes();
+    }
 }
 
 void director_pool::notice_changes() {
@@ -153,6 +182,7 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     net::asio::steady_timer pause(ex_);
     rpc::client conn;
     int timeouts = 0;
+    std::optional<std::uint32_t> last_active;
     const auto call_timeout = opts_.connect_timeout;
     while (!stopping_) {
         const auto tracked = [&]() -> std::optional<common::endpoint> {
@@ -196,6 +226,10 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             v1::HealthResponse health;
             if (ok && health.ParseFromString(res.response)) {
                 registry_.observe_streams(name, health.active_streams(), clock::now());
+                if (last_active != health.active_streams()) {
+                    last_active = health.active_streams();
+                    notice_changes(); // a full worker may have freed up
+                }
             }
             if (!ok) {
                 hard_failure = res.st.code != v1::DEADLINE_EXCEEDED;

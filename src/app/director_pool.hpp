@@ -48,19 +48,27 @@ struct health_counters {
 class director_pool {
 public:
     director_pool(net::asio::any_io_executor ex, std::string_view strategy,
+                  balance::strategy_options strategy_options,
                   std::chrono::milliseconds health_interval,
                   std::shared_ptr<boost::asio::ssl::context> tls, rpc::client_options opts);
 
-    // Called (synchronously) whenever the assignable set changes.
+    // Called (synchronously) whenever the assignable set changes (also when a full worker frees up).
     void on_change(std::function<void()> f) { on_change_ = std::move(f); }
     // After a certificate reload (SIGHUP): new health-check connections use this context.
     void set_client_tls(std::shared_ptr<boost::asio::ssl::context> tls) { tls_ = std::move(tls); }
 
     void update(const membership::member& m);
     void sync(const std::vector<membership::member>& view);
+    // `director --simulate-workers N` (benchmarks only): N alive workers that exist in the pool
+    // but not in membership; never health-checked, never contacted. Names sim-worker-1..N.
+    void add_simulated_workers(std::uint32_t n);
 
     std::optional<balance::assignment> assign(const balance::tag_filter& filter,
-                                              std::span<const std::string> exclude);
+                                              std::span<const std::string> exclude,
+                                              std::string_view affinity_key = {});
+    balance::availability check(const balance::tag_filter& filter,
+                                std::span<const std::string> exclude) const;
+    // Ends a lease; a worker that had reached its capacity may be assignable again (on_change).
     void release(balance::lease_id id);
     void mark_unhealthy(const std::string& name);
     std::uint32_t connections(const std::string& name) const;
@@ -91,6 +99,7 @@ private:
     health_counters health_stats_;
     common::metrics::histogram health_rtt_{common::metrics::latency_buckets()};
     std::string last_assignable_;
+    std::vector<balance::member_snapshot> simulated_;
     bool stopping_ = false;
     net::task_group tasks_;  // last: the health loops
 };

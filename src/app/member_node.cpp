@@ -185,6 +185,19 @@ member_node::stat_list member_node::stats() const {
     for (const auto& [name, v] : gossip) {
         out.emplace_back(std::string("gossip.") + name, v);
     }
+    // This member's own view of the others (itself excluded), by state: lets a test or an
+    // operator ask any member, not only a director, whether it sees everyone alive.
+    std::uint64_t by_state[4] = {0, 0, 0, 0};
+    for (const auto& m : members()) {
+        if (m.name != member_.name) {
+            ++by_state[static_cast<int>(m.status) & 3];
+        }
+    }
+    out.emplace_back("members.alive", by_state[static_cast<int>(membership::member_status::alive)]);
+    out.emplace_back("members.suspect",
+                     by_state[static_cast<int>(membership::member_status::suspect)]);
+    out.emplace_back("members.failed", by_state[static_cast<int>(membership::member_status::failed)]);
+    out.emplace_back("members.left", by_state[static_cast<int>(membership::member_status::left)]);
     if (extra_stats_) {
         extra_stats_(out);
     }

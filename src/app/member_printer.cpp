@@ -81,6 +81,7 @@ std::string members_json(const v1::MembersResponse& members) {
                    .add("health", m.health().empty() ? std::string("unknown") : m.health())
                    .add("health_rtt_ms", rtt_ms(m.health_rtt_ms()))
                    .add("capacity", std::uint64_t{m.capacity()})
+                   .add("draining", m.draining())
                    .str();
     }
     return out + "]\n";

@@ -12,5 +12,6 @@ int run_members(const cli::members_config& config);
 int run_events(const cli::events_config& config);
 int run_stats(const cli::stats_config& config);
 int run_keys(const cli::keys_config& config);
+int run_drain(const cli::drain_config& config);
 
 } // namespace rpcnetd::app

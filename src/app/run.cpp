@@ -83,6 +83,9 @@ int dispatch(const cli::command& cmd) {
                     check_tls_files(c.common, c.common.tls.require_client_cert);
                     check_readable("key-file", c.key_file);
                     return run_keys(c);
+                } else if constexpr (std::is_same_v<T, cli::drain_config>) {
+                    check_tls_files(c.common, c.common.tls.require_client_cert);
+                    return run_drain(c);
                 } else if constexpr (std::is_same_v<T, cli::events_config>) {
                     check_tls_files(c.common, c.common.tls.require_client_cert);
                     return run_events(c);

@@ -58,6 +58,9 @@ public:
         srv.add_unary("Worker.Health", [this](rpc::call_context& ctx, std::string req) {
             return health(ctx, std::move(req));
         });
+        srv.add_unary("Worker.Drain", [this](rpc::call_context& ctx, std::string req) {
+            return drain(ctx, std::move(req));
+        });
         register_bench_service(srv, cfg.label);
         // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles").
         srv.allow_roles("Worker.Generate", {"client", "director"});
@@ -68,6 +71,13 @@ public:
                 [this] { return members_json(members_response()); },
                 [this](common::metrics::exposition& e) { worker_metrics(e); });
         }
+        srv.allow_roles("Worker.Drain", {"director", "worker"}); // operators, like Keys.*
+        node_.add_stats([this](member_node::stat_list& out) {
+            out.emplace_back("worker.active_streams", active_);
+            out.emplace_back("worker.streams_started", streams_started_);
+            out.emplace_back("worker.draining", draining_ ? 1 : 0);
+            out.emplace_back("worker.handed_off", handed_off_);
+        });
     }
 
     member_node& node() { return node_; }
@@ -150,9 +160,9 @@ private:
             active_guard(const active_guard&) = delete;
             active_guard& operator=(const active_guard&) = delete;
         } guard(active_);
+        ++streams_started_;
         common::logger("app").debug("stream start job={} from={} to={} peer={}", req.job(),
                                     req.from_sequence(), req.to_sequence(), ctx.peer());
-        ++streams_started_;
         // Stream duration, observed however the stream ends (cancellation included).
         struct observe_duration {
             common::metrics::histogram& h;
@@ -164,7 +174,7 @@ private:
         if (exec_) {
             co_return co_await exec_->generate(ctx, req, writer);
         }
-        co_return co_await produce(req, writer, failure_epoch_);
+        co_return co_await produce(req, writer, failure_epoch_, handoff_epoch_);
     }
 
     net::awaitable<void> drain_jobs_after(std::chrono::milliseconds d) {
@@ -198,7 +208,7 @@ private:
     }
 
     net::awaitable<rpc::status> produce(const v1::GenerateRequest& req, rpc::stream_writer& writer,
-                                        std::uint64_t epoch) {
+                                        std::uint64_t epoch, std::uint64_t handoff) {
         net::asio::steady_timer pause(ex_);
         const auto interval = req.token_interval_us() != 0
                                   ? std::chrono::microseconds(req.token_interval_us())
@@ -212,6 +222,10 @@ private:
              req.to_sequence() == 0 || seq <= req.to_sequence(); ++seq) {
             if (failure_epoch_ != epoch) {
                 co_return rpc::status{v1::WORKER_FAILED, "worker failed (simulated)"};
+            }
+            if (handoff_epoch_ != handoff) {
+                ++handed_off_;
+                co_return rpc::status{v1::WORKER_DRAINING, "worker drained: resume elsewhere"};
             }
             token.set_sequence(seq);
             token.set_text("token-" + std::to_string(seq));
@@ -241,6 +255,49 @@ private:
         }
         v1::HealthResponse resp;
         resp.set_active_streams(static_cast<std::uint32_t>(active_));
+        co_return std::pair{rpc::status{}, resp.SerializeAsString()};
+    }
+
+    // `rpcnetd drain|undrain`: gossip draining=true|false; with handoff, end running streams
+    // (each at its next token) with WORKER_DRAINING so their clients resume elsewhere.
+    net::awaitable<std::pair<rpc::status, std::string>> drain(rpc::call_context& ctx,
+                                                              std::string request) {
+        v1::DrainRequest req;
+        if (!req.ParseFromString(request)) {
+            co_return std::pair{rpc::status{v1::INVALID_ARGUMENT, "malformed DrainRequest"},
+                                std::string{}};
+        }
+        const auto running = static_cast<std::uint32_t>(active_);
+        if (req.drain() != draining_) {
+            draining_ = req.drain();
+            auto tags = node_.tags();
+            tags["draining"] = draining_ ? "true" : "false";
+            node_.set_tags(std::move(tags));
+            if (draining_) {
+                std::cout << fmt::format("🚧 Worker {} draining: no new jobs, {} running "
+                                         "stream(s) finish (asked by {})",
+                                         cfg_.label, running, ctx.peer())
+                          << std::endl;
+            } else {
+                std::cout << fmt::format("✅ Worker {} undrained: taking jobs again ({} running, "
+                                         "asked by {})",
+                                         cfg_.label, running, ctx.peer())
+                          << std::endl;
+            }
+        }
+        v1::DrainResponse resp;
+        resp.set_draining(draining_);
+        if (req.drain() && req.handoff() && running > 0) {
+            ++handoff_epoch_;
+            if (exec_) {
+                exec_->drain_now(); // programs stopped, their streams end with WORKER_DRAINING
+            }
+            resp.set_handed_off(running);
+            std::cout << fmt::format("🔀 Worker {} handing off {} running stream(s)", cfg_.label,
+                                     running)
+                      << std::endl;
+        }
+        resp.set_active_streams(req.handoff() ? 0 : running);
         co_return std::pair{rpc::status{}, resp.SerializeAsString()};
     }
 
@@ -366,6 +423,9 @@ private:
     common::metrics::histogram stream_duration_{common::metrics::duration_buckets()};
     std::unique_ptr<ops_endpoint> http_;
     std::uint64_t failure_epoch_ = 0;
+    std::uint64_t handoff_epoch_ = 0; // bumped by drain --handoff: running streams end
+    std::uint64_t handed_off_ = 0;
+    bool draining_ = false;
     bool failed_ = false;
     bool warned_ = false;
     bool stopping_ = false;

@@ -19,37 +19,49 @@ namespace rpcnetd::balance {
 
 // One candidate as a strategy sees it. The name identifies it across calls (the candidate list
 // changes as members join, fail or are filtered); active is the registry's best estimate of the
-// streams running on it (reported count + assignments since the report).
+// streams running on it (reported count + assignments since the report); capacity is its
+// capacity tag (0 = none given).
 struct backend {
     std::string_view name;
     std::uint32_t active = 0;
+    std::uint32_t capacity = 0;
 };
 
 class balancer {
 public:
     virtual ~balancer() = default;
 
-    // Index into candidates of the chosen backend; nullopt when candidates is empty.
-    std::optional<std::size_t> pick(std::span<const backend> candidates, common::rng& r) {
+    // Index into candidates of the chosen backend; nullopt when candidates is empty. key is the
+    // client's affinity key (`client --affinity`, "" when none); only affinity reads it.
+    std::optional<std::size_t> pick(std::span<const backend> candidates, common::rng& r,
+                                    std::string_view key = {}) {
         random_source source(r);
-        return pick(candidates, source);
+        return pick(candidates, source, key);
     }
-    std::optional<std::size_t> pick(std::span<const backend> candidates, random_source& r) {
+    std::optional<std::size_t> pick(std::span<const backend> candidates, random_source& r,
+                                    std::string_view key = {}) {
         if (candidates.empty()) {
             return std::nullopt;
         }
-        return do_pick(candidates, r);
+        return do_pick(candidates, r, key);
     }
 
-    // The strategy's command-line name ("least-connections", "round-robin", "random").
+    // The strategy's command-line name ("least-connections", "round-robin", "random",
+    // "power-of-two", "affinity").
     virtual std::string_view name() const noexcept = 0;
 
 private:
     // candidates is never empty; the result is < candidates.size().
-    virtual std::size_t do_pick(std::span<const backend> candidates, random_source& r) = 0;
+    virtual std::size_t do_pick(std::span<const backend> candidates, random_source& r,
+                                std::string_view key) = 0;
+};
+
+// Settings only some strategies read.
+struct strategy_options {
+    double affinity_epsilon = 0.25; // affinity: a worker may carry up to (1+eps) x the average
 };
 
 // The strategy named as on the command line; nullptr for an unknown name.
-std::unique_ptr<balancer> make_balancer(std::string_view name);
+std::unique_ptr<balancer> make_balancer(std::string_view name, strategy_options options = {});
 
 } // namespace rpcnetd::balance

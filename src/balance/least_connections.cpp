@@ -2,7 +2,8 @@
 
 namespace rpcnetd::balance {
 
-std::size_t least_connections::do_pick(std::span<const backend> candidates, random_source& r) {
+std::size_t least_connections::do_pick(std::span<const backend> candidates, random_source& r,
+                                      std::string_view) {
     std::uint32_t minimum = candidates[0].active;
     std::size_t ties = 0;
     for (const auto& b : candidates) {

@@ -21,7 +21,8 @@ public:
     std::string_view name() const noexcept override { return "least-connections"; }
 
 private:
-    std::size_t do_pick(std::span<const backend> candidates, random_source& r) override;
+    std::size_t do_pick(std::span<const backend> candidates, random_source& r,
+                        std::string_view key) override;
 };
 
 } // namespace rpcnetd::balance

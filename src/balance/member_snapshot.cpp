@@ -54,4 +54,9 @@ bool member_snapshot::is_worker() const {
     return it != tags.end() && it->second == worker_role;
 }
 
+bool member_snapshot::draining() const {
+    const auto it = tags.find(std::string(draining_tag));
+    return it != tags.end() && it->second == "true";
+}
+
 } // namespace rpcnetd::balance

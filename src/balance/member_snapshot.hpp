@@ -25,6 +25,9 @@ inline constexpr std::string_view active_streams_tag = "active_streams";
 // How many streams a worker runs at once (`worker --max-jobs`, decimal digits). A worker whose
 // load has reached it is full: the registry does not assign it until a stream ends.
 inline constexpr std::string_view capacity_tag = "capacity";
+// `rpcnetd drain`: a worker gossiping draining=true finishes its running streams but is not
+// assigned new ones until `rpcnetd undrain` (any other value, or no tag, means not draining).
+inline constexpr std::string_view draining_tag = "draining";
 
 struct member_snapshot {
     std::string name;
@@ -42,6 +45,8 @@ struct member_snapshot {
     // The capacity tag; nullopt when absent, malformed or 0 (no limit).
     std::optional<std::uint32_t> capacity() const;
     bool is_worker() const;
+    // Tagged draining=true.
+    bool draining() const;
 };
 
 } // namespace rpcnetd::balance

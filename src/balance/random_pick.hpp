@@ -10,7 +10,8 @@ public:
     std::string_view name() const noexcept override { return "random"; }
 
 private:
-    std::size_t do_pick(std::span<const backend> candidates, random_source& r) override {
+    std::size_t do_pick(std::span<const backend> candidates, random_source& r,
+                        std::string_view) override {
         return r.below(candidates.size());
     }
 };

@@ -17,7 +17,8 @@ public:
     std::string_view name() const noexcept override { return "round-robin"; }
 
 private:
-    std::size_t do_pick(std::span<const backend> candidates, random_source& r) override;
+    std::size_t do_pick(std::span<const backend> candidates, random_source& r,
+                        std::string_view key) override;
 
     std::string last_; // name of the previous pick; empty before the first
     bool started_ = false;

@@ -39,6 +39,8 @@ void worker_registry::update(const member_snapshot& member, common::time_point n
         w.report_at = now;
     }
     w.member = member;
+    w.capacity = member.capacity();
+    w.draining = member.draining();
     reconcile(w);
 }
 
@@ -107,26 +109,45 @@ void worker_registry::drop_leases(const worker& w) {
 
 std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
                                                        std::span<const std::string> exclude,
-                                                       common::time_point now, common::rng& r) {
+                                                       common::time_point now, common::rng& r,
+                                                       std::string_view key) {
     random_source source(r);
-    return assign(filter, exclude, now, source);
+    return assign(filter, exclude, now, source, key);
+}
+
+availability worker_registry::check(const tag_filter& filter,
+                                    std::span<const std::string> exclude,
+                                    common::time_point now) const {
+    bool any_full = false;
+    for (const auto& [name, w] : workers_) {
+        if (!serving(w) || !filter.matches(w.member.tags) ||
+            std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
+            continue;
+        }
+        if (assignable(w, now)) {
+            return availability::assignable;
+        }
+        any_full = true;
+    }
+    return any_full ? availability::full : availability::none;
 }
 
 std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
                                                        std::span<const std::string> exclude,
-                                                       common::time_point now, random_source& r) {
-    expire(now);
+                                                       common::time_point now, random_source& r,
+                                                       std::string_view key) {
     candidates_.clear();
     candidate_workers_.clear();
     for (auto& [name, w] : workers_) {
+        reconcile(w, now); // expire(now), in the same pass over the pool
         if (!assignable(w, now) || !filter.matches(w.member.tags) ||
             std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
             continue;
         }
-        candidates_.push_back(backend{name, connections(w, now)});
+        candidates_.push_back(backend{name, connections(w, now), w.capacity.value_or(0)});
         candidate_workers_.push_back(&w);
     }
-    const auto index = strategy_->pick(candidates_, r);
+    const auto index = strategy_->pick(candidates_, r, key);
     if (!index) {
         return errc::no_workers;
     }
@@ -158,6 +179,17 @@ bool worker_registry::release(lease_id id) {
     }
     lease_owner_.erase(it);
     return true;
+}
+
+bool worker_registry::release_frees(lease_id id, common::time_point now) {
+    const auto it = lease_owner_.find(id);
+    if (it == lease_owner_.end()) {
+        return false;
+    }
+    const auto w = workers_.find(it->second);
+    const bool was_assignable = w != workers_.end() && assignable(w->second, now);
+    release(id);
+    return w != workers_.end() && !was_assignable && assignable(w->second, now);
 }
 
 void worker_registry::expire(common::time_point now) {
@@ -200,6 +232,14 @@ bool worker_registry::mark_healthy(std::string_view name) {
     return true;
 }
 
+std::optional<bool> worker_registry::pool_healthy(std::string_view name) const {
+    const auto it = workers_.find(name);
+    if (it == workers_.end()) {
+        return std::nullopt;
+    }
+    return !it->second.unhealthy_since;
+}
+
 // --- inspection --------------------------------------------------------------------------------
 
 std::vector<pool_entry> worker_registry::pool(common::time_point now) const {
@@ -215,9 +255,10 @@ std::vector<pool_entry> worker_registry::pool(common::time_point now) const {
         e.reported = w.reported;
         e.pending = pending(w, now);
         e.connections = connections(w, now);
-        e.capacity = w.member.capacity();
+        e.capacity = w.capacity;
         e.healthy = !w.unhealthy_since;
         e.full = e.capacity && e.connections >= *e.capacity;
+        e.draining = w.draining;
         e.assignable = assignable(w, now);
         out.push_back(std::move(e));
     }
@@ -230,11 +271,15 @@ std::size_t worker_registry::assignable_count(common::time_point now) const {
         [this, now](const auto& kv) { return assignable(kv.second, now); }));
 }
 
+bool worker_registry::serving(const worker& w) const {
+    return w.member.state == member_state::alive && !w.unhealthy_since && !w.draining;
+}
+
 bool worker_registry::assignable(const worker& w, common::time_point now) const {
-    if (w.member.state != member_state::alive || w.unhealthy_since) {
+    if (!serving(w)) {
         return false;
     }
-    const auto cap = w.member.capacity();
+    const auto& cap = w.capacity;
     return !cap || connections(w, now) < *cap;
 }
 

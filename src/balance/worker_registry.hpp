@@ -25,6 +25,9 @@
 // Capacity: a worker tagged capacity=N (worker --max-jobs) whose connections count has reached N
 // is full and not assigned until a stream ends (a release, or a lower report).
 //
+// Draining: a worker tagged draining=true (`rpcnetd drain`) keeps its streams and counts but is
+// not assigned until the tag goes.
+//
 // Member states: alive workers are assignable; suspect workers stay in the pool (keeping their
 // counts, since they may refute) but are not assigned; failed and left workers are removed with
 // their leases (releasing one of those later is a harmless no-op).
@@ -68,6 +71,10 @@ struct registry_config {
     lease_id first_lease_id = 1;
 };
 
+// What a request could get right now (check()): a worker, only full ones (every alive, healthy,
+// matching worker is at capacity: worth queueing for), or nothing (no such worker at all).
+enum class availability { assignable, full, none };
+
 struct assignment {
     lease_id lease = 0;
     std::string worker; // member name
@@ -87,7 +94,8 @@ struct pool_entry {
     std::optional<std::uint32_t> capacity; // the worker's capacity tag, if any
     bool healthy = true;                   // not marked unhealthy
     bool full = false;                     // connections have reached capacity
-    bool assignable = false;               // alive, healthy and not full
+    bool draining = false;                 // tagged draining=true
+    bool assignable = false;               // alive, healthy, not draining and not full
 };
 
 class worker_registry {
@@ -113,16 +121,25 @@ public:
     // Picks an alive, healthy, not full worker matching filter and not named in exclude, with the
     // configured strategy; records a lease for it. errc::no_workers when no worker qualifies. Also
     // expires old leases (expire(now)).
+    // key: the client's affinity key ("" = none), read by the affinity strategy only.
     std::variant<assignment, errc> assign(const tag_filter& filter,
                                           std::span<const std::string> exclude,
-                                          common::time_point now, common::rng& r);
+                                          common::time_point now, common::rng& r,
+                                          std::string_view key = {});
     std::variant<assignment, errc> assign(const tag_filter& filter,
                                           std::span<const std::string> exclude,
-                                          common::time_point now, random_source& r);
+                                          common::time_point now, random_source& r,
+                                          std::string_view key = {});
+    // What assign() would find for this request now, without assigning.
+    availability check(const tag_filter& filter, std::span<const std::string> exclude,
+                       common::time_point now) const;
 
     // Ends a lease (the client's stream finished, or it reported the worker failed). False when
     // the id is unknown: never issued, already released, expired, or its worker left the pool.
     bool release(lease_id id);
+    // release(), and true when that made the lease's worker assignable again (it was full).
+    // O(log n): the director calls it per Release to know when to wake its admission queue.
+    bool release_frees(lease_id id, common::time_point now);
 
     // Drops leases that no longer count (see the header comment). Called by assign(); the shell
     // may also call it periodically so that lease memory stays bounded when nobody assigns.
@@ -132,6 +149,8 @@ public:
     // False when name is not in the pool.
     bool mark_unhealthy(std::string_view name, common::time_point now);
     bool mark_healthy(std::string_view name);
+    // Not marked unhealthy; nullopt when name is not in the pool.
+    std::optional<bool> pool_healthy(std::string_view name) const;
 
     // --- inspection ----------------------------------------------------------------------------
     std::vector<pool_entry> pool(common::time_point now) const; // sorted by name
@@ -143,6 +162,10 @@ public:
 private:
     struct worker {
         member_snapshot member;
+        // Parsed from member's tags once per update(), not per assign (1,000 workers x every
+        // Assign made tag parsing the director's main cost).
+        std::optional<std::uint32_t> capacity;
+        bool draining = false;
         std::optional<std::uint32_t> reported;
         common::time_point report_at{};
         std::optional<common::time_point> unhealthy_since;
@@ -155,6 +178,8 @@ private:
     std::uint32_t connections(const worker& w, common::time_point now) const;
     // Alive, healthy and below capacity (the one rule assign(), pool() and assignable_count() use).
     bool assignable(const worker& w, common::time_point now) const;
+    // Alive, healthy and not draining, full or not.
+    bool serving(const worker& w) const;
     void drop_leases(const worker& w);
 
     std::unique_ptr<balancer> strategy_;

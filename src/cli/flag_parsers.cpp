@@ -61,8 +61,15 @@ balance_strategy parse_strategy(const std::string& value) {
     if (value == "random") {
         return balance_strategy::random;
     }
+    if (value == "power-of-two") {
+        return balance_strategy::power_of_two;
+    }
+    if (value == "affinity") {
+        return balance_strategy::affinity;
+    }
     throw usage_error("invalid --strategy '" + value +
-                      "' (expected least-connections, round-robin or random)");
+                      "' (expected least-connections, round-robin, random, power-of-two or "
+                      "affinity)");
 }
 
 bool parse_bool_env(std::string_view name, const std::string& value) {

@@ -224,6 +224,18 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         c.strategy = parse_strategy(strategy_);
         c.health_interval = parse_duration_flag("health-interval", health_interval_);
         c.status_interval = parse_duration_flag("status-interval", status_interval_);
+        if (!(affinity_epsilon_ >= 0.0) || affinity_epsilon_ > 1e6) {
+            throw usage_error("--affinity-epsilon must be a number >= 0 (0.25 = 25 % above the "
+                              "average load)");
+        }
+        c.affinity_epsilon = affinity_epsilon_;
+        c.queue_size = queue_size_;
+        if (simulate_workers_ > 100000) {
+            throw usage_error("--simulate-workers must be at most 100000");
+        }
+        c.simulate_workers = simulate_workers_;
+        c.queue_timeout = parse_duration_flag("queue-timeout", queue_timeout_);
+        require_positive("queue-timeout", static_cast<unsigned long long>(c.queue_timeout.count()));
         return c;
     }
     if (mode == "worker") {
@@ -282,6 +294,10 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         c.stream_idle_timeout = parse_duration_flag("stream-idle-timeout", stream_idle_timeout_);
         c.connect_timeout = parse_duration_flag("connect-timeout", connect_timeout_);
         c.job = job_;
+        if (affinity_.size() > 1024) {
+            throw usage_error("--affinity must be at most 1024 bytes");
+        }
+        c.affinity = affinity_;
         return c;
     }
     if (mode == "members") {
@@ -307,6 +323,17 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         c.output = pick<client_output>("output", output_,
                                        {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
         c.replay = replay_;
+        return c;
+    }
+    if (mode == "drain" || mode == "undrain") {
+        drain_config c;
+        c.common = finish_common(vm);
+        if (target_.empty()) {
+            throw usage_error(mode + " needs --target H:P (the worker)");
+        }
+        c.target = parse_endpoint_flag("target", target_);
+        c.drain = mode == "drain";
+        c.handoff = c.drain && handoff_;
         return c;
     }
     if (mode == "keys") {
@@ -336,7 +363,8 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
     c.target = parse_endpoint_flag("target", target_);
     c.mode = pick<bench_mode>("mode", bench_mode_,
                               {{"unary", bench_mode::unary}, {"stream", bench_mode::stream},
-                               {"connect", bench_mode::connect}, {"idle", bench_mode::idle}});
+                               {"connect", bench_mode::connect}, {"idle", bench_mode::idle},
+                               {"assign", bench_mode::assign}});
     require_positive("concurrency", concurrency_);
     c.concurrency = concurrency_;
     c.payload = payload_;

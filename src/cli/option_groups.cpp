@@ -125,7 +125,18 @@ po::options_description option_groups::member_group(bool is_director) {
              "member name; unique: if a live member holds it, exit 1")
             ("join", po::value(&join_)->default_value(""), "other directors to join (optional)")
             ("strategy", po::value(&strategy_)->default_value("least-connections"),
-             "least-connections|round-robin|random")
+             "least-connections|round-robin|random|power-of-two|affinity")
+            ("affinity-epsilon", po::value(&affinity_epsilon_)->default_value(0.25, "0.25"),
+             "affinity: a worker takes a key only while it carries at most (1+eps) x the "
+             "average load")
+            ("queue-size", po::value(&queue_size_)->default_value(128),
+             "Assign requests that wait while every matching worker is at capacity "
+             "(0 = answer NO_WORKERS at once); beyond it: RESOURCE_EXHAUSTED with a retry-after")
+            ("queue-timeout", po::value(&queue_timeout_)->default_value("30s"),
+             "longest wait in that queue")
+            ("simulate-workers", po::value(&simulate_workers_)->default_value(0),
+             "benchmarks only: add N simulated workers to the pool (sim-worker-1..N; never "
+             "contacted, so never assign them to real clients)")
             ("health-interval", po::value(&health_interval_)->default_value("100ms"),
              "direct health check of assignable workers")
             ("status-interval", po::value(&status_interval_)->default_value("5s"),
@@ -182,8 +193,9 @@ po::options_description option_groups::member_group(bool is_director) {
 
 std::string option_groups::synopsis(const std::string& mode) const {
     if (mode == "director") {
-        return "[--addr H:P] [--name NAME] [--strategy least-connections|round-robin|random] "
-               "[--http-addr H:P]";
+        return "[--addr H:P] [--name NAME] [--join H:P[,H:P...]] "
+               "[--strategy least-connections|round-robin|random|power-of-two|affinity] "
+               "[--queue-size N] [--queue-timeout DUR] [--http-addr H:P]";
     }
     if (mode == "worker") {
         return "[--label NAME] [--addr H:P] [--join H:P[,H:P...]] [--tag K=V]... "
@@ -194,7 +206,8 @@ std::string option_groups::synopsis(const std::string& mode) const {
     }
     if (mode == "client") {
         return "[--director H:P[,H:P...]] [--tokens N] [--prompt TEXT | --prompt-file FILE|-] "
-               "[--filter K=V[,K=V...]] [--resume-context-limit BYTES] [--output text|jsonl|raw]";
+               "[--filter K=V[,K=V...]] [--affinity KEY] [--resume-context-limit BYTES] "
+               "[--output text|jsonl|raw]";
     }
     if (mode == "members") {
         return "[--director H:P] [--output table|json]";
@@ -205,10 +218,16 @@ std::string option_groups::synopsis(const std::string& mode) const {
     if (mode == "stats") {
         return "[--target H:P] [--output text|json]";
     }
+    if (mode == "drain") {
+        return "--target H:P [--handoff]";
+    }
+    if (mode == "undrain") {
+        return "--target H:P";
+    }
     if (mode == "keys") {
         return "install|use|remove|list [--director H:P] [--key-file FILE] --gossip-key CURRENT";
     }
-    return "--target H:P [--mode unary|stream|connect|idle] [--concurrency C] [--payload B] "
+    return "--target H:P [--mode unary|stream|connect|idle|assign] [--concurrency C] [--payload B] "
            "[--duration DUR] [--streams S] [--count M] [--output text|json|result]";
 }
 
@@ -222,7 +241,8 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         if (mode == "client") {
             d.add_options()
                 ("director", po::value(&director_)->default_value(director),
-                 "director(s) H:P[,H:P...], tried in turn (env DIRECTOR_ADDR)")
+                 "director(s) H:P[,H:P...]: starts at a random one, moves to the next when it "
+                 "fails (env DIRECTOR_ADDR)")
                 ("tokens", po::value(&tokens_)->default_value(0),
                  "stop after sequence N and exit 0 (0 = until interrupted)")
                 ("prompt", po::value(&prompt_)->default_value("hello"), "prompt sent to the worker")
@@ -243,7 +263,10 @@ po::options_description option_groups::for_mode(const std::string& mode) {
                  "no frame for this long means the worker failed")
                 ("connect-timeout", po::value(&connect_timeout_)->default_value("2s"),
                  "TCP + TLS connect deadline")
-                ("job", po::value(&job_)->default_value(""), "job id (default: generated)");
+                ("job", po::value(&job_)->default_value(""), "job id (default: generated)")
+                ("affinity", po::value(&affinity_)->default_value(""),
+                 "affinity key: with director --strategy affinity the same key goes to the same "
+                 "worker while its load allows");
         } else {
             d.add_options()
                 ("director", po::value(&director_)->default_value(director),
@@ -265,6 +288,15 @@ po::options_description option_groups::for_mode(const std::string& mode) {
              "member (director or worker) H:P (default: env DIRECTOR_ADDR, else the director)")
             ("output", po::value(&output_)->default_value("text"), "text|json");
         all.add(d);
+    } else if (mode == "drain" || mode == "undrain") {
+        po::options_description d(mode == "drain" ? "Drain options" : "Undrain options", 100);
+        d.add_options()("target", po::value(&target_)->default_value(""), "the worker H:P");
+        if (mode == "drain") {
+            d.add_options()("handoff", po::bool_switch(&handoff_),
+                            "end running streams now with WORKER_DRAINING: their clients resume "
+                            "on other workers");
+        }
+        all.add(d);
     } else if (mode == "keys") {
         po::options_description d(
             "Keys options (--gossip-key is the cluster's current primary key: requests are "
@@ -283,7 +315,9 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         po::options_description d("Bench options", 100);
         d.add_options()
             ("target", po::value(&target_)->default_value(default_worker), "worker H:P")
-            ("mode", po::value(&bench_mode_)->default_value("unary"), "unary|stream|connect|idle")
+            ("mode", po::value(&bench_mode_)->default_value("unary"),
+             "unary|stream|connect|idle (against a worker) | assign (against a director: "
+             "Director.Assign + Director.Release round trips, --concurrency callers)")
             ("concurrency", po::value(&concurrency_)->default_value(1), "outstanding unary calls")
             ("payload", po::value(&payload_)->default_value(64), "unary payload bytes")
             ("duration", po::value(&duration_)->default_value("5s"), "measured window")
@@ -300,8 +334,8 @@ po::options_description option_groups::for_mode(const std::string& mode) {
         all.add(d);
     } else {
         throw usage_error("unknown mode '" + mode +
-                          "' (expected director, worker, client, members, events, keys, bench "
-                          "or stats)");
+                          "' (expected director, worker, client, members, events, keys, drain, "
+                          "undrain, bench or stats)");
     }
     all.add(common_group());
     return all;

@@ -60,6 +60,9 @@ private:
     std::string handshake_timeout_, idle_timeout_, keepalive_interval_, min_ping_interval_;
     // director
     std::string strategy_, health_interval_, status_interval_;
+    std::string queue_timeout_;
+    unsigned queue_size_ = 0, simulate_workers_ = 0;
+    double affinity_epsilon_ = 0;
     // worker
     std::string label_, token_interval_, failure_healthy_, failure_warning_, failure_failed_;
     bool simulate_failures_ = false;
@@ -69,7 +72,7 @@ private:
     std::string prompt_file_;
     // client / members / events
     std::string director_, prompt_, filter_, output_, wait_timeout_, stream_idle_timeout_,
-        connect_timeout_, job_;
+        connect_timeout_, job_, affinity_;
     unsigned long long tokens_ = 0;
     unsigned replay_ = 0;
     // bench
@@ -79,6 +82,8 @@ private:
     int server_pid_ = 0;
     // keys
     std::string keys_action_, key_file_;
+    // drain
+    bool handoff_ = false;
 };
 
 } // namespace rpcnetd::cli

@@ -37,6 +37,8 @@ Modes:
   stats      prints one member's counters (limits hit, refusals, gossip)
   events     follows the director's cluster event stream
   keys       install|use|remove|list the gossip key on every live member (key rotation)
+  drain      stops a worker taking new jobs; running streams finish (--handoff: resume elsewhere)
+  undrain    makes a drained worker assignable again
   bench      measures the RPC layer against a running worker
 
 Run 'rpcnetd MODE --help' for the options of a mode. 'rpcnetd --version' prints the version.
@@ -102,8 +104,8 @@ std::string help_text(const std::string& mode, const std::string& synopsis,
 
 command parse_command_line(int argc, const char* const* argv, env_lookup env) {
     if (argc < 2) {
-        throw usage_error("missing mode (director, worker, client, members, events, keys, bench, "
-                          "stats); "
+        throw usage_error("missing mode (director, worker, client, members, events, keys, drain, "
+                          "undrain, bench, stats); "
                           "see 'rpcnetd --help'");
     }
     const std::string mode = argv[1];

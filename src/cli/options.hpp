@@ -31,7 +31,7 @@ struct common_config {
     common::log_format log_format = common::log_format::text;
 };
 
-enum class balance_strategy { least_connections, round_robin, random };
+enum class balance_strategy { least_connections, round_robin, random, power_of_two, affinity };
 
 // A member (director or worker) runs gossip on UDP addr and RPC on TCP addr.
 struct member_config {
@@ -51,6 +51,11 @@ struct director_config {
     balance_strategy strategy = balance_strategy::least_connections;
     std::chrono::milliseconds health_interval{100};   // direct health check of assignable workers
     std::chrono::milliseconds status_interval{5000};  // pool print period
+    double affinity_epsilon = 0.25;  // --strategy affinity: load bound (1+eps) x average
+    // Admission control: Assign requests wait here while every matching worker is full.
+    std::uint32_t queue_size = 128;  // 0 = no queue (NO_WORKERS at once, as before)
+    std::chrono::milliseconds queue_timeout{30000};
+    std::uint32_t simulate_workers = 0;  // benchmarks: simulated workers in the pool (never contacted)
 };
 
 struct failure_cycle_config {
@@ -100,6 +105,7 @@ struct client_config {
     std::chrono::milliseconds stream_idle_timeout{1000};  // no frame this long = worker failure
     std::chrono::milliseconds connect_timeout{2000};
     std::string job;  // empty = generated
+    std::string affinity;  // --affinity KEY: the same key goes to the same worker (strategy affinity)
 };
 
 enum class table_output { table, json };
@@ -124,7 +130,7 @@ struct events_config {
     std::uint32_t replay = 10;  // recent events printed before following
 };
 
-enum class bench_mode { unary, stream, connect, idle };
+enum class bench_mode { unary, stream, connect, idle, assign };
 enum class bench_output { text, json, result };  // result = "RESULT phase=..." line (harness)
 struct bench_config {
     common_config common;
@@ -153,13 +159,21 @@ struct keys_config {
     std::string key_file;        // the key to install/use/remove (unused by list)
 };
 
+// rpcnetd drain|undrain --target H:P: Worker.Drain on one worker.
+struct drain_config {
+    common_config common;
+    common::endpoint target;  // the worker
+    bool drain = true;        // false: undrain
+    bool handoff = false;     // drain: end running streams now (clients resume elsewhere)
+};
+
 struct help_request {
     std::string text;
 };
 
 using command = std::variant<help_request, director_config, worker_config, client_config,
                              members_config, events_config, bench_config, keys_config,
-                             stats_config>;
+                             stats_config, drain_config>;
 
 // Environment lookup, injectable for tests.
 using env_lookup = std::optional<std::string> (*)(const char* name);

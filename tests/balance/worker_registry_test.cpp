@@ -407,3 +407,48 @@ TEST_CASE("worker_registry: a worker at its capacity tag is full until a stream 
         }
     }
 }
+
+TEST_CASE("worker_registry: check() tells assignable, only full, or none", "[balance]") {
+    using rpcnetd::balance::availability;
+    auto r = make();
+    rpcnetd::common::rng g(1);
+    auto a = worker("a", 1);
+    a.tags["capacity"] = "1";
+    auto b = worker("b", 2);
+    b.tags["capacity"] = "1";
+    b.tags["gpu"] = "yes";
+    r.update(a, t0);
+    r.update(b, t0);
+    CHECK(r.check({}, {}, t0) == availability::assignable);
+    must_assign(r, g, t0);
+    must_assign(r, g, t0);
+    CHECK(r.check({}, {}, t0) == availability::full);
+    CHECK(no_workers(r, t0));
+    CHECK(r.check(tag_filter(rpcnetd::balance::tag_map{{"gpu", "no"}}), {}, t0) == availability::none);
+    // Unhealthy or excluded workers are not "full": they are not waited for.
+    r.mark_unhealthy("a", t0);
+    CHECK(r.check({}, std::vector<std::string>{"b"}, t0) == availability::none);
+}
+
+TEST_CASE("worker_registry: a draining worker keeps its leases but is not assigned",
+          "[balance]") {
+    auto r = make();
+    rpcnetd::common::rng g(2);
+    r.update(worker("a", 1, 0), t0);
+    r.update(worker("b", 2, 0), t0);
+    auto b = worker("b", 2, 0, 2);
+    b.tags["draining"] = "true";
+    r.update(b, t0);
+    for (int i = 0; i < 5; ++i) {
+        CHECK(must_assign(r, g, t0).worker == "a");
+    }
+    const auto rows = r.pool(t0);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1].draining);
+    CHECK_FALSE(rows[1].assignable);
+    CHECK(r.assignable_count(t0) == 1);
+    b.incarnation = 3;
+    b.tags["draining"] = "false"; // undrain
+    r.update(b, t0);
+    CHECK(r.assignable_count(t0) == 2);
+}

@@ -122,6 +122,41 @@ TEST_CASE("options: bad input is a usage error naming the flag", "[cli]") {
     CHECK_THROWS_WITH(parse({"events", "--replay=-1"}), Catch::Contains("--replay"));
     CHECK_THROWS_WITH(parse({"director", "--indirect-probes=-3"}),
                       Catch::Contains("--indirect-probes"));
+    CHECK_THROWS_WITH(parse({"director", "--affinity-epsilon", "-1"}),
+                      Catch::Contains("--affinity-epsilon"));
+    CHECK_THROWS_WITH(parse({"director", "--queue-timeout", "0s"}),
+                      Catch::Contains("--queue-timeout"));
+    CHECK_THROWS_WITH(parse({"drain"}), Catch::Contains("--target"));
+    CHECK_THROWS_WITH(parse({"undrain", "--target", "nowhere"}), Catch::Contains("--target"));
+    CHECK_THROWS_AS(parse({"undrain", "--target", "127.0.0.1:1", "--handoff"}), usage_error);
+}
+
+TEST_CASE("options: high-availability flags (#10)", "[cli]") {
+    fake_env().clear();
+    auto d = std::get<cli::director_config>(parse({"director"}));
+    CHECK(d.queue_size == 128);
+    CHECK(d.queue_timeout == std::chrono::seconds(30));
+    CHECK(d.affinity_epsilon == Approx(0.25));
+    d = std::get<cli::director_config>(parse({"director", "--strategy", "power-of-two",
+                                              "--queue-size", "0", "--queue-timeout", "2s"}));
+    CHECK(d.strategy == cli::balance_strategy::power_of_two);
+    CHECK(d.queue_size == 0);
+    CHECK(d.queue_timeout == std::chrono::seconds(2));
+    d = std::get<cli::director_config>(
+        parse({"director", "--strategy", "affinity", "--affinity-epsilon", "0.5"}));
+    CHECK(d.strategy == cli::balance_strategy::affinity);
+    CHECK(d.affinity_epsilon == Approx(0.5));
+    const auto c = std::get<cli::client_config>(parse({"client", "--affinity", "user-7"}));
+    CHECK(c.affinity == "user-7");
+    const auto dr = std::get<cli::drain_config>(
+        parse({"drain", "--target", "127.0.0.1:62001", "--handoff"}));
+    CHECK(dr.drain);
+    CHECK(dr.handoff);
+    const auto un = std::get<cli::drain_config>(parse({"undrain", "--target", "127.0.0.1:62001"}));
+    CHECK_FALSE(un.drain);
+    const auto b = std::get<cli::bench_config>(
+        parse({"bench", "--mode", "assign", "--target", "127.0.0.1:61000"}));
+    CHECK(b.mode == cli::bench_mode::assign);
 }
 
 TEST_CASE("options: every RPC limit is a flag", "[cli]") {

@@ -260,3 +260,15 @@ TEST_CASE("tls process: TLS 1.2 gets no session and a 1 GiB frame header is coun
     CHECK_THAT(json, Catch::Matchers::Contains("\"gossip.datagrams_rejected\":"));
     CHECK(w.proc->running());
 }
+
+TEST_CASE("tls process: only director and worker certificates may drain a worker (#10)",
+          "[tls][integration]") {
+    mtls_worker w;
+    asio::io_context ioc(1);
+    rpc::status st;
+    run_coro(ioc, call_as(w.target(), pki().client, "Worker.Drain", &st), 30s);
+    CHECK(st.code == v1::PERMISSION_DENIED);
+    // An empty DrainRequest is an undrain: harmless, and allowed for a director.
+    run_coro(ioc, call_as(w.target(), pki().director, "Worker.Drain", &st), 30s);
+    CHECK(st.ok());
+}

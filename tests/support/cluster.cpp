@@ -124,9 +124,10 @@ void cluster::restart_worker(std::size_t i) {
     w.process = spawn_worker(w);
 }
 
-std::vector<member_view> cluster::members() {
-    std::vector<std::string> argv{rpcnetd_binary(), "members", "--director", director_addr(),
-                                  "--output", "json"};
+std::vector<member_view> cluster::members(const std::string& director) {
+    std::vector<std::string> argv{rpcnetd_binary(), "members", "--director",
+                                  director.empty() ? director_addr() : director, "--output",
+                                  "json"};
     for (auto& f : common_flags()) {
         argv.push_back(f);
     }
@@ -149,6 +150,7 @@ std::vector<member_view> cluster::members() {
         m.active_streams = json_uint(obj, "active_streams").value_or(0);
         m.assignable = obj.find("\"assignable\":true") != std::string::npos;
         m.health = json_string(obj, "health").value_or("");
+        m.draining = obj.find("\"draining\":true") != std::string::npos;
         out.push_back(std::move(m));
         pos = end == std::string::npos ? r.output.size() : end;
     }
@@ -204,6 +206,10 @@ client_run parse_client_output(const std::string& output) {
             ++run.failovers;
         } else if (*event == "waiting") {
             ++run.waiting;
+        } else if (*event == "queued") {
+            ++run.queued;
+        } else if (*event == "assigned") {
+            run.assigned_by.push_back(json_string(line, "director").value_or(""));
         } else if (*event == "done") {
             run.done = true;
         }

@@ -30,6 +30,7 @@ struct member_view {
     std::uint64_t active_streams = 0;
     bool assignable = false;
     std::string health;  // ok | failing | unknown
+    bool draining = false;
 };
 
 class cluster {
@@ -46,8 +47,8 @@ public:
     child_process& worker(std::size_t i) { return *workers_.at(i).process; }
     const std::string& worker_addr(std::size_t i) const { return workers_.at(i).addr; }
 
-    // `rpcnetd members --output json` against the director; empty on failure.
-    std::vector<member_view> members();
+    // `rpcnetd members --output json` against the director (or another one); empty on failure.
+    std::vector<member_view> members(const std::string& director = {});
     // Polls members() until `pred` holds or `limit` passes.
     template <typename Pred>
     bool wait_members(Pred pred, std::chrono::milliseconds limit) {
@@ -93,6 +94,8 @@ struct client_run {
     std::vector<std::string> token_workers;
     std::size_t failovers = 0;
     std::size_t waiting = 0;
+    std::size_t queued = 0;
+    std::vector<std::string> assigned_by; // the director of each assigned event
     bool done = false;
 };
 client_run parse_client_output(const std::string& output);
