@@ -153,14 +153,7 @@ std::string event_json(const v1::ClusterEvent& e) {
         .add("tags", tag_map(e))
         .add("unix_ms", e.unix_ms());
     if (e.addrs_size() > 0) {
-        std::string addrs = "[";
-        for (const auto& a : e.addrs()) {
-            if (addrs.size() > 1) {
-                addrs += ',';
-            }
-            common::append_json_string(addrs, a);
-        }
-        out.add_raw("addrs", addrs + "]");
+        out.add_array("addrs", std::vector<std::string>(e.addrs().begin(), e.addrs().end()));
     }
     return out.str();
 }

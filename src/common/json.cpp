@@ -3,6 +3,7 @@
 #include "common/utf8.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 
 #include <fmt/format.h>
@@ -106,6 +107,17 @@ json_object& json_object::add(std::string_view key, const std::map<std::string, 
 
 json_object& json_object::add(std::string_view key, const json_object& object) {
     obj_[key_of(valid_text(key))] = object.obj_;
+    return *this;
+}
+
+json_object& json_object::add_array(std::string_view key, const std::vector<std::string>& strings) {
+    boost::json::array a;
+    a.reserve(strings.size());
+    for (const auto& item : strings) {
+        const auto v = valid_text(item);
+        a.emplace_back(boost::json::string(v.data(), v.size()));
+    }
+    obj_[key_of(valid_text(key))] = std::move(a);
     return *this;
 }
 

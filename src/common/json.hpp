@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rpcnetd::common {
 
@@ -31,6 +32,8 @@ public:
     json_object& add(std::string_view key, double value);
     json_object& add(std::string_view key, std::map<std::string, std::string> const& object);
     json_object& add(std::string_view key, const json_object& object);
+    // An array of strings.
+    json_object& add_array(std::string_view key, const std::vector<std::string>& strings);
     std::string str() const;
 
 private:

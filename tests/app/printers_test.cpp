@@ -110,7 +110,7 @@ TEST_CASE("client_printer: the job's error event and raw output", "[app]") {
     std::ostringstream raw;
     std::ostringstream diag;
     app::client_printer r(raw, cli::client_output::raw, &diag);
-    r.assigned("worker-a", "127.0.0.1:1", 1);
+    r.assigned("worker-a", "127.0.0.1:1", 1, "127.0.0.1:2");
     r.token(1, "first line", "worker-a", 1);
     r.token(2, "a chunk", "worker-a", 2, true);
     r.token(3, " and more\n", "worker-a", 3, true);

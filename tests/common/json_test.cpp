@@ -13,6 +13,8 @@ TEST_CASE("json: objects and escaping", "[common]") {
     CHECK(json_object().add("tags", {{"role", "worker"}, {"gpu", "true"}}).str() ==
           R"({"tags":{"gpu":"true","role":"worker"}})");
     CHECK(json_object().str() == "{}");
+    CHECK(json_object().add_array("addrs", {"a", "b\"", "\xff"}).str() ==
+          "{\"addrs\":[\"a\",\"b\\\"\",\"\xEF\xBF\xBD\"]}");
 }
 
 TEST_CASE("json: booleans, numbers, nested objects, insertion order", "[common]") {
