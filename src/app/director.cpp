@@ -75,6 +75,7 @@ public:
                            return events_.serve(c, w, req.replay());
                        });
         node_.add_stats([this](member_node::stat_list& out) {
+            out.emplace_back("director.leases_refused", leases_refused_);
             out.emplace_back("events.subscribers", events_.subscribers());
             out.emplace_back("events.dropped", events_.dropped());
         });
@@ -124,7 +125,8 @@ private:
             required[t.key()] = t.value();
         }
         std::vector<std::string> exclude(req.exclude().begin(), req.exclude().end());
-        auto picked = pool_.assign(balance::tag_filter(std::move(required)), exclude);
+        auto picked =
+            pool_.assign(balance::tag_filter(std::move(required)), exclude, ctx.peer_identity());
         if (!picked) {
             co_return unary_result{{v1::NO_WORKERS, "no workers available"}, {}};
         }
@@ -132,33 +134,54 @@ private:
         resp.set_worker(picked->worker);
         resp.set_label(picked->label);
         resp.set_rpc_addr(picked->rpc_addr.to_string());
-        resp.set_lease_id(picked->lease);
-        common::logger("lb").debug("assign worker={} lease={} client={} peer={}", picked->worker,
-                                   picked->lease, req.client(), ctx.peer());
+        resp.set_lease(picked->lease.to_bytes());
+        common::logger("lb").debug("assign worker={} client={} peer={}", picked->worker,
+                                   req.client(), ctx.peer());
         co_return unary_result{{}, resp.SerializeAsString()};
     }
 
-    net::awaitable<unary_result> report_failure(rpc::call_context&, std::string request) {
+    // Releases the caller's lease; a lease of another caller is refused and counted. Unknown or
+    // empty leases pass (the lease may have ended with its worker).
+    std::optional<rpc::status> release_own(rpc::call_context& ctx, const std::string& lease,
+                                           std::string_view what) {
+        const auto id = balance::lease_id::from_bytes(lease);
+        if (!id) {
+            return std::nullopt;
+        }
+        if (pool_.release(*id, ctx.peer_identity()) != balance::release_result::not_owner) {
+            return std::nullopt;
+        }
+        ++leases_refused_;
+        common::logger("lb").warn("lease refused op={} peer={} caller={}", what, ctx.peer(),
+                                  ctx.peer_identity());
+        return rpc::status{v1::PERMISSION_DENIED, "the lease belongs to another client"};
+    }
+
+    net::awaitable<unary_result> report_failure(rpc::call_context& ctx, std::string request) {
         v1::ReportFailureRequest req;
         if (!req.ParseFromString(request)) {
             co_return unary_result{{v1::INVALID_ARGUMENT, "malformed ReportFailureRequest"}, {}};
+        }
+        if (auto refused = release_own(ctx, req.lease(), "report-failure")) {
+            co_return unary_result{*refused, {}};
         }
         std::cout << fmt::format("🚨 Client reported worker {} failed ({}): not assigning it, "
                                  "probing it now",
                                  req.worker(), req.reason())
                   << std::endl;
-        pool_.release(req.lease_id());
         pool_.mark_unhealthy(req.worker());
         node_.probe_now(req.worker());
         co_return unary_result{{}, v1::ReportFailureResponse().SerializeAsString()};
     }
 
-    net::awaitable<unary_result> release(rpc::call_context&, std::string request) {
+    net::awaitable<unary_result> release(rpc::call_context& ctx, std::string request) {
         v1::ReleaseRequest req;
         if (!req.ParseFromString(request)) {
             co_return unary_result{{v1::INVALID_ARGUMENT, "malformed ReleaseRequest"}, {}};
         }
-        pool_.release(req.lease_id());
+        if (auto refused = release_own(ctx, req.lease(), "release")) {
+            co_return unary_result{*refused, {}};
+        }
         co_return unary_result{{}, v1::ReleaseResponse().SerializeAsString()};
     }
 
@@ -236,6 +259,7 @@ private:
     event_hub events_;
     net::asio::steady_timer status_timer_;
     bool stopping_ = false;
+    std::uint64_t leases_refused_ = 0;
     net::task_group tasks_;
 };
 

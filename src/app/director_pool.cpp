@@ -1,6 +1,7 @@
 #include "app/director_pool.hpp"
 
 #include "common/log.hpp"
+#include "common/secure_random.hpp"
 
 #include <fmt/format.h>
 
@@ -44,8 +45,10 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
                 // because a loaded machine stretches that to seconds, and a vanished client
                 // only inflates its worker's count for this long.
                 balance::registry_config{.report_grace = std::chrono::milliseconds(5000),
-                                         .lease_timeout = std::chrono::milliseconds(10000),
-                                         .first_lease_id = common::random_seed() | 1}),
+                                         .lease_timeout = std::chrono::milliseconds(10000)},
+                // Lease ids are capabilities handed to clients: a CSPRNG, not mt19937_64 (whose
+                // state a client could recover from the ids it was given).
+                &common::secure_random_u64),
       rng_(common::random_seed()), tasks_(ex, "health") {
     // A health check that takes longer than this is a miss; connects get the same budget. It is
     // generous on purpose: a dead worker is caught by its refused connection at once, and a hung
@@ -78,18 +81,17 @@ void director_pool::sync(const std::vector<membership::member>& view) {
 }
 
 std::optional<balance::assignment> director_pool::assign(const balance::tag_filter& filter,
-                                                         std::span<const std::string> exclude) {
-    auto r = registry_.assign(filter, exclude, clock::now(), rng_);
+                                                         std::span<const std::string> exclude,
+                                                         std::string_view owner) {
+    auto r = registry_.assign(filter, exclude, clock::now(), rng_, owner);
     if (auto* a = std::get_if<balance::assignment>(&r)) {
         return *a;
     }
     return std::nullopt;
 }
 
-void director_pool::release(balance::lease_id id) {
-    if (id != 0) {
-        registry_.release(id);
-    }
+balance::release_result director_pool::release(balance::lease_id id, std::string_view owner) {
+    return registry_.release(id, owner);
 }
 
 void director_pool::mark_unhealthy(const std::string& name) {

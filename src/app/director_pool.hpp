@@ -41,9 +41,11 @@ public:
     void update(const membership::member& m);
     void sync(const std::vector<membership::member>& view);
 
+    // owner: the caller's identity (rpc::call_context::peer_identity); the lease is bound to it.
     std::optional<balance::assignment> assign(const balance::tag_filter& filter,
-                                              std::span<const std::string> exclude);
-    void release(balance::lease_id id);
+                                              std::span<const std::string> exclude,
+                                              std::string_view owner);
+    balance::release_result release(balance::lease_id id, std::string_view owner);
     void mark_unhealthy(const std::string& name);
     std::uint32_t connections(const std::string& name) const;
     std::vector<balance::pool_entry> rows() const;

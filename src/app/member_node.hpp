@@ -99,6 +99,7 @@ private:
     membership::tag_map tags_;
     event_handler on_event_;
     std::function<void(stat_list&)> extra_stats_;
+    std::uint64_t push_pulls_refused_ = 0; // gossip.push_pulls_refused
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key

@@ -50,6 +50,10 @@ public:
             return health(ctx, std::move(req));
         });
         register_bench_service(srv, cfg.label);
+        // The worker's own count (what Worker.Health answers), for checking the director's view.
+        node_.add_stats([this](member_node::stat_list& out) {
+            out.emplace_back("worker.active_streams", active_);
+        });
         // With --require-client-cert: the certificate's OU decides (man rpcnetd, "Roles").
         srv.allow_roles("Worker.Generate", {"client", "director"});
         srv.allow_roles("Worker.Health", {"director"});
