@@ -157,22 +157,6 @@ net::awaitable<void> connection_limit(mtls_loopback* lb, bool* second_refused) {
     first->close();
 }
 
-// A held Bench.Stream request padded to `bytes` with an unknown field (15, bytes): the handler
-// parses it like any StreamReq, and the server holds all of it while the stream runs.
-std::string padded_hold_request(std::size_t bytes) {
-    std::string req = stream_request(1, true);
-    std::string pad(bytes, 'p');
-    req.push_back(static_cast<char>((15 << 3) | 2));
-    for (std::size_t n = pad.size(); ; n >>= 7) {
-        if (n < 0x80) {
-            req.push_back(static_cast<char>(n));
-            break;
-        }
-        req.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    }
-    return req + pad;
-}
-
 // Opens a held stream with `request`: kept in `held` once it runs; its END status when the server
 // refused it at once.
 net::awaitable<std::optional<rpc::status>> open_held(mtls_loopback* lb, rpc::client* c,
