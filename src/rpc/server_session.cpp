@@ -137,6 +137,9 @@ void server_session::on_call(frame& f) {
         refuse(id, {v1::INVALID_ARGUMENT, "malformed Call"});
         return;
     }
+    // The request now lives in `call`: free the frame body at once, so a call never holds its
+    // bytes twice (memory budget, limits::max_request_bytes).
+    std::string().swap(f.body);
     if (goaway_sent_ || core_->draining) {
         refuse(id, {v1::UNAVAILABLE, "server is shutting down"});
         return;
