@@ -68,7 +68,7 @@ case "${1:-}" in
 --gossip-key)
     file=${2:?--gossip-key FILE}
     umask 077
-    openssl rand -base64 32 >"$file"
+    (umask 077; openssl rand -base64 32 >"$file")
     echo "wrote $file"
     ;;
 *)

@@ -129,7 +129,12 @@ public:
                 co_return 1;
             }
             const auto outcome = co_await stream_from(*assignment);
-            co_await release(assignment->lease_id());
+            // A failure report carries the lease (the director releases it with the report);
+            // every other ending releases it here.
+            const bool reported = outcome.what == stream_outcome::kind::failed && !outcome.drained;
+            if (!reported) {
+                co_await release(assignment->lease());
+            }
             if (outcome.completed()) {
                 break;
             }
@@ -381,6 +386,9 @@ private:
     }
 
     net::awaitable<void> report_failure(const v1::AssignResponse& a, const std::string& reason) {
+        // Without mTLS the lease belongs to the connection that was assigned it: over a new
+        // connection it is not ours to release (it expires at the director instead).
+        const bool same_connection = director_.is_open();
         const bool have_director = co_await ensure_director();
         if (!have_director) {
             co_return;
@@ -388,19 +396,21 @@ private:
         v1::ReportFailureRequest req;
         req.set_worker(a.worker());
         req.set_reason(reason);
-        req.set_lease_id(a.lease_id());
+        if (same_connection) {
+            req.set_lease(a.lease()); // releases it too
+        }
         auto r = co_await director_.unary("Director.ReportFailure", req.SerializeAsString(), 1s);
         if (!r.st.ok() && r.st.code != v1::UNIMPLEMENTED) {
             director_.close();
         }
     }
 
-    net::awaitable<void> release(std::uint64_t lease) {
-        if (lease == 0 || !director_.is_open()) {
+    net::awaitable<void> release(const std::string& lease) {
+        if (lease.empty() || !director_.is_open()) {
             co_return;
         }
         v1::ReleaseRequest req;
-        req.set_lease_id(lease);
+        req.set_lease(lease);
         auto r = co_await director_.unary("Director.Release", req.SerializeAsString(), 1s);
         if (r.st.code == v1::UNAVAILABLE) {
             director_.close();

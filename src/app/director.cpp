@@ -88,6 +88,7 @@ public:
                            return events_.serve(c, w, req.replay());
                        });
         node_.add_stats([this](member_node::stat_list& out) {
+            out.emplace_back("director.leases_refused", leases_refused_);
             out.emplace_back("events.subscribers", events_.subscribers());
             out.emplace_back("events.dropped", events_.dropped());
             out.emplace_back("queue.waiting", queue_.size());
@@ -182,7 +183,7 @@ private:
                                  queue_.position(req.queue_ticket(), req.client()).has_value();
         if (holds_place) {
             auto waited = co_await wait_in_queue(req.queue_ticket(), filter, exclude,
-                                                 req.affinity());
+                                                 ctx.peer_identity(), req.affinity());
             if (!waited) {
                 co_return unary_result{queue_refusal("no worker freed up within --queue-timeout"),
                                        {}};
@@ -191,7 +192,7 @@ private:
         } else {
             // Newcomers do not pass anyone already waiting: with a queue, they join its end.
             if (queue_.size() == 0) {
-                picked = pool_.assign(filter, exclude, req.affinity());
+                picked = pool_.assign(filter, exclude, ctx.peer_identity(), req.affinity());
             }
             if (!picked) {
                 if (cfg_.queue_size == 0 ||
@@ -216,9 +217,9 @@ private:
         resp.set_worker(picked->worker);
         resp.set_label(picked->label);
         resp.set_rpc_addr(picked->rpc_addr.to_string());
-        resp.set_lease_id(picked->lease);
-        common::logger("lb").debug("assign worker={} lease={} client={} peer={}", picked->worker,
-                                   picked->lease, req.client(), ctx.peer());
+        resp.set_lease(picked->lease.to_bytes());
+        common::logger("lb").debug("assign worker={} client={} peer={}", picked->worker,
+                                   req.client(), ctx.peer());
         co_return unary_result{{}, resp.SerializeAsString()};
     }
 
@@ -228,6 +229,7 @@ private:
         net::asio::steady_timer timer;
         const balance::tag_filter* filter;
         std::span<const std::string> exclude;
+        std::string owner; // the caller's identity: the lease it gets is bound to it
         std::string affinity;
         std::optional<balance::assignment> result;
     };
@@ -235,8 +237,9 @@ private:
     // Holds the caller's place until wake_queue() hands it a worker or the place times out.
     net::awaitable<std::optional<balance::assignment>> wait_in_queue(
         balance::admission_queue::ticket ticket, const balance::tag_filter& filter,
-        std::span<const std::string> exclude, std::string affinity) {
-        waiter w{net::asio::steady_timer(ex_), &filter, exclude, std::move(affinity), {}};
+        std::span<const std::string> exclude, std::string owner, std::string affinity) {
+        waiter w{net::asio::steady_timer(ex_), &filter, exclude, std::move(owner),
+                 std::move(affinity), {}};
         w.timer.expires_at(queue_.deadline(ticket));
         waiters_[ticket] = &w;
         queue_.set_active(ticket, true, clock::now());
@@ -269,7 +272,7 @@ private:
             if (w.result || pool_.check(*w.filter, w.exclude) != balance::availability::assignable) {
                 continue;
             }
-            w.result = pool_.assign(*w.filter, w.exclude, w.affinity);
+            w.result = pool_.assign(*w.filter, w.exclude, w.owner, w.affinity);
             if (w.result) {
                 queue_.remove(ticket);
                 w.timer.cancel();
@@ -292,10 +295,30 @@ private:
                                        queue_.retry_after(clock::now()).count())};
     }
 
-    net::awaitable<unary_result> report_failure(rpc::call_context&, std::string request) {
+    // Releases the caller's lease; a lease of another caller is refused and counted. Unknown or
+    // empty leases pass (the lease may have ended with its worker).
+    std::optional<rpc::status> release_own(rpc::call_context& ctx, const std::string& lease,
+                                           std::string_view what) {
+        const auto id = balance::lease_id::from_bytes(lease);
+        if (!id) {
+            return std::nullopt;
+        }
+        if (pool_.release(*id, ctx.peer_identity()) != balance::release_result::not_owner) {
+            return std::nullopt;
+        }
+        ++leases_refused_;
+        common::logger("lb").warn("lease refused op={} peer={} caller={}", what, ctx.peer(),
+                                  ctx.peer_identity());
+        return rpc::status{v1::PERMISSION_DENIED, "the lease belongs to another client"};
+    }
+
+    net::awaitable<unary_result> report_failure(rpc::call_context& ctx, std::string request) {
         v1::ReportFailureRequest req;
         if (!req.ParseFromString(request)) {
             co_return unary_result{{v1::INVALID_ARGUMENT, "malformed ReportFailureRequest"}, {}};
+        }
+        if (auto refused = release_own(ctx, req.lease(), "report-failure")) {
+            co_return unary_result{*refused, {}};
         }
         std::cout << fmt::format("🚨 Client reported worker {} failed ({}): not assigning it, "
                                  "probing it now",
@@ -304,17 +327,18 @@ private:
                   << std::endl;
         ++failovers_[failover_reason_class(req.reason())];
         pool_.mark_unhealthy(req.worker());
-        pool_.release(req.lease_id());
         node_.probe_now(req.worker());
         co_return unary_result{{}, v1::ReportFailureResponse().SerializeAsString()};
     }
 
-    net::awaitable<unary_result> release(rpc::call_context&, std::string request) {
+    net::awaitable<unary_result> release(rpc::call_context& ctx, std::string request) {
         v1::ReleaseRequest req;
         if (!req.ParseFromString(request)) {
             co_return unary_result{{v1::INVALID_ARGUMENT, "malformed ReleaseRequest"}, {}};
         }
-        pool_.release(req.lease_id());
+        if (auto refused = release_own(ctx, req.lease(), "release")) {
+            co_return unary_result{*refused, {}};
+        }
         co_return unary_result{{}, v1::ReleaseResponse().SerializeAsString()};
     }
 
@@ -476,6 +500,7 @@ private:
     std::map<std::string, std::uint64_t> failovers_;  // by failover_reason_class (bounded)
     std::unique_ptr<ops_endpoint> http_;
     bool stopping_ = false;
+    std::uint64_t leases_refused_ = 0;
     net::task_group tasks_;
 };
 

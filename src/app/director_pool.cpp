@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
+#include "common/secure_random.hpp"
 
 #include <fmt/format.h>
 
@@ -60,8 +61,10 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
                 // because a loaded machine stretches that to seconds, and a vanished client
                 // only inflates its worker's count for this long.
                 balance::registry_config{.report_grace = std::chrono::milliseconds(5000),
-                                         .lease_timeout = std::chrono::milliseconds(10000),
-                                         .first_lease_id = common::random_seed() | 1}),
+                                         .lease_timeout = std::chrono::milliseconds(10000)},
+                // Lease ids are capabilities handed to clients: a CSPRNG, not mt19937_64 (whose
+                // state a client could recover from the ids it was given).
+                &common::secure_random_u64),
       rng_(common::random_seed()), tasks_(ex, "health") {
     // A health check that takes longer than this is a miss; connects get the same budget. It is
     // generous on purpose: a dead worker is caught by its refused connection at once, and a hung
@@ -110,8 +113,9 @@ void director_pool::add_simulated_workers(std::uint32_t n) {
 
 std::optional<balance::assignment> director_pool::assign(const balance::tag_filter& filter,
                                                          std::span<const std::string> exclude,
+                                                         std::string_view owner,
                                                          std::string_view affinity_key) {
-    auto r = registry_.assign(filter, exclude, clock::now(), rng_, affinity_key);
+    auto r = registry_.assign(filter, exclude, clock::now(), rng_, owner, affinity_key);
     if (auto* a = std::get_if<balance::assignment>(&r)) {
         return *a;
     }
@@ -123,10 +127,12 @@ balance::availability director_pool::check(const balance::tag_filter& filter,
     return registry_.check(filter, exclude, clock::now());
 }
 
-void director_pool::release(balance::lease_id id) {
-    if (id != 0 && registry_.release_frees(id, clock::now())) {
+balance::release_result director_pool::release(balance::lease_id id, std::string_view owner) {
+    const auto out = registry_.release_frees(id, owner, clock::now());
+    if (out.freed) {
         notice_changes();
     }
+    return out.result;
 }
 
 void director_pool::mark_unhealthy(const std::string& name) {

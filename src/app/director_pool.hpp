@@ -63,13 +63,16 @@ public:
     // but not in membership; never health-checked, never contacted. Names sim-worker-1..N.
     void add_simulated_workers(std::uint32_t n);
 
+    // owner: the caller's identity (rpc::call_context::peer_identity); the lease is bound to it.
     std::optional<balance::assignment> assign(const balance::tag_filter& filter,
                                               std::span<const std::string> exclude,
+                                              std::string_view owner,
                                               std::string_view affinity_key = {});
     balance::availability check(const balance::tag_filter& filter,
                                 std::span<const std::string> exclude) const;
-    // Ends a lease; a worker that had reached its capacity may be assignable again (on_change).
-    void release(balance::lease_id id);
+    // Ends a lease when `owner` holds it; a worker that had reached its capacity may be assignable
+    // again (on_change).
+    balance::release_result release(balance::lease_id id, std::string_view owner);
     void mark_unhealthy(const std::string& name);
     std::uint32_t connections(const std::string& name) const;
     std::vector<balance::pool_entry> rows() const;

@@ -181,6 +181,8 @@ member_node::stat_list member_node::stats() const {
         {"suspicions", g.suspicions},                 {"refutations", g.refutations},
         {"failures_declared", g.failures_declared},   {"push_pulls", g.push_pulls},
         {"datagrams_dropped_by_kernel", g.datagrams_dropped_by_kernel},
+        {"replies_limited", g.replies_limited},
+        {"push_pull_members_dropped", g.push_pull_members_dropped},
     };
     for (const auto& [name, v] : gossip) {
         out.emplace_back(std::string("gossip.") + name, v);
@@ -198,6 +200,13 @@ member_node::stat_list member_node::stats() const {
                      by_state[static_cast<int>(membership::member_status::suspect)]);
     out.emplace_back("members.failed", by_state[static_cast<int>(membership::member_status::failed)]);
     out.emplace_back("members.left", by_state[static_cast<int>(membership::member_status::left)]);
+    out.emplace_back("gossip.push_pulls_refused", push_pulls_refused_);
+    if (cipher_) {
+        // Against the nonce budget of each key (2^32 seals cluster-wide; gossip_cipher.hpp).
+        for (const auto& [fingerprint, seals] : cipher_->seal_counts()) {
+            out.emplace_back("gossip.seals." + fingerprint, seals);
+        }
+    }
     if (extra_stats_) {
         extra_stats_(out);
     }
@@ -356,6 +365,7 @@ net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_push_pull
     const auto body = open_body(request);
     if (!body || !req.ParseFromString(*body) || req.cluster() != common_.cluster) {
         // Another key, another cluster, or garbage: never merge it.
+        ++push_pulls_refused_;
         common::logger("swim").warn("push-pull refused peer={}: not sealed with our gossip key "
                                     "and cluster name",
                                     ctx.peer());

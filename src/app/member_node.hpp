@@ -132,6 +132,7 @@ private:
     bool joined_ = false;  // a membership exchange succeeded (true from the start without seeds)
     std::map<std::string, std::string> exchange_problems_;  // peer -> last problem ("" = fine)
     common::metrics::histogram probe_rtt_{common::metrics::latency_buckets()};
+    std::uint64_t push_pulls_refused_ = 0; // gossip.push_pulls_refused
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key

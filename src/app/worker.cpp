@@ -72,6 +72,8 @@ public:
                 [this](common::metrics::exposition& e) { worker_metrics(e); });
         }
         srv.allow_roles("Worker.Drain", {"director", "worker"}); // operators, like Keys.*
+        // worker.active_streams is the worker's own count (what Worker.Health answers), for
+        // checking the director's view.
         node_.add_stats([this](member_node::stat_list& out) {
             out.emplace_back("worker.active_streams", active_);
             out.emplace_back("worker.streams_started", streams_started_);

@@ -5,9 +5,12 @@
 
 namespace rpcnetd::balance {
 
-worker_registry::worker_registry(std::unique_ptr<balancer> strategy, registry_config config)
-    : strategy_(std::move(strategy)), config_(config),
-      next_lease_(config.first_lease_id == 0 ? 1 : config.first_lease_id) {
+worker_registry::worker_registry(std::unique_ptr<balancer> strategy, registry_config config,
+                                 id_source ids)
+    : strategy_(std::move(strategy)), config_(config), ids_(std::move(ids)) {
+    if (!ids_) {
+        ids_ = [g = common::rng(0x1ea5e)]() mutable { return g(); };
+    }
     if (!strategy_) {
         throw std::invalid_argument("worker_registry needs a balancing strategy");
     }
@@ -110,9 +113,10 @@ void worker_registry::drop_leases(const worker& w) {
 std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
                                                        std::span<const std::string> exclude,
                                                        common::time_point now, common::rng& r,
+                                                       std::string_view owner,
                                                        std::string_view key) {
     random_source source(r);
-    return assign(filter, exclude, now, source, key);
+    return assign(filter, exclude, now, source, owner, key);
 }
 
 availability worker_registry::check(const tag_filter& filter,
@@ -135,6 +139,7 @@ availability worker_registry::check(const tag_filter& filter,
 std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
                                                        std::span<const std::string> exclude,
                                                        common::time_point now, random_source& r,
+                                                       std::string_view owner,
                                                        std::string_view key) {
     candidates_.clear();
     candidate_workers_.clear();
@@ -152,12 +157,13 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
         return errc::no_workers;
     }
     worker& chosen = *candidate_workers_[*index];
-    const lease_id id = next_lease_++;
-    if (next_lease_ == 0) {
-        next_lease_ = 1; // 0 means "no lease"
+    lease_id id;
+    while (!id || lease_owner_.count(id) != 0) { // zero means "no lease"
+        id.hi = ids_();
+        id.lo = ids_();
     }
     chosen.leases.emplace(id, now);
-    lease_owner_.emplace(id, chosen.member.name);
+    lease_owner_.emplace(id, lease_record{chosen.member.name, std::string(owner)});
 
     assignment out;
     out.lease = id;
@@ -168,28 +174,42 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
     return out;
 }
 
-bool worker_registry::release(lease_id id) {
+release_result worker_registry::release(lease_id id, std::string_view owner) {
     const auto it = lease_owner_.find(id);
     if (it == lease_owner_.end()) {
-        return false;
+        return release_result::unknown;
     }
-    const auto w = workers_.find(it->second);
+    if (it->second.owner != owner) {
+        return release_result::not_owner;
+    }
+    const auto w = workers_.find(it->second.worker);
     if (w != workers_.end()) {
         w->second.leases.erase(id);
     }
     lease_owner_.erase(it);
-    return true;
+    return release_result::released;
 }
 
-bool worker_registry::release_frees(lease_id id, common::time_point now) {
+std::optional<std::string_view> worker_registry::owner_of(lease_id id) const {
     const auto it = lease_owner_.find(id);
     if (it == lease_owner_.end()) {
-        return false;
+        return std::nullopt;
     }
-    const auto w = workers_.find(it->second);
+    return std::string_view(it->second.owner);
+}
+
+worker_registry::release_outcome worker_registry::release_frees(lease_id id,
+                                                               std::string_view owner,
+                                                               common::time_point now) {
+    const auto it = lease_owner_.find(id);
+    if (it == lease_owner_.end()) {
+        return {release_result::unknown, false};
+    }
+    const auto w = workers_.find(it->second.worker);
     const bool was_assignable = w != workers_.end() && assignable(w->second, now);
-    release(id);
-    return w != workers_.end() && !was_assignable && assignable(w->second, now);
+    const auto result = release(id, owner);
+    return {result, result == release_result::released && w != workers_.end() &&
+                        !was_assignable && assignable(w->second, now)};
 }
 
 void worker_registry::expire(common::time_point now) {
@@ -299,21 +319,22 @@ worker_registry::lease& worker_registry::lease::operator=(lease&& other) noexcep
         reset();
         registry_ = other.registry_;
         id_ = other.id_;
-        other.id_ = 0;
+        owner_ = std::move(other.owner_);
+        other.id_ = {};
     }
     return *this;
 }
 
 void worker_registry::lease::reset() noexcept {
-    if (id_ != 0 && registry_ != nullptr) {
-        registry_->release(id_);
+    if (id_ && registry_ != nullptr) {
+        registry_->release(id_, owner_);
     }
-    id_ = 0;
+    id_ = {};
 }
 
 lease_id worker_registry::lease::detach() noexcept {
     const lease_id id = id_;
-    id_ = 0;
+    id_ = {};
     return id;
 }
 

@@ -32,8 +32,16 @@
 // counts, since they may refute) but are not assigned; failed and left workers are removed with
 // their leases (releasing one of those later is a harmless no-op).
 //
+// Ownership: each lease is bound to its owner, an opaque string the shell chooses (the caller's
+// certificate identity under mTLS, else its connection). Lease ids are 128 bits from the injected
+// id source (not the balancer's random source, so scripted picks stay exact), and the shell
+// decides how unpredictable they are: the director passes a cryptographic generator, the default
+// is a fixed-seed mt19937_64 for tests. release() by anyone but the owner is refused and leaves
+// the lease counting.
+//
 // Not thread-safe: use from one strand. Lifetime: lease handles must not outlive the registry.
 #include "balance/balancer.hpp"
+#include "balance/lease_id.hpp"
 #include "balance/member_snapshot.hpp"
 #include "balance/tag_filter.hpp"
 #include "common/endpoint.hpp"
@@ -43,6 +51,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,7 +64,12 @@
 
 namespace rpcnetd::balance {
 
-using lease_id = std::uint64_t;
+// What release() did.
+enum class release_result {
+    released,  // the lease existed and belonged to the caller; it no longer counts
+    unknown,   // never issued, already released, expired, or its worker left the pool
+    not_owner, // the lease belongs to someone else: refused, the lease still counts
+};
 
 struct registry_config {
     // A report arriving this long after a lease was made is trusted to include its stream (the
@@ -66,9 +80,6 @@ struct registry_config {
     // Longer: a client that never connects inflates the count for longer. Shorter: a client that
     // connects slowly, or a worker whose report is slow to gossip, is briefly undercounted.
     std::chrono::milliseconds lease_timeout{10000};
-    // First lease id handed out; the shell may seed it randomly so that lease ids from a previous
-    // director process are unlikely to release someone else's lease. Never 0 (0 = "no lease").
-    lease_id first_lease_id = 1;
 };
 
 // What a request could get right now (check()): a worker, only full ones (every alive, healthy,
@@ -76,7 +87,7 @@ struct registry_config {
 enum class availability { assignable, full, none };
 
 struct assignment {
-    lease_id lease = 0;
+    lease_id lease;
     std::string worker; // member name
     std::string label;  // the worker's label tag ("" when untagged)
     common::endpoint rpc_addr;
@@ -102,8 +113,12 @@ class worker_registry {
 public:
     class lease;
 
-    // strategy must not be null.
-    explicit worker_registry(std::unique_ptr<balancer> strategy, registry_config config = {});
+    // Lease-id bits: each call returns 64 uniformly random bits.
+    using id_source = std::function<std::uint64_t()>;
+
+    // strategy must not be null. ids: see the header comment (empty: the fixed-seed default).
+    explicit worker_registry(std::unique_ptr<balancer> strategy, registry_config config = {},
+                             id_source ids = {});
 
     // --- membership feed -----------------------------------------------------------------------
     // Adds or refreshes one member. Members not tagged role=worker, and failed or left members,
@@ -119,27 +134,34 @@ public:
 
     // --- assignment ----------------------------------------------------------------------------
     // Picks an alive, healthy, not full worker matching filter and not named in exclude, with the
-    // configured strategy; records a lease for it. errc::no_workers when no worker qualifies. Also
-    // expires old leases (expire(now)).
+    // configured strategy; records a lease for it, owned by `owner`, with a fresh 128-bit id (two
+    // calls of the id source, redrawn on the 2^-128 chance of zero or a collision).
+    // errc::no_workers when no worker qualifies. Also expires old leases (expire(now)).
     // key: the client's affinity key ("" = none), read by the affinity strategy only.
     std::variant<assignment, errc> assign(const tag_filter& filter,
                                           std::span<const std::string> exclude,
                                           common::time_point now, common::rng& r,
-                                          std::string_view key = {});
+                                          std::string_view owner = {}, std::string_view key = {});
     std::variant<assignment, errc> assign(const tag_filter& filter,
                                           std::span<const std::string> exclude,
                                           common::time_point now, random_source& r,
-                                          std::string_view key = {});
+                                          std::string_view owner = {}, std::string_view key = {});
     // What assign() would find for this request now, without assigning.
     availability check(const tag_filter& filter, std::span<const std::string> exclude,
                        common::time_point now) const;
 
-    // Ends a lease (the client's stream finished, or it reported the worker failed). False when
-    // the id is unknown: never issued, already released, expired, or its worker left the pool.
-    bool release(lease_id id);
-    // release(), and true when that made the lease's worker assignable again (it was full).
+    // Ends a lease (the client's stream finished, or it reported the worker failed) when `owner`
+    // is the one it was assigned to; see release_result.
+    release_result release(lease_id id, std::string_view owner = {});
+    // release(), and whether that made the lease's worker assignable again (it was full).
     // O(log n): the director calls it per Release to know when to wake its admission queue.
-    bool release_frees(lease_id id, common::time_point now);
+    struct release_outcome {
+        release_result result = release_result::unknown;
+        bool freed = false;
+    };
+    release_outcome release_frees(lease_id id, std::string_view owner, common::time_point now);
+    // Who owns a live lease; nullopt when unknown.
+    std::optional<std::string_view> owner_of(lease_id id) const;
 
     // Drops leases that no longer count (see the header comment). Called by assign(); the shell
     // may also call it periodically so that lease memory stays bounded when nobody assigns.
@@ -185,8 +207,12 @@ private:
     std::unique_ptr<balancer> strategy_;
     registry_config config_;
     std::map<std::string, worker, std::less<>> workers_;
-    std::unordered_map<lease_id, std::string> lease_owner_;
-    lease_id next_lease_;
+    struct lease_record {
+        std::string worker;
+        std::string owner;
+    };
+    std::unordered_map<lease_id, lease_record> lease_owner_;
+    id_source ids_;
     // Scratch space reused by assign() to avoid allocating per call.
     std::vector<backend> candidates_;
     std::vector<worker*> candidate_workers_;
@@ -198,15 +224,19 @@ private:
 class worker_registry::lease {
 public:
     lease() = default;
-    lease(worker_registry& registry, lease_id id) noexcept : registry_(&registry), id_(id) {}
-    lease(lease&& other) noexcept : registry_(other.registry_), id_(other.id_) { other.id_ = 0; }
+    lease(worker_registry& registry, lease_id id, std::string owner = {}) noexcept
+        : registry_(&registry), id_(id), owner_(std::move(owner)) {}
+    lease(lease&& other) noexcept
+        : registry_(other.registry_), id_(other.id_), owner_(std::move(other.owner_)) {
+        other.id_ = {};
+    }
     lease& operator=(lease&& other) noexcept;
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
     ~lease() { reset(); }
 
     lease_id id() const noexcept { return id_; }
-    explicit operator bool() const noexcept { return id_ != 0; }
+    explicit operator bool() const noexcept { return static_cast<bool>(id_); }
     // Releases now (no-op when empty).
     void reset() noexcept;
     // Gives up ownership without releasing; returns the id.
@@ -214,7 +244,8 @@ public:
 
 private:
     worker_registry* registry_ = nullptr;
-    lease_id id_ = 0;
+    lease_id id_;
+    std::string owner_;
 };
 
 } // namespace rpcnetd::balance

@@ -120,6 +120,8 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
     s.push_pull_interval = parse_duration_flag("push-pull-interval", push_pull_interval_);
     s.reconnect_interval = parse_duration_flag("reconnect-interval", reconnect_interval_);
     s.reap_after = parse_duration_flag("reap-after", reap_after_);
+    require_positive("max-push-pull-members", max_push_pull_members_);
+    s.max_push_pull_members = max_push_pull_members_;
     require_positive("probe-interval", static_cast<unsigned long long>(s.probe_interval.count()));
     require_positive("probe-timeout", static_cast<unsigned long long>(s.probe_timeout.count()));
     require_positive("gossip-interval", static_cast<unsigned long long>(s.gossip_interval.count()));
@@ -172,6 +174,18 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
     l.max_queued_bytes = max_queued_;
     l.min_ping_interval = parse_duration_flag("min-ping-interval", min_ping_interval_);
     l.max_ping_strikes = max_ping_strikes_;
+    // One call of the largest frame must fit, or such calls would always be refused.
+    if (max_request_conn_ < max_frame_) {
+        throw usage_error("--max-request-bytes-per-connection must be at least --max-frame (" +
+                          std::to_string(max_frame_) + ")");
+    }
+    if (max_request_all_ < max_request_conn_) {
+        throw usage_error("--max-request-bytes must be at least "
+                          "--max-request-bytes-per-connection (" +
+                          std::to_string(max_request_conn_) + ")");
+    }
+    l.max_request_bytes_per_connection = max_request_conn_;
+    l.max_request_bytes = max_request_all_;
     return m;
 }
 

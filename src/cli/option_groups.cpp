@@ -76,6 +76,8 @@ po::options_description option_groups::swim_group() {
          "retry failed members and seeds (heals partitions)")
         ("reap-after", po::value(&reap_after_)->default_value("30s"),
          "failed and left members are forgotten after this")
+        ("max-push-pull-members", po::value(&max_push_pull_members_)->default_value(1024),
+         "new members one push-pull may add; the rest are dropped and counted")
         ("phi-threshold", po::value(&phi_threshold_)->default_value(8.0, "8"),
          "phi accrual level that triggers an immediate probe")
         ("phi-window", po::value(&phi_window_)->default_value(200),
@@ -111,7 +113,14 @@ po::options_description option_groups::rpc_group() {
         ("min-ping-interval", po::value(&min_ping_interval_)->default_value("10ms"),
          "a peer's PING sooner than this after its previous one is a strike")
         ("max-ping-strikes", po::value(&max_ping_strikes_)->default_value(100),
-         "strikes before the connection is closed with GOAWAY \"too many pings\" (0 = off)");
+         "strikes before the connection is closed with GOAWAY \"too many pings\" (0 = off)")
+        ("max-request-bytes-per-connection",
+         po::value(&max_request_conn_)->default_value(64U * 1024U * 1024U),
+         "request bytes held by one connection's running calls; a call over it ends "
+         "RESOURCE_EXHAUSTED (at least --max-frame)")
+        ("max-request-bytes", po::value(&max_request_all_)->default_value(256U * 1024U * 1024U),
+         "request bytes held by all running calls of the server (at least the per-connection "
+         "budget)");
     return d;
 }
 

@@ -51,12 +51,13 @@ private:
         reconnect_interval_, reap_after_, phi_min_std_dev_, phi_acceptable_pause_,
         phi_first_heartbeat_;
     unsigned phi_window_ = 0;
+    unsigned max_push_pull_members_ = 0;
     unsigned indirect_probes_ = 0, suspicion_mult_ = 0, suspicion_max_mult_ = 0,
              awareness_max_ = 0, retransmit_mult_ = 0, gossip_fanout_ = 0;
     double phi_threshold_ = 0;
     // rpc limits
     unsigned max_frame_ = 0, max_streams_ = 0, max_connections_ = 0, max_queued_ = 0,
-             max_ping_strikes_ = 0;
+             max_ping_strikes_ = 0, max_request_conn_ = 0, max_request_all_ = 0;
     std::string handshake_timeout_, idle_timeout_, keepalive_interval_, min_ping_interval_;
     // director
     std::string strategy_, health_interval_, status_interval_;

@@ -1,6 +1,7 @@
 #include "membership/gossip_cipher.hpp"
 
 #include "common/error.hpp"
+#include "common/key_file_mode.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -97,7 +99,7 @@ bool add_aad(EVP_CIPHER_CTX* ctx, std::string_view aad, bool encrypt) {
 
 } // namespace
 
-gossip_cipher::gossip_cipher(const key& primary) : keys_{primary} {}
+gossip_cipher::gossip_cipher(const key& primary) : keys_{primary}, seals_(1, 0) {}
 
 gossip_cipher::gossip_cipher(std::vector<key> keys) : keys_(std::move(keys)) {
     if (keys_.empty()) {
@@ -106,6 +108,7 @@ gossip_cipher::gossip_cipher(std::vector<key> keys) : keys_(std::move(keys)) {
     if (keys_.size() > max_keys) {
         throw std::invalid_argument("gossip_cipher holds at most 8 keys");
     }
+    seals_.assign(keys_.size(), 0);
 }
 
 gossip_cipher::~gossip_cipher() {
@@ -133,6 +136,10 @@ gossip_cipher::key gossip_cipher::load_key_file(const std::string& path) {
     if (!in) {
         throw usage_error(
             fmt::format("gossip key file \"{}\": cannot read: {}", path, std::strerror(errno)));
+    }
+    // No development exception here: the repository ships no gossip key.
+    if (const auto mode = common::loose_key_file_mode(path)) {
+        throw usage_error(common::loose_key_file_reason("gossip key file", path, *mode));
     }
     // A key file is 45 bytes or so; refuse to slurp something huge by mistake.
     std::string text(256, '\0');
@@ -211,6 +218,9 @@ std::vector<std::uint8_t> gossip_cipher::seal(std::span<const std::uint8_t> plai
     if (RAND_bytes(nonce, static_cast<int>(nonce_size)) != 1) {
         openssl_failure("RAND_bytes");
     }
+    // Counted before sealing: the budget is about nonces drawn under the key. atomic_ref: const
+    // methods may run concurrently.
+    std::atomic_ref<std::uint64_t>(seals_.front()).fetch_add(1, std::memory_order_relaxed);
     ctx_ptr ctx(EVP_CIPHER_CTX_new());
     if (!ctx) {
         openssl_failure("EVP_CIPHER_CTX_new");
@@ -288,6 +298,7 @@ gossip_cipher::ring_result gossip_cipher::install(const key& k) {
         return ring_result::full;
     }
     keys_.push_back(k);
+    seals_.push_back(0);
     return ring_result::done;
 }
 
@@ -300,6 +311,8 @@ gossip_cipher::ring_result gossip_cipher::use(const key& k) {
             // Rotate so k comes first and the others keep their order.
             std::rotate(keys_.begin(), keys_.begin() + static_cast<std::ptrdiff_t>(i),
                         keys_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+            std::rotate(seals_.begin(), seals_.begin() + static_cast<std::ptrdiff_t>(i),
+                        seals_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
             return ring_result::done;
         }
     }
@@ -314,6 +327,7 @@ gossip_cipher::ring_result gossip_cipher::remove(const key& k) {
             }
             OPENSSL_cleanse(keys_[i].data(), keys_[i].size());
             keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(i));
+            seals_.erase(seals_.begin() + static_cast<std::ptrdiff_t>(i));
             return ring_result::done;
         }
     }
@@ -330,6 +344,15 @@ std::string gossip_cipher::fingerprint(const key& k) {
     std::string out;
     for (std::size_t i = 0; i < 8; ++i) {
         out += fmt::format("{:02x}", digest[i]);
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> gossip_cipher::seal_counts() const {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+        out.emplace_back(fingerprint(keys_[i]),
+                         std::atomic_ref<std::uint64_t>(seals_[i]).load(std::memory_order_relaxed));
     }
     return out;
 }

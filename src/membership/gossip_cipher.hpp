@@ -9,8 +9,11 @@
 //
 // The associated data is the version byte followed by the cluster name, so neither can be swapped
 // without failing the tag. Nonces are random: with 96-bit random nonces NIST SP 800-38D allows
-// 2^32 messages per key, i.e. years of gossip at thousands of datagrams per second per node;
-// rotating keys (issue #5) resets the budget.
+// 2^32 seals per key. Every member seals with the same key, so that budget is cluster-wide:
+// at 1,000 datagrams/s across the whole cluster it lasts about 50 days (2^32 / 1000 / 86400),
+// at 10,000/s about 5. Rotate the key (`rpcnetd keys`) well before that; each member counts its
+// own seals per key (seal_counts(), stats gossip.seals.<fingerprint>), and the cluster's total is
+// the sum over members.
 //
 // Keyring: seal() always uses the primary key (the first); open() tries every key, so a cluster
 // can roll a new key out before making it primary and retire the old one after (install ->
@@ -31,6 +34,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rpcnetd::membership {
@@ -105,6 +109,9 @@ public:
     // "3f2a...": 16 lowercase hex characters (first 8 bytes of SHA-256(key)). Throws
     // rpcnetd::runtime_failure only if OpenSSL fails.
     static std::string fingerprint(const key& k);
+    // (fingerprint, seals made with it by this cipher) for each key of the ring, primary first.
+    // A key that is removed and installed again starts from 0.
+    std::vector<std::pair<std::string, std::uint64_t>> seal_counts() const;
     // Fingerprints of the ring, primary first.
     std::vector<std::string> fingerprints() const;
     // The primary key (precondition: not moved-from).
@@ -115,6 +122,7 @@ private:
     open_with(const key& k, std::span<const std::uint8_t> datagram, std::string_view aad) const;
 
     std::vector<key> keys_;
+    mutable std::vector<std::uint64_t> seals_; // parallel to keys_; see seal_counts()
 };
 
 } // namespace rpcnetd::membership

@@ -23,6 +23,18 @@ struct swim_config {
     // Bytes of max_datagram the shell keeps for its encryption envelope (nonce + tag + version);
     // the SWIM payload is at most max_datagram - envelope_reserve.
     std::uint32_t envelope_reserve = 0;
+    // True when the shell authenticates every datagram before the core sees it (--gossip-key).
+    // Without it, a datagram's source address may be spoofed, so replies to a source that is not
+    // a known member are never larger than the datagram that caused them (no piggybacked
+    // updates; a reply that would still be larger is not sent) and are limited to
+    // unknown_reply_rate per second per source: the node cannot amplify traffic at a victim.
+    bool authenticated = false;
+    std::uint32_t unknown_reply_rate = 10;   // replies/s (and burst) per unknown source; no key
+    std::uint32_t unknown_reply_sources = 1024; // sources tracked for that limit (memory bound)
+    // Members not known before that one push-pull state may add (--max-push-pull-members); the
+    // rest are dropped and counted (push_pull_members_dropped), so one peer cannot inject
+    // thousands of members. Known members are always merged.
+    std::uint32_t max_push_pull_members = 1024;
     // Phi accrual detector per member (failure/phi_detector.hpp explains each parameter).
     std::chrono::milliseconds phi_min_std_deviation{100};
     std::chrono::milliseconds phi_acceptable_pause{0};

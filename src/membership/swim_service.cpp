@@ -58,6 +58,8 @@ void swim_service::set_envelope(seal_fn seal, open_fn open, std::size_t overhead
     // The replay stamp rides inside the envelope, so it takes room from the SWIM payload too.
     options_.config.envelope_reserve =
         static_cast<std::uint32_t>(overhead + replay_stamp::size_for(options_.name));
+    // Only datagrams that open reach the core: their sources are members holding the key.
+    options_.config.authenticated = true;
 }
 
 void swim_service::set_push_pull(push_pull_fn fn) {

@@ -166,11 +166,19 @@ std::vector<member> swim_state::local_state() const {
 
 void swim_state::merge_remote_state(const std::vector<member>& remote, common::time_point now) {
     size_hint_ = std::max(live_count(), remote.size());
+    std::uint32_t added = 0;
     for (const auto& m : remote) {
         // Names we would gossip on must encode and decode again (the codec's rule; alive
         // members get the full wire::well_formed check in apply_alive).
         if (m.name.empty() || !wire::well_formed_text(m.name)) {
             continue;
+        }
+        if (m.name != self_.name && lookup(m.name) == nullptr) {
+            if (added >= config_.max_push_pull_members) {
+                ++counters_.push_pull_members_dropped;
+                continue;
+            }
+            ++added;
         }
         switch (m.status) {
         case member_status::alive:

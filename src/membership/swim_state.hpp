@@ -79,6 +79,11 @@ struct swim_counters {
     std::uint64_t refutations = 0;        // suspicions about us we refuted
     std::uint64_t failures_declared = 0;  // suspicion timers that expired here
     std::uint64_t push_pulls = 0;         // push-pull exchanges requested
+    // Replies to a source that is not a known member, not sent without a gossip key because they
+    // would be larger than what the source sent, or over unknown_reply_rate (swim_config).
+    std::uint64_t replies_limited = 0;
+    // New members beyond max_push_pull_members in one push-pull state, not merged.
+    std::uint64_t push_pull_members_dropped = 0;
     // Datagrams the kernel dropped before the shell could read them (receive buffer full).
     // Filled by swim_service::counters() from the socket (SO_MEMINFO); the core leaves it 0.
     std::uint64_t datagrams_dropped_by_kernel = 0;
@@ -273,6 +278,19 @@ private:
     swim_counters counters_;
     claim_log claims_;           // name conflicts already reported
     bool joining_merge_ = false;  // inside merge_join_state()
+
+    // Amplification guard (swim_config::authenticated): bytes of the datagram being handled
+    // (0 outside on_datagram: nothing unsolicited goes to unknown sources), and a token bucket
+    // per unknown source.
+    bool may_reply_to_unknown(const common::endpoint& to, std::size_t bytes,
+                              common::time_point now);
+    std::size_t handling_bytes_ = 0;
+    common::time_point handling_at_{};
+    struct reply_bucket {
+        double tokens = 0;
+        common::time_point at{};
+    };
+    std::unordered_map<common::endpoint, reply_bucket, endpoint_hash> reply_buckets_;
 };
 
 } // namespace rpcnetd::membership

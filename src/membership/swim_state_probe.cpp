@@ -31,9 +31,12 @@ std::vector<outbound> swim_state::on_datagram(const common::endpoint& from,
         return out;
     }
     heard_from(decoded->sender, now);
+    handling_bytes_ = datagram.size();
+    handling_at_ = now;
     for (const auto& m : decoded->messages) {
         handle(from, m, now, out);
     }
+    handling_bytes_ = 0;
     return out;
 }
 
@@ -93,12 +96,59 @@ void swim_state::handle(const common::endpoint& from, const wire::message& m,
     }
 }
 
+bool swim_state::may_reply_to_unknown(const common::endpoint& to, std::size_t bytes,
+                                      common::time_point now) {
+    if (bytes > handling_bytes_) {
+        return false; // larger than what the (possibly spoofed) source sent, or unsolicited
+    }
+    const double rate = config_.unknown_reply_rate;
+    auto it = reply_buckets_.find(to);
+    if (it == reply_buckets_.end()) {
+        if (reply_buckets_.size() >= config_.unknown_reply_sources) {
+            // Forget buckets that have refilled completely: they carry no state.
+            std::erase_if(reply_buckets_, [&](const auto& kv) {
+                return rate <= 0 || std::chrono::duration<double>(now - kv.second.at).count() *
+                                            rate + kv.second.tokens >= rate;
+            });
+            if (reply_buckets_.size() >= config_.unknown_reply_sources) {
+                return false;
+            }
+        }
+        it = reply_buckets_.emplace(to, reply_bucket{rate, now}).first;
+    }
+    auto& b = it->second;
+    b.tokens = std::min(rate, b.tokens + std::chrono::duration<double>(now - b.at).count() * rate);
+    b.at = now;
+    if (b.tokens < 1.0) {
+        return false;
+    }
+    b.tokens -= 1.0;
+    return true;
+}
+
 void swim_state::send(out_vec& out, const common::endpoint& to,
                       std::vector<std::vector<std::uint8_t>> head) {
+    const auto known = addr_index_.find(to);
+    if (!config_.authenticated && known == addr_index_.end()) {
+        // Unauthenticated and not a member: exactly the reply, no piggyback, never larger than
+        // the datagram that caused it, and rate-limited (swim_config::authenticated).
+        if (head.empty()) {
+            return;
+        }
+        auto payload = wire::encode_packet(self_.name, head);
+        if (!may_reply_to_unknown(to, payload.size(), handling_at_)) {
+            ++counters_.replies_limited;
+            return;
+        }
+        ++counters_.datagrams_sent;
+        counters_.bytes_sent += payload.size();
+        out.push_back(outbound{to, std::move(payload), outbound::kind::datagram, false});
+        return;
+    }
     // Lifeguard's buddy system, extended to every datagram: whatever we send to a member we
     // suspect carries the suspicion, so a live suspect that missed it refutes at once. Likewise a
     // member we hold failed that talks to us (a hung process resuming) hears it in our answer.
-    if (const auto idx = addr_index_.find(to); idx != addr_index_.end()) {
+    if (const auto idx = known; idx != addr_index_.end()) {
         if (entry* e = lookup(idx->second); e != nullptr) {
             if (e->m.status == member_status::suspect) {
                 head.push_back(wire::encode_message(

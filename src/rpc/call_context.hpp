@@ -28,6 +28,14 @@ public:
     // of its subject: "director", "worker", "client", ...); empty without mTLS or without an OU.
     const std::string& peer_role() const noexcept { return peer_role_; }
     void set_peer_role(std::string role) { peer_role_ = std::move(role); }
+    // Who is calling, for binding state to its caller (director leases): with mTLS
+    // "cert:<subject of the verified certificate>", so a reconnecting client is still itself;
+    // otherwise "conn:<n>", one value per connection of this server process.
+    const std::string& peer_identity() const noexcept { return peer_identity_; }
+    void set_peer_identity(std::string id) { peer_identity_ = std::move(id); }
+    // Request bytes this call holds against the server's memory budget (limits).
+    std::size_t held_bytes() const noexcept { return held_bytes_; }
+    void set_held_bytes(std::size_t n) noexcept { held_bytes_ = n; }
     // When the caller stops waiting (from Call.deadline_ms), if it set one. Informational: the
     // client enforces its own timeout and cancels.
     std::optional<common::time_point> deadline() const noexcept { return deadline_; }
@@ -51,6 +59,8 @@ private:
     std::uint32_t stream_id_;
     std::string peer_;
     std::string peer_role_;
+    std::string peer_identity_;
+    std::size_t held_bytes_ = 0;
     std::optional<common::time_point> deadline_;
     bool cancelled_ = false;
     bool by_peer_ = false;

@@ -43,9 +43,12 @@ std::size_t frame_decoder::put(std::span<const std::uint8_t> data, boost::system
             ec = bad;
             return used;
         }
-        // Allocation happens only here, after the length passed the check above.
+        // Allocation happens only here, after the length passed the check above, and not for the
+        // announced length: a peer that announces max_body and sends a trickle (on many streams
+        // and connections) would otherwise pin max_body per frame. append() grows the buffer
+        // geometrically as the bytes come.
         current_.body.clear();
-        current_.body.reserve(current_.header.length);
+        current_.body.reserve(std::min<std::size_t>(current_.header.length, initial_reserve));
         state_ = current_.header.length == 0 ? state::done : state::body;
     }
     if (state_ == state::body) {

@@ -3,8 +3,9 @@
 // read with put(), which consumes them up to the end of the current frame; once is_done() is true
 // the caller takes the frame with release() and goes on feeding the rest.
 //
-// The header's length is checked against max_body before the body buffer is allocated, so a peer
-// announcing a huge frame costs nothing. Errors (untrusted input) are values:
+// The header's length is checked against max_body before the body buffer is allocated, and the
+// buffer then grows with the bytes that actually arrive (at most initial_reserve up front), so a
+// peer announcing a large frame and sending little of it costs little. Errors (untrusted input) are values:
 //   errc::frame_too_large  header length > max_body
 //   errc::malformed_frame  unknown frame type or non-zero reserved bytes
 // After an error the decoder stays failed (every later put() reports the same error); the
@@ -38,6 +39,11 @@ public:
     frame release();
 
     std::uint32_t max_body() const noexcept { return max_body_; }
+    // Bytes reserved for the frame being read (memory accounting and tests).
+    std::size_t buffered_capacity() const noexcept { return current_.body.capacity(); }
+
+    // Body bytes reserved when a header arrives; beyond that the buffer grows as bytes arrive.
+    static constexpr std::size_t initial_reserve = 16 * 1024;
 
 private:
     enum class state { header, body, done, failed };

@@ -28,6 +28,13 @@ struct limits {
     // own keep-alive pings are keepalive_interval apart, far above this.
     std::chrono::milliseconds min_ping_interval{10};
     std::uint32_t max_ping_strikes = 100;
+    // Request bytes held by running calls (a handler keeps its request until it finishes): per
+    // connection, and for the whole server. A call that would exceed either is refused with
+    // RESOURCE_EXHAUSTED and counted (request_budget_refusals); calls already running are
+    // untouched. Without these, max_frame x max_streams x max_connections (4 MiB x 1024 x
+    // 4096) lets peers pin terabytes.
+    std::uint32_t max_request_bytes_per_connection = 64U * 1024U * 1024U;
+    std::uint32_t max_request_bytes = 256U * 1024U * 1024U;
 };
 
 } // namespace rpcnetd::rpc

@@ -19,6 +19,7 @@ struct server_counters {
     std::uint64_t streams_refused = 0;        // over limits::max_streams_per_connection
     std::uint64_t permission_denied = 0;      // certificate role may not call the method
     std::uint64_t reloads = 0;                // TLS context replaced (SIGHUP)
+    std::uint64_t request_budget_refusals = 0; // calls over limits::max_request_bytes[_per_conn.]
 
     // Calls fn(name, value) for every counter, in declaration order; names are stable (scripts
     // read them from `rpcnetd stats --output json`).
@@ -35,6 +36,7 @@ struct server_counters {
         fn(std::string_view("streams_refused"), streams_refused);
         fn(std::string_view("permission_denied"), permission_denied);
         fn(std::string_view("tls_reloads"), reloads);
+        fn(std::string_view("request_budget_refusals"), request_budget_refusals);
     }
 };
 

@@ -64,7 +64,8 @@ server_session::server_session(tls_stream stream, std::shared_ptr<detail::server
                                std::shared_ptr<boost::asio::ssl::context> ssl)
     : connection(std::move(stream), session_options(*core)),
       core_(std::move(core)),
-      ssl_(std::move(ssl)) {
+      ssl_(std::move(ssl)),
+      peer_identity_("conn:" + std::to_string(++core_->sessions_opened)) {
     core_->sessions.insert(this);
     ++core_->counters.connections_accepted;
 }
@@ -72,6 +73,9 @@ server_session::server_session(tls_stream stream, std::shared_ptr<detail::server
 void server_session::on_ready() {
     if (core_->require_client_cert) {
         peer_role_ = tls_context::peer_role(stream());
+        if (auto subject = tls_context::peer_subject(stream()); !subject.empty()) {
+            peer_identity_ = "cert:" + subject;
+        }
         log().debug("peer authenticated peer={} role={}", peer(), peer_role_);
     }
 }
@@ -134,6 +138,9 @@ void server_session::on_call(frame& f) {
         refuse(id, {v1::INVALID_ARGUMENT, "malformed Call"});
         return;
     }
+    // The request now lives in `call`: free the frame body at once, so a call never holds its
+    // bytes twice (memory budget, limits::max_request_bytes).
+    std::string().swap(f.body);
     if (goaway_sent_ || core_->draining) {
         refuse(id, {v1::UNAVAILABLE, "server is shutting down"});
         return;
@@ -167,6 +174,24 @@ void server_session::on_call(frame& f) {
                                                "' may not call " + call.method()});
         return;
     }
+    // Memory budget: the request stays alive until the handler finishes.
+    const std::size_t held = call.request().size();
+    const auto& lim = core_->lim;
+    if (held_request_bytes_ + held > lim.max_request_bytes_per_connection ||
+        core_->held_request_bytes + held > lim.max_request_bytes) {
+        ++core_->counters.request_budget_refusals;
+        const bool mine = held_request_bytes_ + held > lim.max_request_bytes_per_connection;
+        log().warn("request budget refused peer={} stream={} bytes={} held={} {}", peer(), id,
+                   held, mine ? held_request_bytes_ : core_->held_request_bytes,
+                   mine ? "connection" : "server");
+        refuse(id, {v1::RESOURCE_EXHAUSTED,
+                    mine ? "request memory budget of " +
+                               std::to_string(lim.max_request_bytes_per_connection) +
+                               " bytes per connection reached"
+                         : "server request memory budget of " +
+                               std::to_string(lim.max_request_bytes) + " bytes reached"});
+        return;
+    }
     std::optional<common::time_point> deadline;
     if (call.deadline_ms() > 0) {
         deadline = common::clock::now() + std::chrono::milliseconds(call.deadline_ms());
@@ -174,6 +199,10 @@ void server_session::on_call(frame& f) {
     auto owned = std::make_unique<call_context>(get_executor(), std::move(*call.mutable_method()),
                                                 id, peer(), deadline);
     owned->set_peer_role(peer_role_);
+    owned->set_peer_identity(peer_identity_);
+    owned->set_held_bytes(held);
+    held_request_bytes_ += held;
+    core_->held_request_bytes += held;
     call_context* ctx = owned.get();
     streams_.emplace(id, std::move(owned));
     ++core_->active_streams;
@@ -248,6 +277,11 @@ void server_session::on_call_done(std::uint32_t id, const std::exception_ptr& e,
     }
     auto node = streams_.extract(id);
     --core_->active_streams;
+    if (!node.empty()) {
+        const auto held = node.mapped()->held_bytes();
+        held_request_bytes_ -= held;
+        core_->held_request_bytes -= held;
+    }
     if (slot_bound && !node.empty()) {
         // The finished coroutine's cancellation state lives in the context's signal; free it on
         // a later turn, after co_spawn's machinery has let go of it.

@@ -1,6 +1,7 @@
 #include "rpc/tls_context.hpp"
 
 #include "common/error.hpp"
+#include "common/key_file_mode.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -9,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include <fmt/format.h>
 
 #include <fstream>
 
@@ -93,6 +96,37 @@ void check_validity(SSL_CTX* c, const std::string& file) {
     }
 }
 
+// The committed development pair (certs/test_key.pem) is public by design and arrives from git
+// world-readable, so it is exempt from the key-file permission check. It is recognised by the
+// SHA-256 of its public key (DER SubjectPublicKeyInfo), not by its path: a copy elsewhere is
+// still the public development key, and a real key at that path is still checked.
+constexpr std::string_view development_key_sha256 =
+    "f8b99d3b3a264da5c5dce8b195608932946a6a2320747bb95afd5b7159bb052c";
+
+bool is_development_key(EVP_PKEY* key) {
+    if (key == nullptr) {
+        return false;
+    }
+    unsigned char* der = nullptr;
+    const int n = i2d_PUBKEY(key, &der);
+    if (n <= 0 || der == nullptr) {
+        return false;
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    const bool ok = EVP_Digest(der, static_cast<std::size_t>(n), digest, &len, EVP_sha256(),
+                               nullptr) == 1;
+    OPENSSL_free(der);
+    if (!ok) {
+        return false;
+    }
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) {
+        hex += fmt::format("{:02x}", digest[i]);
+    }
+    return hex == development_key_sha256;
+}
+
 void load_identity(ssl::context& ctx, const tls_config& cfg) {
     require_readable(cfg.cert_file, "certificate");
     require_readable(cfg.key_file, "key");
@@ -103,6 +137,10 @@ void load_identity(ssl::context& ctx, const tls_config& cfg) {
     check_validity(c, cfg.cert_file);
     if (SSL_CTX_use_PrivateKey_file(c, cfg.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
         throw usage_error("bad key file " + cfg.key_file + ": " + openssl_reason());
+    }
+    if (const auto mode = common::loose_key_file_mode(cfg.key_file);
+        mode && !is_development_key(SSL_CTX_get0_privatekey(c))) {
+        throw usage_error(common::loose_key_file_reason("TLS key file", cfg.key_file, *mode));
     }
     if (SSL_CTX_check_private_key(c) != 1) {
         throw usage_error("key file " + cfg.key_file + " does not match certificate " +
@@ -183,6 +221,20 @@ std::string tls_context::peer_role(tls_stream& stream) {
     std::string role(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
     OPENSSL_free(utf8);
     return role;
+}
+
+std::string tls_context::peer_subject(tls_stream& stream) {
+    X509* cert = SSL_get0_peer_certificate(stream.native_handle());
+    if (cert == nullptr) {
+        return {};
+    }
+    char* line = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0);
+    if (line == nullptr) {
+        return {};
+    }
+    std::string out(line);
+    OPENSSL_free(line);
+    return out;
 }
 
 std::string tls_context::verify_failure(tls_stream& stream) {

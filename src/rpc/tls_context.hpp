@@ -39,6 +39,9 @@ public:
     // (organizationalUnitName) of its subject as scripts/gen-certs.sh writes it
     // ("/CN=worker-a/OU=worker"); empty when there is no peer certificate or no OU.
     static std::string peer_role(tls_stream& stream);
+    // The subject of the peer's certificate, one line ("/O=rpcnetd/OU=client/CN=..."); empty
+    // without one. Meaningful as an identity only when the certificate was verified (mTLS).
+    static std::string peer_subject(tls_stream& stream);
 
     // After a failed handshake: why the peer's certificate was rejected ("certificate has
     // expired", "unable to get local issuer certificate", ...), or empty when it was not.

@@ -19,6 +19,7 @@ using rpcnetd::balance::member_snapshot;
 using rpcnetd::balance::member_state;
 using rpcnetd::balance::random_source;
 using rpcnetd::balance::registry_config;
+using rpcnetd::balance::release_result;
 using rpcnetd::balance::tag_filter;
 using rpcnetd::balance::worker_registry;
 using rpcnetd::common::time_point;
@@ -163,19 +164,20 @@ TEST_CASE("worker_registry: filters and exclusions narrow the candidates", "[bal
 }
 
 TEST_CASE("worker_registry: leases count until released", "[balance]") {
-    auto r = make("least-connections", {.lease_timeout = 10s, .first_lease_id = 100});
+    auto r = make("least-connections", {.lease_timeout = 10s});
     r.update(worker("w1", 62001), t0);
     rpcnetd::common::rng g(3);
     const auto a = must_assign(r, g, t0);
     const auto b = must_assign(r, g, t0);
-    CHECK(a.lease == 100);
-    CHECK(b.lease == 101);
+    CHECK(a.lease);
+    CHECK(b.lease);
+    CHECK(a.lease != b.lease);
     CHECK(r.connections("w1", t0) == 2u);
-    CHECK(r.release(a.lease));
+    CHECK(r.release(a.lease) == release_result::released);
     CHECK(r.connections("w1", t0) == 1u);
-    CHECK_FALSE(r.release(a.lease)); // twice
-    CHECK_FALSE(r.release(9999));    // never issued
-    CHECK_FALSE(r.release(0));
+    CHECK(r.release(a.lease) == release_result::unknown);          // twice
+    CHECK(r.release({0, 9999}) == release_result::unknown);        // never issued
+    CHECK(r.release(lease_id{}) == release_result::unknown);
 
     SECTION("the RAII handle releases on scope exit, and detach() keeps the lease") {
         {
@@ -193,20 +195,55 @@ TEST_CASE("worker_registry: leases count until released", "[balance]") {
         CHECK(r.connections("w1", t0) == 1u);
         CHECK(moved.detach() == c.lease);
         CHECK(r.connections("w1", t0) == 1u);
-        CHECK(r.release(c.lease));
+        CHECK(r.release(c.lease) == release_result::released);
     }
     SECTION("a worker that never reports keeps counting unreleased leases past the timeout") {
         CHECK(r.connections("w1", t0 + 1h) == 1u);
         r.expire(t0 + 1h);
-        CHECK(r.release(b.lease));
+        CHECK(r.release(b.lease) == release_result::released);
     }
     SECTION("leases of a worker that fails are dropped") {
         auto failed = worker("w1", 62001);
         failed.state = member_state::failed;
         r.update(failed, t0 + 1s);
         CHECK(r.lease_count() == 0);
-        CHECK_FALSE(r.release(b.lease));
+        CHECK(r.release(b.lease) == release_result::unknown);
     }
+}
+
+TEST_CASE("worker_registry: a lease belongs to its owner, and its id is 128 injected bits",
+          "[balance]") {
+    std::vector<std::uint64_t> bits{0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0, 0, 0, 7};
+    std::size_t next = 0;
+    auto r = worker_registry(make_balancer("least-connections"), {},
+                             [&] { return bits.at(next++); });
+    r.update(worker("w1", 62001), t0);
+    rpcnetd::common::rng g(5);
+    random_source s(g);
+    const auto a = r.assign({}, {}, t0, s, "conn:1");
+    REQUIRE(std::holds_alternative<assignment>(a));
+    const auto id = std::get<assignment>(a).lease;
+    CHECK(id == lease_id{0x0123456789abcdefULL, 0xfedcba9876543210ULL});
+    CHECK(lease_id::from_bytes(id.to_bytes()) == id);
+    CHECK(id.to_bytes().size() == 16);
+    CHECK_FALSE(lease_id::from_bytes("short"));
+    // The all-zero id means "no lease": drawn again.
+    const auto b = r.assign({}, {}, t0, s, "conn:2");
+    REQUIRE(std::holds_alternative<assignment>(b));
+    CHECK(std::get<assignment>(b).lease == lease_id{0, 7});
+    CHECK(next == 6);
+
+    CHECK(r.owner_of(id) == "conn:1");
+    CHECK(r.release(id, "conn:2") == release_result::not_owner);
+    CHECK(r.release(id) == release_result::not_owner);
+    CHECK(r.connections("w1", t0) == 2u); // a refused release leaves the lease counting
+    CHECK(r.release(id, "conn:1") == release_result::released);
+    CHECK(r.release(id, "conn:1") == release_result::unknown);
+    CHECK(r.connections("w1", t0) == 1u);
+    {
+        worker_registry::lease held(r, std::get<assignment>(b).lease, "conn:2");
+    }
+    CHECK(r.connections("w1", t0) == 0u);
 }
 
 TEST_CASE("worker_registry: reports reconcile leases of vanished clients", "[balance]") {
@@ -362,7 +399,7 @@ TEST_CASE("worker_registry: 30 concurrent clients over 3 workers stay within +-1
         for (int step = 0; step < 300; ++step) {
             auto& victims = held[std::string("w") + std::to_string(1 + g() % 3)];
             if (!victims.empty()) {
-                CHECK(r.release(victims.back()));
+                CHECK(r.release(victims.back()) == release_result::released);
                 victims.pop_back();
             }
             const auto a = must_assign(r, g, t0);

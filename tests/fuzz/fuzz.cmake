@@ -10,6 +10,7 @@ set(rpcnetd_src ${CMAKE_CURRENT_SOURCE_DIR}/src)
 add_library(rpcnetd_fuzz_core STATIC
     ${rpcnetd_src}/common/endpoint.cpp
     ${rpcnetd_src}/common/error.cpp
+    ${rpcnetd_src}/common/key_file_mode.cpp
     ${rpcnetd_src}/common/time.cpp
     ${rpcnetd_src}/common/utf8.cpp
     ${rpcnetd_src}/failure/heartbeat_history.cpp

@@ -32,8 +32,26 @@ TEST_CASE("gossip auth: other keys and other cluster names never merge",
     c.add_worker("worker-wrong-cluster", {"--gossip-key", key_a, "--cluster", "staging"});
     c.add_worker("worker-no-key", {"--cluster", "prod"});
     REQUIRE(c.wait_alive_workers(1, 20s));
-    // Give the outsiders every chance: several probe periods and join retries.
-    std::this_thread::sleep_for(6s);
+    // Wait until the director has seen each of the three outsiders try: they join by push-pull
+    // (a seed is reached over TCP; no datagram is sent before a join succeeds), and each attempt
+    // is refused because it is not sealed with our key and cluster name. Only then is "never
+    // merged" a result rather than "never tried".
+    std::optional<std::uint64_t> refused;
+    std::optional<std::uint64_t> rejected;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto stats = c.stats_json();
+        refused = json_uint(stats, "gossip.push_pulls_refused");
+        rejected = json_uint(stats, "gossip.datagrams_rejected");
+        if (refused && *refused >= 3) {
+            break;
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    INFO("director: push_pulls_refused=" << refused.value_or(0)
+                                         << " datagrams_rejected=" << rejected.value_or(0));
+    REQUIRE(refused);
+    CHECK(*refused >= 3);
     CHECK(c.has_member("worker-ok"));
     CHECK_FALSE(c.has_member("worker-wrong-key"));
     CHECK_FALSE(c.has_member("worker-wrong-cluster"));

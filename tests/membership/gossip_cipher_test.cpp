@@ -34,6 +34,9 @@ public:
                  ("rpcnetd-key-" + std::to_string(::getpid()) + "-" + std::to_string(++counter)))
                     .string();
         std::ofstream(path_, std::ios::binary) << contents;
+        // Key files must be private to their owner (see key_file_mode.hpp).
+        std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
+                                                std::filesystem::perms::owner_write);
     }
     ~temp_file() {
         std::error_code ec;
@@ -182,6 +185,14 @@ TEST_CASE("gossip_cipher: key files", "[membership][cipher]") {
         const auto dir = std::filesystem::temp_directory_path().string();
         CHECK_THROWS_AS(gossip_cipher::load_key_file(dir), rpcnetd::usage_error);
     }
+    SECTION("readable by group or others, like a private ssh key: refused with the chmod") {
+        for (const auto extra : {std::filesystem::perms::group_read,
+                                 std::filesystem::perms::others_read}) {
+            const temp_file f(gossip_cipher::encode_key(k) + "\n");
+            std::filesystem::permissions(f.path(), extra, std::filesystem::perm_options::add);
+            fails_with(f.path(), "run chmod 600 " + f.path());
+        }
+    }
     SECTION("empty") {
         const temp_file f("\n");
         fails_with(f.path(), "is empty");
@@ -255,4 +266,24 @@ TEST_CASE("gossip_cipher: the keyring is bounded and fingerprints name keys, not
     CHECK(fp != gossip_cipher::fingerprint(key_of(6)));
     // SHA-256 of 32 zero bytes starts 66687aadf862bd77.
     CHECK(gossip_cipher::fingerprint(key_of(0)) == "66687aadf862bd77");
+}
+
+TEST_CASE("gossip_cipher: seals are counted per key, against the nonce budget",
+          "[membership][cipher]") {
+    gossip_cipher c(key_of(1));
+    const auto fp1 = gossip_cipher::fingerprint(key_of(1));
+    const auto fp2 = gossip_cipher::fingerprint(key_of(2));
+    for (int i = 0; i < 3; ++i) {
+        (void)c.seal(bytes(10), "prod");
+    }
+    (void)c.open(c.seal(bytes(10), "prod"), "prod"); // opening seals nothing
+    using counts = std::vector<std::pair<std::string, std::uint64_t>>;
+    CHECK(c.seal_counts() == counts{{fp1, 4}});
+    REQUIRE(c.install(key_of(2)) == gossip_cipher::ring_result::done);
+    CHECK(c.seal_counts() == counts{{fp1, 4}, {fp2, 0}});
+    REQUIRE(c.use(key_of(2)) == gossip_cipher::ring_result::done);
+    (void)c.seal(bytes(10), "prod");
+    CHECK(c.seal_counts() == counts{{fp2, 1}, {fp1, 4}});
+    REQUIRE(c.remove(key_of(1)) == gossip_cipher::ring_result::done);
+    CHECK(c.seal_counts() == counts{{fp2, 1}});
 }

@@ -73,3 +73,90 @@ TEST_CASE("swim_state: ping-req relays only to the named member's known address"
         CHECK(first_as<wire::nack_msg>(out[0]));
     }
 }
+
+TEST_CASE("swim_state: without a key, a source that is not a member gets no amplification",
+          "[membership]") {
+    harness h;
+    // Something to piggyback: an update about a new member, queued for gossip.
+    (void)h.deliver({"h", 2}, "b", wire::alive_msg{"d", {"h", 4}, 1, {{"role", "worker"}}});
+    REQUIRE(h.s.broadcasts_pending());
+    const std::vector<wire::message> ping{wire::ping_msg{5, "a"}};
+    const auto request = wire::encode_packet("b", ping);
+
+    SECTION("a member at its own address gets the ack with piggybacked updates") {
+        auto out = h.s.on_datagram({"h", 2}, request, h.t0 + 2ms);
+        REQUIRE(out.size() == 1);
+        const auto decoded = wire::decode_packet(out[0].payload);
+        REQUIRE(decoded.has_value());
+        CHECK(decoded->messages.size() > 1);
+        CHECK(out[0].payload.size() > request.size());
+    }
+    SECTION("any other source: the bare ack, never more bytes than the ping carried") {
+        const auto before = h.s.counters().replies_limited;
+        auto out = h.s.on_datagram({"victim", 80}, request, h.t0 + 2ms);
+        REQUIRE(out.size() == 1);
+        CHECK(out[0].to == common::endpoint{"victim", 80});
+        CHECK(out[0].payload.size() <= request.size());
+        const auto decoded = wire::decode_packet(out[0].payload);
+        REQUIRE(decoded.has_value());
+        CHECK(decoded->messages.size() == 1);
+        CHECK(h.s.counters().replies_limited == before);
+    }
+    SECTION("replies to one unknown source are rate-limited, per source") {
+        const auto before = h.s.counters().replies_limited;
+        std::size_t answered = 0;
+        for (int i = 0; i < 100; ++i) {
+            answered += h.s.on_datagram({"victim", 80}, request, h.t0 + 2ms).size();
+        }
+        CHECK(answered == 10); // swim_config::unknown_reply_rate: burst 10, 10/s
+        CHECK(h.s.counters().replies_limited == before + 90);
+        CHECK(h.s.on_datagram({"other", 80}, request, h.t0 + 2ms).size() == 1);
+        // One second later the bucket has refilled.
+        answered = 0;
+        for (int i = 0; i < 100; ++i) {
+            answered += h.s.on_datagram({"victim", 80}, request, h.t0 + 1002ms).size();
+        }
+        CHECK(answered == 10);
+    }
+}
+
+TEST_CASE("swim_state: with a key (authenticated datagrams), replies are not limited",
+          "[membership]") {
+    common::rng rng{3};
+    const auto t0 = common::time_point{} + 100s;
+    auto cfg = harness::config();
+    cfg.authenticated = true;
+    membership::swim_state s(cfg, "a", {"h", 1}, {}, rng, t0);
+    const std::vector<wire::message> ping{wire::ping_msg{5, "a"}};
+    const auto request = wire::encode_packet("b", ping);
+    std::size_t answered = 0;
+    for (int i = 0; i < 50; ++i) {
+        answered += s.on_datagram({"h", 9}, request, t0 + 1ms).size();
+    }
+    CHECK(answered == 50);
+    CHECK(s.counters().replies_limited == 0);
+}
+
+TEST_CASE("swim_state: one push-pull adds at most max_push_pull_members new members",
+          "[membership]") {
+    common::rng rng{3};
+    const auto t0 = common::time_point{} + 100s;
+    auto cfg = harness::config();
+    cfg.max_push_pull_members = 5;
+    membership::swim_state s(cfg, "a", {"h", 1}, {}, rng, t0);
+    s.seed_members({{"b", {"h", 2}, 1, member_status::alive, {}}}, t0);
+    std::vector<membership::member> remote;
+    remote.push_back({"b", {"h", 2}, 7, member_status::alive, {}}); // known: always merged
+    for (std::uint16_t i = 0; i < 20; ++i) {
+        remote.push_back({"n" + std::to_string(i), {"h", static_cast<std::uint16_t>(100 + i)}, 1,
+                          member_status::alive, {}});
+    }
+    s.merge_remote_state(remote, t0 + 1ms);
+    CHECK(s.members().size() == 1 + 1 + 5); // self, b, five new
+    CHECK(s.find("b")->incarnation == 7);
+    CHECK(s.counters().push_pull_members_dropped == 15);
+    // The next exchange may add five more.
+    s.merge_remote_state(remote, t0 + 2ms);
+    CHECK(s.members().size() == 1 + 1 + 10);
+    CHECK(s.counters().push_pull_members_dropped == 15 + 10);
+}

@@ -205,6 +205,36 @@ TEST_CASE("frame_decoder: a frame at exactly the maximum is accepted", "[rpc]") 
     CHECK(d.release().body.size() == 64);
 }
 
+TEST_CASE("frame_decoder: the body buffer grows with the bytes that arrive, not the announced length",
+          "[rpc]") {
+    constexpr std::uint32_t announced = 4U << 20U;
+    std::string wire;
+    append_frame(wire, frame_type::call, 1, std::string(announced, 'q'));
+    frame_decoder d(announced);
+    boost::system::error_code ec;
+    const auto before = rpcnetd::test::large_allocations();
+    // The header and 100 body bytes of a 4 MiB frame: nothing near 4 MiB is allocated.
+    CHECK(d.put(bytes(wire.substr(0, frame_header_size + 100)), ec) == frame_header_size + 100);
+    REQUIRE_FALSE(ec);
+    CHECK(d.buffered_capacity() <= frame_decoder::initial_reserve);
+    CHECK(rpcnetd::test::large_allocations() == before);
+    // The rest arrives in 64 KiB pieces: the buffer grows, the frame comes out whole.
+    std::size_t at = frame_header_size + 100;
+    while (at < wire.size()) {
+        const auto n = std::min<std::size_t>(64 * 1024, wire.size() - at);
+        CHECK(d.put(bytes(wire.substr(at, n)), ec) == n);
+        REQUIRE_FALSE(ec);
+        at += n;
+        if (at - frame_header_size < announced / 4) {
+            CHECK(d.buffered_capacity() <= 2 * (at - frame_header_size) + 64 * 1024);
+        }
+    }
+    REQUIRE(d.is_done());
+    const auto f = d.release();
+    CHECK(f.body.size() == announced);
+    CHECK(f.body == std::string(announced, 'q'));
+}
+
 } // namespace rpcnetd::rpc
 
 TEST_CASE("alloc counter: a large allocation is counted (the control for no-allocation checks)",

@@ -157,7 +157,97 @@ net::awaitable<void> connection_limit(mtls_loopback* lb, bool* second_refused) {
     first->close();
 }
 
+// Opens a held stream with `request`: kept in `held` once it runs; its END status when the server
+// refused it at once.
+net::awaitable<std::optional<rpc::status>> open_held(mtls_loopback* lb, rpc::client* c,
+                                                     const std::string* request,
+                                                     std::vector<rpc::client_stream>* held) {
+    const auto before = lb->srv->active_streams();
+    const auto refused_before = lb->srv->counters().request_budget_refusals;
+    auto s = co_await c->open_stream("Bench.Stream", *request);
+    co_await eventually(
+        [&] {
+            return lb->srv->active_streams() > before ||
+                   lb->srv->counters().request_budget_refusals > refused_before;
+        },
+        20s);
+    if (lb->srv->active_streams() > before) {
+        held->push_back(std::move(s));
+        co_return std::nullopt;
+    }
+    co_return (co_await s.next(10s)).st;
+}
+
+net::awaitable<void> request_budget(mtls_loopback* lb, std::vector<rpc::status>* refusals,
+                                    rpc::status* small_call, rpc::status* after_release) {
+    auto ex = co_await asio::this_coro::executor;
+    rpc::client_options o;
+    o.tls = identity(pki().client);
+    auto ctx = rpc::tls_context::make_client(o.tls);
+    auto ra = co_await rpc::client::connect(ex, lb->target(), ctx, o);
+    auto rb = co_await rpc::client::connect(ex, lb->target(), ctx, o);
+    REQUIRE(ra.has_value());
+    REQUIRE(rb.has_value());
+    rpc::client a = *ra;
+    rpc::client b = *rb;
+    const std::string big = padded_hold_request(3U << 20U);
+    std::vector<rpc::client_stream> held;
+    const auto open = [&](rpc::client& c) { return open_held(lb, &c, &big, &held); };
+    // Connection a: five 3 MiB requests fit its 16 MiB, the sixth does not.
+    // (Each co_await outside the CHECK: GCC 12 evaluates a co_await inside Catch's macro twice.)
+    for (int i = 0; i < 5; ++i) {
+        const auto r = co_await open(a);
+        CHECK_FALSE(r.has_value());
+    }
+    auto refused = co_await open(a);
+    REQUIRE(refused);
+    refusals->push_back(*refused);
+    // Connection b: the server's 25 MiB hold 15 MiB already; three more fit, the fourth not.
+    for (int i = 0; i < 3; ++i) {
+        const auto r = co_await open(b);
+        CHECK_FALSE(r.has_value());
+    }
+    refused = co_await open(b);
+    REQUIRE(refused);
+    refusals->push_back(*refused);
+    // Small calls are still served, on both connections.
+    *small_call = (co_await b.unary("Bench.Echo", echo_request("x"), 10s)).st;
+    const auto echo_a = co_await a.unary("Bench.Echo", echo_request("y"), 10s);
+    CHECK(echo_a.st.ok());
+    // Finished calls give their bytes back.
+    for (std::size_t i = 0; i < 5; ++i) {
+        held[i].cancel();
+    }
+    co_await eventually([&] { return lb->srv->active_streams() <= 3; }, 20s);
+    *after_release = (co_await open(b)).value_or(rpc::status{});
+    for (auto& s : held) {
+        s.cancel();
+    }
+    a.close();
+    b.close();
+}
+
 } // namespace
+
+TEST_CASE("limits: request bytes held by running calls are budgeted per connection and server",
+          "[limits]") {
+    rpc::limits lim;
+    lim.max_request_bytes_per_connection = 16U << 20U;
+    lim.max_request_bytes = 25U << 20U;
+    mtls_loopback lb(true, lim);
+    std::vector<rpc::status> refusals;
+    rpc::status small_call{v1::UNKNOWN, "not run"};
+    rpc::status after_release{v1::UNKNOWN, "not run"};
+    run_coro(lb.ioc, request_budget(&lb, &refusals, &small_call, &after_release), 120s);
+    REQUIRE(refusals.size() == 2);
+    CHECK(refusals[0].code == v1::RESOURCE_EXHAUSTED);
+    CHECK_THAT(refusals[0].message, Catch::Matchers::Contains("per connection"));
+    CHECK(refusals[1].code == v1::RESOURCE_EXHAUSTED);
+    CHECK_THAT(refusals[1].message, Catch::Matchers::Contains("server request memory budget"));
+    CHECK(small_call.ok());
+    CHECK(after_release.ok());
+    CHECK(lb.srv->counters().request_budget_refusals == 2);
+}
 
 TEST_CASE("ping_strikes: a flood strikes out, keep-alive pings never do", "[limits]") {
     const common::time_point t0{};

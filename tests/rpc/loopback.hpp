@@ -175,4 +175,20 @@ inline std::string stream_request(std::uint32_t count, bool hold = false) {
     return r.SerializeAsString();
 }
 
+// A held Bench.Stream request padded to `bytes` with an unknown field (15, bytes): the handler
+// parses it like any StreamReq, and the server holds all of it while the stream runs.
+inline std::string padded_hold_request(std::size_t bytes) {
+    std::string req = stream_request(1, true);
+    std::string pad(bytes, 'p');
+    req.push_back(static_cast<char>((15 << 3) | 2));
+    for (std::size_t n = pad.size(); ; n >>= 7) {
+        if (n < 0x80) {
+            req.push_back(static_cast<char>(n));
+            break;
+        }
+        req.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    }
+    return req + pad;
+}
+
 } // namespace rpcnetd::test

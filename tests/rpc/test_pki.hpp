@@ -8,6 +8,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -51,6 +53,7 @@ public:
             throw std::runtime_error("cannot write " + out.key);
         }
         std::fclose(f);
+        ::chmod(out.key.c_str(), 0600); // rpcnetd refuses private keys others can read
         return out;
     }
 

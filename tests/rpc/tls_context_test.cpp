@@ -3,7 +3,10 @@
 
 #include "common/error.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
+#include <sstream>
 
 namespace rpcnetd::test {
 namespace {
@@ -121,6 +124,36 @@ TEST_CASE("tls: unreadable or bad files are reported with their name", "[rpc]") 
         CHECK_THROWS_WITH(rpc::tls_context::make_client(client_tls(certs().dir + "/noca.pem")),
                           Catch::Contains("noca.pem"));
     }
+}
+
+
+TEST_CASE("tls: a private key that group or others can read is refused, except the dev pair",
+          "[rpc]") {
+    const auto copy = [](const std::string& from, const std::string& name, unsigned mode) {
+        std::ifstream in(from, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        const std::string path = write_file(name, text.str());
+        ::chmod(path.c_str(), mode);
+        return path;
+    };
+    rpc::tls_config t = server_tls();
+    for (const unsigned mode : {0644U, 0640U, 0604U}) {
+        t.key_file = copy(certs().server.key, "loose.key", mode);
+        CHECK_THROWS_AS(rpc::tls_context::make_server(t), usage_error);
+        CHECK_THROWS_WITH(rpc::tls_context::make_server(t),
+                          Catch::Contains("run chmod 600 " + t.key_file));
+    }
+    t.key_file = copy(certs().server.key, "private.key", 0600U);
+    CHECK_NOTHROW(rpc::tls_context::make_server(t));
+
+    // The committed development pair is public anyway, and git checks it out world-readable:
+    // recognised by its key (here a world-readable copy under another name), it is accepted.
+    rpc::tls_config dev;
+    dev.cert_file = source_dir() + "/certs/test_cert.pem";
+    dev.key_file = copy(source_dir() + "/certs/test_key.pem", "dev-copy.pem", 0644U);
+    CHECK_NOTHROW(rpc::tls_context::make_server(dev));
+    CHECK_NOTHROW(rpc::tls_context::make_client(dev));
 }
 
 } // namespace rpcnetd::test

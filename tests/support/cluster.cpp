@@ -204,6 +204,11 @@ client_run parse_client_output(const std::string& output) {
             run.token_workers.push_back(json_string(line, "worker").value_or(""));
         } else if (*event == "failover") {
             ++run.failovers;
+            run.steps.push_back({*event, json_string(line, "from").value_or(""),
+                                 run.sequences.size()});
+        } else if (*event == "assigned") {
+            run.steps.push_back({*event, json_string(line, "worker").value_or(""),
+                                 run.sequences.size()});
         } else if (*event == "waiting") {
             ++run.waiting;
         } else if (*event == "queued") {

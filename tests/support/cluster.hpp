@@ -90,8 +90,15 @@ private:
 
 // Parses client jsonl output: token sequences in arrival order, workers seen, failovers.
 struct client_run {
+    // An "assigned" or "failover" line: which worker, and how many tokens had arrived by then.
+    struct step {
+        std::string event;
+        std::string worker;
+        std::size_t tokens_before = 0;
+    };
     std::vector<std::uint64_t> sequences;
     std::vector<std::string> token_workers;
+    std::vector<step> steps;
     std::size_t failovers = 0;
     std::size_t waiting = 0;
     std::size_t queued = 0;
