@@ -42,7 +42,7 @@ net::awaitable<void> assign_caller(rpc::client c, assign_run* run, std::uint32_t
         const auto assigned = clock::now();
         bool ok = r.st.ok() && resp.ParseFromString(r.response) && !resp.worker().empty();
         if (ok) {
-            rel.set_lease_id(resp.lease_id());
+            rel.set_lease(resp.lease());
             auto done = co_await c.unary("Director.Release", rel.SerializeAsString(), 10s);
             ok = done.st.ok();
         } else if (r.st.code == v1::NO_WORKERS) {

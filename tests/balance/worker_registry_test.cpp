@@ -424,7 +424,7 @@ TEST_CASE("worker_registry: a worker at its capacity tag is full until a stream 
     CHECK(no_workers(r, t0));
 
     SECTION("a release frees a slot") {
-        CHECK(r.release(a.lease));
+        CHECK(r.release(a.lease) == release_result::released);
         CHECK(r.assignable_count(t0) == 1);
         CHECK(must_assign(r, g, t0).worker == "w1");
     }
