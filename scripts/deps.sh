@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev
           libssl-dev openssl libfmt-dev libspdlog-dev libprotobuf-dev protobuf-compiler catch2
           iproute2 procps)
+# --bench: also gRPC for the comparison harness (scripts/bench/grpc-compare.sh).
+if [ "${1:-}" = --bench ]; then packages+=(libgrpc++-dev protobuf-compiler-grpc); fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
