@@ -205,16 +205,17 @@ net::error_code tls_stream::handshake_step(impl& p, handshake_type role) {
     return ssl_failure(p.ssl, r, p.last_errno, p.want);
 }
 
-std::size_t tls_stream::read_step(impl& p, net::asio::mutable_buffer buf, net::error_code& ec) {
+namespace {
+
+// One SSL_read or SSL_write: bytes moved, or 0 with would_block (see wants()) or the error.
+template <typename Buffer, typename Call>
+std::size_t io_step(tls_stream::impl& p, Buffer buf, net::error_code& ec, Call call) {
     ec = {};
-    if (!usable(p.sock, ec)) {
-        return 0;
-    }
-    if (buf.size() == 0) {
+    if (!usable(p.sock, ec) || buf.size() == 0) {
         return 0;
     }
     ERR_clear_error();
-    const int r = SSL_read(p.ssl, buf.data(), clamp_len(buf.size()));
+    const int r = call(p.ssl, buf.data(), clamp_len(buf.size()));
     if (r > 0) {
         return static_cast<std::size_t>(r);
     }
@@ -222,21 +223,14 @@ std::size_t tls_stream::read_step(impl& p, net::asio::mutable_buffer buf, net::e
     return 0;
 }
 
+} // namespace
+
+std::size_t tls_stream::read_step(impl& p, net::asio::mutable_buffer buf, net::error_code& ec) {
+    return io_step(p, buf, ec, SSL_read);
+}
+
 std::size_t tls_stream::write_step(impl& p, net::asio::const_buffer buf, net::error_code& ec) {
-    ec = {};
-    if (!usable(p.sock, ec)) {
-        return 0;
-    }
-    if (buf.size() == 0) {
-        return 0;
-    }
-    ERR_clear_error();
-    const int r = SSL_write(p.ssl, buf.data(), clamp_len(buf.size()));
-    if (r > 0) {
-        return static_cast<std::size_t>(r);
-    }
-    ec = ssl_failure(p.ssl, r, p.last_errno, p.want);
-    return 0;
+    return io_step(p, buf, ec, SSL_write);
 }
 
 } // namespace rpcnetd::rpc
