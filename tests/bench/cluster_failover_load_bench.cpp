@@ -197,11 +197,14 @@ std::optional<round_result> run_round(bench_cluster& c,
     }
     (void)probe.take_and_record(true);
     const auto t0 = bclock::now();
-    for (const auto& name : serving) {
+    for (const auto& name : serving) {  // all at once: SIGKILL every victim, then reap
         if (auto idx = c.worker_index(name)) {
-            c.worker(*idx).proc->kill_and_reap();
+            c.worker(*idx).proc->signal(SIGKILL);
             r.victims.push_back(name);
         }
+    }
+    for (const auto& name : r.victims) {
+        c.worker(*c.worker_index(name)).proc->kill_and_reap();
     }
     for (std::size_t i = 0; i < clients.size(); ++i) {
         const auto next = clients[i]->wait_line(
