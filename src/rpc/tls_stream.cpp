@@ -130,14 +130,14 @@ net::error_code ssl_failure(SSL* ssl, int ret, int& last_errno,
     const int err = SSL_get_error(ssl, ret);
     net::error_code ec;
     switch (err) {
+    // Waiting leaves nothing on the error queue: return without clearing it (ERR_clear_error
+    // costs a thread-local lookup, and a read that would block is once per call at C=1).
     case SSL_ERROR_WANT_READ:
         want = net::tcp::socket::wait_read;
-        ec = asio::error::would_block;
-        break;
+        return asio::error::would_block;
     case SSL_ERROR_WANT_WRITE:
         want = net::tcp::socket::wait_write;
-        ec = asio::error::would_block;
-        break;
+        return asio::error::would_block;
     case SSL_ERROR_ZERO_RETURN:  // close_notify
         ec = asio::error::eof;
         break;
