@@ -8,6 +8,8 @@ packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost
           libssl-dev openssl libfmt-dev libspdlog-dev libprotobuf-dev protobuf-compiler catch2
           iproute2 procps tmux curl jq python3 iptables
           prometheus)  # promtool: the /metrics tests run `promtool check metrics`
+# --bench: also gRPC for the comparison harness (scripts/bench/grpc-compare.sh).
+if [ "${1:-}" = --bench ]; then packages+=(libgrpc++-dev protobuf-compiler-grpc); fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

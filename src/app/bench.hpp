@@ -1,6 +1,6 @@
 #pragma once
-// `rpcnetd bench`: the four phases of /work/shared/bench/grpc/PROTOCOL.md against a server that
-// serves Bench.Echo and Bench.Stream (a worker, or tests/bench/rpc_bench_server):
+// `rpcnetd bench`: the four phases of the gRPC comparison harness's PROTOCOL.md against a server
+// that serves Bench.Echo and Bench.Stream (a worker, or tests/bench/rpc_bench_server):
 //   unary    closed loop, `concurrency` calls in flight on ONE connection, `payload`-byte EchoMsg,
 //            warm-up then a measured window; calls/s, nearest-rank p50/p90/p99/p99.9/max
 //   stream   one warm-up stream, then `streams` x `count` tokens at once on one connection, every

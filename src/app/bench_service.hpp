@@ -1,6 +1,6 @@
 #pragma once
-// The benchmark methods (the same work as /work/shared/bench/grpc bench.proto), served by workers
-// and the standalone bench server:
+// The benchmark methods (the same work as the gRPC comparison harness's bench.proto), served by
+// workers and the standalone bench server:
 //   unary  "Bench.Echo"    EchoMsg -> the same EchoMsg
 //   stream "Bench.Stream"  StreamReq{count, hold} -> `count` BenchToken messages, token
 //                          "token-%010u" with sequence 0..count-1, one frame per token, each written

@@ -3,7 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
-// Measurement helpers of `rpcnetd bench`, matching /work/shared/bench/grpc/common.h so the
+// Measurement helpers of `rpcnetd bench`, matching the gRPC comparison harness's common.h so the
 // numbers are comparable with grpc_client's: nearest-rank percentiles, CPU from /proc/<pid>/stat
 // (utime+stime, all threads) and getrusage, VmRSS/Threads from /proc/<pid>/status; and the
 // report in three formats (text, JSON, the harness's "RESULT phase=... key=value" line).

@@ -5,7 +5,6 @@
 
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
 
@@ -16,7 +15,7 @@ namespace asio = net::asio;
 using common::clock;
 
 // One TLS record carries at most 16 KiB of plaintext, and a read returns at most one record.
-constexpr std::size_t read_buffer_size = 16U * 1024U + 256U;
+constexpr std::size_t read_buffer_size = 16U * 1024U;
 // A producer waits once this much output is queued; the writer then takes it all in one write.
 constexpr std::size_t max_watermark = 64U * 1024U;
 // Output buffers bigger than this are released when they empty, so idle connections stay small.
@@ -33,6 +32,14 @@ bool is_quiet_close(const net::error_code& ec) {
     return !ec || ec == asio::error::eof || ec == asio::error::operation_aborted ||
            ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset ||
            ec == asio::error::broken_pipe;
+}
+
+// The buffer reads are decrypted into: one per thread, shared by every connection on it. A read
+// fills it and the decoder takes everything before the reader awaits anything again, so no
+// connection holds a read buffer while it waits (memory per idle connection).
+std::uint8_t* read_scratch() {
+    thread_local const std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[read_buffer_size]);
+    return buf.get();
 }
 
 } // namespace
@@ -66,7 +73,14 @@ void connection::start() {
 net::awaitable<void> connection::run(std::shared_ptr<connection> self) {
     try {
         const auto role = opts_.server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
-        auto [ec] = co_await stream_.async_handshake(role, net::use_tuple);
+        net::error_code ec;
+        while ((ec = stream_.try_handshake(role)) == asio::error::would_block && !closed_) {
+            auto [wec] = co_await stream_.async_wait_ready(stream_.wants(), net::use_tuple);
+            if (wec) {
+                ec = wec;
+                break;
+            }
+        }
         if (ec || closed_) {
             close(ec ? ec : close_reason_);
             co_return;
@@ -87,7 +101,6 @@ net::awaitable<void> connection::run(std::shared_ptr<connection> self) {
 }
 
 net::awaitable<void> connection::read_loop() {
-    std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[read_buffer_size]);
     const std::size_t pause_above = opts_.lim.max_queued_bytes;
     while (!closed_) {
         if (inbound_bytes_ > pause_above) {
@@ -99,15 +112,26 @@ net::awaitable<void> connection::read_loop() {
             reader_paused_ = false;
             continue;
         }
-        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.get(), read_buffer_size),
-                                                        net::use_tuple);
+        std::uint8_t* const buf = read_scratch();
+        net::error_code ec;
+        const std::size_t n = stream_.read_some_now(asio::buffer(buf, read_buffer_size), ec);
+        if (ec == asio::error::would_block) {
+            // Nothing to read: wait for the socket without holding any buffer.
+            auto [wec] = co_await stream_.async_wait_ready(stream_.wants(), net::use_tuple);
+            if (wec) {
+                close(wec);
+                co_return;
+            }
+            continue;
+        }
         if (ec) {
             close(ec);
             co_return;
         }
         last_rx_ = clock::now();
         ping_outstanding_ = false;
-        std::span<const std::uint8_t> data(buf.get(), n);
+        // No co_await from here until `data` is consumed: the scratch buffer is shared.
+        std::span<const std::uint8_t> data(buf, n);
         while (!data.empty()) {
             net::error_code derr;
             const std::size_t used = decoder_.put(data, derr);
@@ -260,7 +284,19 @@ net::awaitable<void> connection::writer(std::shared_ptr<connection> self) {
             space_signal_.cancel();
             write_in_flight_ = true;
             write_started_ = clock::now();
-            auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(writing_), net::use_tuple);
+            net::error_code ec;
+            std::size_t done = 0;
+            while (done < writing_.size()) {
+                done += stream_.write_some_now(
+                    asio::buffer(writing_.data() + done, writing_.size() - done), ec);
+                if (ec == asio::error::would_block) {
+                    auto [wec] = co_await stream_.async_wait_ready(stream_.wants(), net::use_tuple);
+                    ec = wec;
+                }
+                if (ec) {
+                    break;
+                }
+            }
             write_in_flight_ = false;
             if (ec) {
                 close(ec);

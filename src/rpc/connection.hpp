@@ -17,11 +17,10 @@
 #include "rpc/frame_decoder.hpp"
 #include "rpc/ping_strikes.hpp"
 #include "rpc/rpc_config.hpp"
+#include "rpc/tls_stream.hpp"
 
 #include "common/error.hpp"
 #include "common/time.hpp"
-
-#include <boost/asio/ssl/stream.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -29,8 +28,6 @@
 #include <string_view>
 
 namespace rpcnetd::rpc {
-
-using tls_stream = boost::asio::ssl::stream<net::tcp::socket>;
 
 inline constexpr std::uint32_t protocol_version = 1;
 

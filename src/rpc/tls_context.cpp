@@ -58,8 +58,13 @@ void common_settings(ssl::context& ctx) {
     }
     SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-    // Idle connections give their record buffers back (memory per idle connection).
-    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+    // Idle connections give their record buffers back (memory per idle connection). OpenSSL
+    // writes the socket itself (tls_stream): one record per SSL_write, retried from wherever the
+    // unsent rest of the batch now starts.
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Read whole socket chunks (several records) per recv instead of header, then body.
+    SSL_CTX_set_read_ahead(c, 1);
 }
 
 std::string asn1_time_text(const ASN1_TIME* t) {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -185,6 +186,16 @@ inline idle_sample sample_idle(const std::vector<pid_t>& pids, std::chrono::mill
         s.anon_mib.push_back(static_cast<double>(status_kib(pids[i], "RssAnon")) / 1024.0);
     }
     return s;
+}
+
+// The main() of every cluster bench: runs `run`; an exception becomes one line and exit 1.
+inline int bench_main(const char* name, int argc, char** argv, int (*run)(const bench_args&)) {
+    try {
+        return run(bench_args(argc, argv));
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}: {}\n", name, e.what());
+        return 1;
+    }
 }
 
 } // namespace rpcnetd::bench

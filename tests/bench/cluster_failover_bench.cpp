@@ -263,10 +263,5 @@ int run(const bench_args& args) {
 } // namespace
 
 int main(int argc, char** argv) {
-    try {
-        return run(bench_args(argc, argv));
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "cluster_failover_bench: {}\n", e.what());
-        return 1;
-    }
+    return bench_main("cluster_failover_bench", argc, argv, run);
 }

@@ -1,5 +1,6 @@
-// Bench client for /work/shared/bench/grpc/run.sh (EXTRA_CLIENT contract): takes grpc_client's
-// command line and prints one `RESULT phase=... key=value ...` line with grpc_client's keys:
+// Bench client for the gRPC comparison harness (scripts/bench/grpc-compare.sh), EXTRA_CLIENT
+// contract: takes grpc_client's command line and prints one `RESULT phase=... key=value ...`
+// line with grpc_client's keys:
 //   rpc_bench_client <unary|stream|connect|idle> --port P --certdir DIR --server-pid PID [flags]
 // The work itself is rpcnetd's bench mode (app::run_bench), so `rpcnetd bench` measures the same.
 #include "app/bench.hpp"

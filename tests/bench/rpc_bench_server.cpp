@@ -1,4 +1,5 @@
-// Standalone bench server for /work/shared/bench/grpc/run.sh (EXTRA_SERVER contract):
+// Standalone bench server for the gRPC comparison harness (scripts/bench/grpc-compare.sh),
+// EXTRA_SERVER contract:
 //   rpc_bench_server --port P --certdir DIR [--max-seconds N] [--log-level L]
 // serves Bench.Echo and Bench.Stream on 127.0.0.1:P with DIR/server.{crt,key}, prints READY once
 // listening, and exits 0 on SIGTERM/SIGINT (after a short drain) or after --max-seconds.
