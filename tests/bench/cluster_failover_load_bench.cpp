@@ -134,9 +134,9 @@ private:
                     }
                 }
             }
-            if (ok && resp.lease_id() != 0) {
+            if (ok && !resp.lease().empty()) {
                 rpcnetd::v1::ReleaseRequest rel;
-                rel.set_lease_id(resp.lease_id());
+                rel.set_lease(resp.lease());
                 (void)co_await c->unary("Director.Release", rel.SerializeAsString(), 2s);
             }
             pause.expires_after(2ms);
