@@ -42,7 +42,8 @@ std::uint32_t default_generation() {
 swim_service::swim_service(asio::any_io_executor ex, swim_service_options options,
                            event_handler on_event)
     : ex_(ex), options_(std::move(options)), on_event_(std::move(on_event)),
-      rng_(common::random_seed()), socket_(ex), tick_timer_(ex), wake_(ex), done_(ex) {}
+      rng_(common::random_seed()), socket_(ex), tick_timer_(ex), wake_(ex), done_(ex),
+      damper_(options_.config.probe_interval) {}
 
 swim_service::~swim_service() {
     // stop() must have been awaited: the coroutine borrows this object (always checked).
@@ -206,7 +207,9 @@ net::awaitable<void> swim_service::ticker() {
     const auto longest = std::chrono::seconds(1);
     while (!stopping_) {
         const auto now = common::clock::now();
-        const auto due = std::clamp(state_->next_deadline(), now, now + longest);
+        const auto next = std::min(state_->next_deadline(),
+                                   damper_.next_due().value_or(common::time_point::max()));
+        const auto due = std::clamp(next, now, now + longest);
         tick_timer_.expires_at(due);
         auto [ec] = co_await tick_timer_.async_wait(net::use_tuple);
         if (stopping_) {
@@ -306,7 +309,12 @@ void swim_service::send_datagram(const common::endpoint& to,
 }
 
 void swim_service::flush_events() {
-    for (auto& e : state_->drain_events()) {
+    const auto now = common::clock::now();
+    auto events = damper_.offer(state_->drain_events(), now);
+    for (auto& e : damper_.due(now)) {
+        events.push_back(std::move(e));
+    }
+    for (auto& e : events) {
         common::logger("swim").info("member {} node={} addr={} state={} inc={}",
                                     to_string(e.kind), e.snapshot.name,
                                     e.snapshot.addr.to_string(), to_string(e.snapshot.status),

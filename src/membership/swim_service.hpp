@@ -9,6 +9,7 @@
 #include "common/endpoint.hpp"
 #include "common/random.hpp"
 #include "common/time.hpp"
+#include "membership/event_damper.hpp"
 #include "membership/member.hpp"
 #include "membership/replay_guard.hpp"
 #include "membership/swim_config.hpp"
@@ -140,6 +141,8 @@ private:
     std::deque<std::pair<common::endpoint, bool>> push_pull_queue_;  // bounded
     net::asio::steady_timer* push_pull_deadline_ = nullptr;          // of the exchange running
     std::unique_ptr<swim_state> state_;
+    // Suspicions refuted within one probe interval never reach on_event (event_damper.hpp).
+    event_damper damper_;
     bool paused_ = false;
     bool running_ = false;
     bool stopping_ = false;

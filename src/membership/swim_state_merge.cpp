@@ -167,12 +167,13 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
     broadcast(m, m.name);
 }
 
-void swim_state::suspect_member(entry& e, const std::string& from, common::time_point now) {
+void swim_state::suspect_member(entry& e, const std::string& from, common::time_point now,
+                                std::optional<common::time_point> since) {
     const auto min = failure::suspicion_min_timeout(config_.suspicion_mult, live_count(),
                                                     config_.probe_interval);
     const auto max = min * std::max<std::uint32_t>(1, config_.suspicion_max_mult);
     set_status(e, member_status::suspect, now);
-    e.suspicion.emplace(from, expected_confirmations(), min, max, now);
+    e.suspicion.emplace(from, expected_confirmations(), min, max, since.value_or(now));
     arm_suspicion(e);
     ++counters_.suspicions;
     emit(member_event_kind::suspect, e.m);
