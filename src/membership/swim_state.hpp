@@ -9,7 +9,8 @@
 // Mechanics, per protocol period (probe_interval, stretched by the local health multiplier):
 //  - probe one member from a shuffled round-robin list with a ping; no ack within probe_timeout
 //    -> ping-req through indirect_probes members, which nack if they hear nothing (Lifeguard);
-//    no ack by the end of the period -> probe it once more at once (a second chance), and only
+//    no ack by the end of the period -> probe it once more at once (a second chance: direct
+//    ping and ping-reqs through 2 * indirect_probes members together), and only
 //    when that fails too -> suspect (or confirm an existing suspicion). The suspicion timer
 //    starts at the first failure, so a dead member is declared no later than before; a live one
 //    behind a lossy network is accused (and gossiped about cluster-wide) far less often: the
@@ -205,7 +206,7 @@ private:
     void heard_from(const std::string& sender, common::time_point now);
     void start_probe(entry& e, common::time_point now, out_vec& out,
                      std::optional<common::time_point> first_failure = std::nullopt);
-    void send_ping_reqs(std::uint32_t seq, probe& p, out_vec& out);
+    void send_ping_reqs(std::uint32_t seq, probe& p, out_vec& out, std::size_t relays);
     void round_robin_probe(common::time_point now, out_vec& out);
     void run_probes(common::time_point now, out_vec& out);
     void finish_probe(std::uint32_t seq, bool acked, common::time_point now, out_vec& out);

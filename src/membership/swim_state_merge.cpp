@@ -147,6 +147,11 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
     }
     const auto old = e->m.status;
     const bool changed = e->m.addr != m.addr || e->m.tags != m.tags;
+    if (old == member_status::suspect && e->suspicion && e->suspicion->from() == self_.name) {
+        // Our own accusation was wrong: our probes are losing packets (Lifeguard's local health
+        // applied to the accuser too), so probe more slowly until probes succeed again.
+        awareness_.apply_delta(1);
+    }
     if (e->m.addr != m.addr) {
         addr_index_.erase({e->m.addr.host, e->m.addr.port});
         addr_index_[m.addr] = m.name;
