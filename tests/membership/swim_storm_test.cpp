@@ -66,3 +66,52 @@ TEST_CASE("swim storm: N=1000 at 10 % loss stays within 2,000 bytes per member p
     CHECK(r.bytes_per_member_s <= 2000.0);
     CHECK(r.false_failures == 0);
 }
+
+TEST_CASE("swim_state: a failed probe gets a second chance before an accusation",
+          "[membership]") {
+    namespace wire = membership::wire;
+    using membership::member_status;
+    membership::swim_config config;
+    common::rng rng(15);
+    const auto t0 = common::time_point{} + 100s;
+    membership::swim_state s(config, "a", {"h", 1}, {}, rng, t0);
+    const common::endpoint b{"h", 2};
+    s.seed_members({{"b", b, 0, member_status::alive, {}}}, t0);
+    // b never answers. Tick every millisecond and watch what goes to b and what a reports.
+    std::vector<common::time_point> pings;
+    std::optional<common::time_point> told, suspected, failed;
+    for (auto t = t0; t < t0 + 5s && !failed; t += 1ms) {
+        for (const auto& o : s.on_tick(t)) {
+            if (o.to != b) {
+                continue;
+            }
+            const auto p = wire::decode_packet(o.payload);
+            REQUIRE(p.has_value());
+            for (const auto& m : p->messages) {
+                if (std::holds_alternative<wire::ping_msg>(m)) {
+                    pings.push_back(t);
+                } else if (std::holds_alternative<wire::suspect_msg>(m) && !told) {
+                    told = t;
+                }
+            }
+        }
+        for (const auto& e : s.drain_events()) {
+            if (e.kind == member_event_kind::suspect && !suspected) {
+                suspected = t;
+            } else if (e.kind == member_event_kind::failed) {
+                failed = t;
+            }
+        }
+    }
+    REQUIRE(pings.size() >= 2);
+    REQUIRE(suspected);
+    REQUIRE(failed);
+    CHECK(s.counters().second_chances >= 1);
+    // The first probe's failure led to a second ping, not to an accusation ...
+    CHECK(*suspected > pings[1]);
+    // ... the suspect heard of the accusation at once ...
+    CHECK(told == suspected);
+    // ... and the suspicion timer (0.8 s at N=2: four probe periods) ran from the first failure,
+    // the moment of the second ping, not from the accusation.
+    CHECK(*failed - pings[1] == 800ms);
+}
