@@ -309,11 +309,13 @@ void swim_service::send_datagram(const common::endpoint& to,
 }
 
 void swim_service::flush_events() {
-    const auto now = common::clock::now();
-    auto events = damper_.offer(state_->drain_events(), now);
-    for (auto& e : damper_.due(now)) {
-        events.push_back(std::move(e));
+    for (auto& e : state_->drain_events()) {
+        deliver_events(damper_.offer({std::move(e)}, common::clock::now()));
     }
+    deliver_events(damper_.due(common::clock::now()));
+}
+
+void swim_service::deliver_events(std::vector<member_event> events) {
     for (auto& e : events) {
         common::logger("swim").info("member {} node={} addr={} state={} inc={}",
                                     to_string(e.kind), e.snapshot.name,

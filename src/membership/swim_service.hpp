@@ -121,6 +121,7 @@ private:
     std::optional<std::vector<std::uint8_t>> authenticate(std::span<const std::uint8_t> data,
                                                           const net::udp::endpoint& sender);
     void flush_events();
+    void deliver_events(std::vector<member_event> events);
     void size_receive_buffer();
     std::uint64_t kernel_drops() const;
     std::optional<net::udp::endpoint> resolve(const common::endpoint& e) const;

@@ -172,8 +172,6 @@ private:
         bool indirect_sent = false;
         std::uint32_t expected_nacks = 0;
         std::uint32_t nacks = 0;
-        // Set on a second-chance probe: when the first probe of the target failed.
-        std::optional<common::time_point> first_failure;
     };
     struct relay {
         common::endpoint origin;
@@ -253,6 +251,8 @@ private:
 
     std::map<std::uint32_t, probe> probes_;
     std::map<std::uint32_t, relay> relays_;
+    // Second-chance probes (by seq): when the first probe of their target failed.
+    std::map<std::uint32_t, common::time_point> first_failures_;
     std::uint32_t next_seq_ = 1;
     using phi_item = std::pair<common::time_point, std::string>;
     std::priority_queue<phi_item, std::vector<phi_item>, std::greater<>> phi_checks_;

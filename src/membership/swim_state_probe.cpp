@@ -151,25 +151,24 @@ std::vector<outbound> swim_state::on_tick(common::time_point now) {
 void swim_state::start_probe(entry& e, common::time_point now, out_vec& out,
                              std::optional<common::time_point> first_failure) {
     const auto seq = next_seq_++;
-    // A second chance asks the relays at once, beside the direct ping, and lasts one probe
-    // timeout instead of a whole period: relays nack within 3/4 of it, and the accusation it
-    // may lead to is delayed as little as possible.
-    const auto timeout = awareness_.scale(config_.probe_timeout);
-    auto& p = probes_[seq];
-    p = probe{e.m.name,
-              e.m.addr,
-              now + timeout,
-              now + (first_failure ? timeout : awareness_.scale(config_.probe_interval)),
-              false,
-              0,
-              0,
-              first_failure};
+    probes_[seq] = probe{e.m.name,
+                         e.m.addr,
+                         now + awareness_.scale(config_.probe_timeout),
+                         now + awareness_.scale(config_.probe_interval),
+                         false,
+                         0,
+                         0};
     e.probing = true;
     ++counters_.probes;
     send(out, e.m.addr, {wire::encode_message(wire::ping_msg{seq, e.m.name})});
     if (first_failure) {
-        // Twice the relays: each independent path squares down the chance that loss alone
-        // fails this probe too (at 25 % loss 0.14 -> 0.04).
+        // A second chance asks the relays at once, beside the direct ping, and lasts one probe
+        // timeout instead of a whole period: relays nack within 3/4 of it, and the accusation
+        // it may lead to is delayed as little as possible. Twice the relays: each independent
+        // path cuts the chance that loss alone fails this probe too (at 25 % loss 0.14 -> 0.04).
+        auto& p = probes_.at(seq);
+        p.end = p.ack_deadline;
+        first_failures_[seq] = *first_failure;
         send_ping_reqs(seq, p, out, 2 * config_.indirect_probes);
     }
 }
@@ -233,6 +232,11 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     }
     const probe p = std::move(it->second);
     probes_.erase(it);
+    std::optional<common::time_point> first_failure;  // set: this was a second chance
+    if (auto f = first_failures_.find(seq); f != first_failures_.end()) {
+        first_failure = f->second;
+        first_failures_.erase(f);
+    }
     entry* e = lookup(p.target);
     if (e != nullptr) {
         e->probing = false;
@@ -252,7 +256,7 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     if (e == nullptr || leaving_ || !is_live(e->m.status)) {
         return;
     }
-    if (!p.first_failure) {
+    if (!first_failure) {
         // Second chance (docs/gossip-storm.md): under random loss one failed probe says little,
         // and an accusation costs a cluster-wide suspicion and refutation; a confirmation
         // shortens the suspect's time to refute. Probe again at once; accuse or confirm only if
@@ -262,7 +266,7 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
         return;
     }
     if (e->m.status == member_status::alive) {
-        suspect_member(*e, self_.name, now, p.first_failure);
+        suspect_member(*e, self_.name, now, first_failure);
         // Tell the suspect at once (send() adds the suspicion to whatever goes to a suspect):
         // alive, it refutes before the suspicion has spread far, rather than when gossip
         // happens to reach it.
