@@ -48,17 +48,9 @@ using wall_clock = std::chrono::steady_clock;
 membership::swim_counters minus(const membership::swim_counters& a,
                                 const membership::swim_counters& b) {
     membership::swim_counters d;
-    d.probes = a.probes - b.probes;
-    d.phi_probes = a.phi_probes - b.phi_probes;
-    d.indirect_probes = a.indirect_probes - b.indirect_probes;
-    d.nacks_received = a.nacks_received - b.nacks_received;
-    d.probe_failures = a.probe_failures - b.probe_failures;
-    d.second_chances = a.second_chances - b.second_chances;
-    d.suspicions = a.suspicions - b.suspicions;
-    d.refutations = a.refutations - b.refutations;
-    d.failures_declared = a.failures_declared - b.failures_declared;
-    d.push_pulls = a.push_pulls - b.push_pulls;
-    d.misdirected = a.misdirected - b.misdirected;
+    for (auto field : test::sim_network::summed_counters) {
+        d.*field = a.*field - b.*field;
+    }
     return d;
 }
 

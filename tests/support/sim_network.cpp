@@ -418,19 +418,9 @@ membership::swim_counters sim_network::counters_total() const {
             continue;
         }
         const auto& c = n->state->counters();
-        t.datagrams_sent += c.datagrams_sent;
-        t.bytes_sent += c.bytes_sent;
-        t.probes += c.probes;
-        t.phi_probes += c.phi_probes;
-        t.indirect_probes += c.indirect_probes;
-        t.nacks_received += c.nacks_received;
-        t.probe_failures += c.probe_failures;
-        t.second_chances += c.second_chances;
-        t.suspicions += c.suspicions;
-        t.refutations += c.refutations;
-        t.failures_declared += c.failures_declared;
-        t.push_pulls += c.push_pulls;
-        t.misdirected += c.misdirected;
+        for (auto field : summed_counters) {
+            t.*field += c.*field;
+        }
     }
     return t;
 }

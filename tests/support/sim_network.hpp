@@ -125,8 +125,17 @@ public:
     // Per-kind accounting of every datagram sent from now on (see traffic_breakdown).
     void explain(bool on) { explain_ = on; }
     const traffic_breakdown& breakdown() const { return breakdown_; }
-    // Every running node's counters, added up.
+    // Every running node's counters, added up (the fields of summed_counters).
     membership::swim_counters counters_total() const;
+    static constexpr std::uint64_t membership::swim_counters::*summed_counters[] = {
+        &membership::swim_counters::datagrams_sent,  &membership::swim_counters::bytes_sent,
+        &membership::swim_counters::probes,          &membership::swim_counters::phi_probes,
+        &membership::swim_counters::indirect_probes, &membership::swim_counters::nacks_received,
+        &membership::swim_counters::probe_failures,  &membership::swim_counters::second_chances,
+        &membership::swim_counters::suspicions,      &membership::swim_counters::refutations,
+        &membership::swim_counters::failures_declared, &membership::swim_counters::push_pulls,
+        &membership::swim_counters::misdirected,
+    };
 
 private:
     struct node;
