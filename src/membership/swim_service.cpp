@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <utility>
 
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
@@ -43,7 +44,25 @@ swim_service::swim_service(asio::any_io_executor ex, swim_service_options option
                            event_handler on_event)
     : ex_(ex), options_(std::move(options)), on_event_(std::move(on_event)),
       rng_(common::random_seed()), socket_(ex), tick_timer_(ex), wake_(ex), done_(ex),
-      damper_(options_.config.probe_interval) {}
+      damper_(options_.config.probe_interval), deliver_(std::exchange(on_event_, {})) {
+    // The application's handler sees the core's events through the damper; suspect events it
+    // holds are released by release_held_events() when their hold ends.
+    if (deliver_) {
+        on_event_ = [this](const member_event& e) {
+            for (const auto& d : damper_.offer({e}, common::clock::now())) {
+                deliver_(d);
+            }
+        };
+    }
+}
+
+void swim_service::release_held_events() {
+    for (const auto& e : damper_.due(common::clock::now())) {
+        if (deliver_) {
+            deliver_(e);
+        }
+    }
+}
 
 swim_service::~swim_service() {
     // stop() must have been awaited: the coroutine borrows this object (always checked).
@@ -226,6 +245,7 @@ net::awaitable<void> swim_service::ticker() {
         }
         dispatch(state_->on_tick(common::clock::now()));
         flush_events();
+        release_held_events();
     }
 }
 
@@ -310,13 +330,6 @@ void swim_service::send_datagram(const common::endpoint& to,
 
 void swim_service::flush_events() {
     for (auto& e : state_->drain_events()) {
-        deliver_events(damper_.offer({std::move(e)}, common::clock::now()));
-    }
-    deliver_events(damper_.due(common::clock::now()));
-}
-
-void swim_service::deliver_events(std::vector<member_event> events) {
-    for (auto& e : events) {
         common::logger("swim").info("member {} node={} addr={} state={} inc={}",
                                     to_string(e.kind), e.snapshot.name,
                                     e.snapshot.addr.to_string(), to_string(e.snapshot.status),

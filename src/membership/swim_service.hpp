@@ -116,12 +116,12 @@ private:
     net::awaitable<void> ticker();
     net::awaitable<void> push_puller();
     void dispatch(std::vector<outbound> out);
+    void release_held_events();
     void send_datagram(const common::endpoint& to, std::span<const std::uint8_t> payload);
     // Opens, checks the replay stamp; the SWIM payload, or nullopt (dropped and counted).
     std::optional<std::vector<std::uint8_t>> authenticate(std::span<const std::uint8_t> data,
                                                           const net::udp::endpoint& sender);
     void flush_events();
-    void deliver_events(std::vector<member_event> events);
     void size_receive_buffer();
     std::uint64_t kernel_drops() const;
     std::optional<net::udp::endpoint> resolve(const common::endpoint& e) const;
@@ -142,8 +142,10 @@ private:
     std::deque<std::pair<common::endpoint, bool>> push_pull_queue_;  // bounded
     net::asio::steady_timer* push_pull_deadline_ = nullptr;          // of the exchange running
     std::unique_ptr<swim_state> state_;
-    // Suspicions refuted within one probe interval never reach on_event (event_damper.hpp).
+    // Suspicions refuted within one probe interval never reach the application's handler
+    // (event_damper.hpp); on_event_ feeds the damper, deliver_ is the application's handler.
     event_damper damper_;
+    event_handler deliver_;
     bool paused_ = false;
     bool running_ = false;
     bool stopping_ = false;
