@@ -15,6 +15,11 @@
 #
 #   scripts/bench/cluster_false_failures.sh [--quick] [--binary PATH] [--seconds N]
 #                                           [--only pause|loss] [--loss P] [--keep-logs]
+#                                           [--members N] [--netns-prefix NAME]
+#
+# --members N: director + N-1 workers (default 10). --netns-prefix: the namespace is
+# NAME-PID (default rpcnetd-bench). The loss line also reports NodeSuspect lines per member
+# per minute.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,6 +29,7 @@ ONLY=""
 LOSS=0.1
 KEEP_LOGS=0
 WORKERS=9
+NS_PREFIX=rpcnetd-bench
 while (($#)); do
     case $1 in
         --quick) SECONDS_PER_SCENARIO=20 ;;
@@ -32,7 +38,9 @@ while (($#)); do
         --only) ONLY=$2; shift ;;
         --loss) LOSS=$2; shift ;;
         --keep-logs) KEEP_LOGS=1 ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --members) WORKERS=$(($2 - 1)); shift ;;
+        --netns-prefix) NS_PREFIX=$2; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -41,7 +49,7 @@ done
 CERTS=(--cert "$ROOT/certs/test_cert.pem" --key "$ROOT/certs/test_key.pem")
 
 WORK=$(mktemp -d /tmp/rpcnetd-false-failures-XXXXXX)
-NS=rpcnetd-bench-$$
+NS=$NS_PREFIX-$$
 HAVE_NS=0
 RUN=()                 # prefix that runs a command inside the namespace (empty on the host)
 declare -A MPID=()     # member name -> pid (ip netns exec execs in place: same pid)
@@ -88,7 +96,7 @@ start_cluster() {
             --join "127.0.0.1:$BASE" "${CERTS[@]}" >"$WORK/$tag-worker-$i.log" 2>&1 &
         MPID[worker-$i]=$!
     done
-    local deadline=$((SECONDS + 20)) alive=0
+    local deadline=$((SECONDS + 20 + WORKERS / 2)) alive=0
     while ((SECONDS < deadline)); do
         alive=$("${RUN[@]}" timeout 5 "$BIN" members --director "127.0.0.1:$BASE" --output json \
                 "${CERTS[@]}" 2>/dev/null | grep -o '"state":"alive"' | wc -l)
@@ -179,10 +187,14 @@ run_loss() {
     suspect=$(($(count loss "NodeSuspect node=") - before_suspect))
     recovered=$(($(count loss "NodeRecovered node=") - before_recovered))
     health=$(($(grep -c "failed its health check" "$WORK/loss-director.log") - before_health))
+    local per_member_minute
+    per_member_minute=$(awk -v s="$suspect" -v n=$((WORKERS + 1)) -v t="$SECONDS_PER_SCENARIO" \
+        'BEGIN { printf "%.2f", s / n * 60 / t }')
     echo "loss: ${LOSS} UDP loss for ${SECONDS_PER_SCENARIO}s ($dropped of $udp datagrams" \
-         "dropped): NodeFailed lines=$failed NodeSuspect=$suspect NodeRecovered=$recovered" \
+         "dropped): NodeFailed lines=$failed NodeSuspect=$suspect" \
+         "(${per_member_minute} per member per minute) NodeRecovered=$recovered" \
          "director health-check drops=$health"
-    LOSS_JSON="{\"seconds\":$SECONDS_PER_SCENARIO,\"loss\":$LOSS,\"udp_datagrams\":${udp:-0},\"dropped\":${dropped:-0},\"node_failed\":$failed,\"node_suspect\":$suspect,\"node_recovered\":$recovered,\"health_check_drops\":$health}"
+    LOSS_JSON="{\"seconds\":$SECONDS_PER_SCENARIO,\"loss\":$LOSS,\"udp_datagrams\":${udp:-0},\"dropped\":${dropped:-0},\"node_failed\":$failed,\"node_suspect\":$suspect,\"node_suspect_per_member_minute\":$per_member_minute,\"node_recovered\":$recovered,\"health_check_drops\":$health}"
     stop_cluster
 }
 

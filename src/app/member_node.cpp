@@ -178,6 +178,7 @@ member_node::stat_list member_node::stats() const {
         {"probes", g.probes},                         {"phi_probes", g.phi_probes},
         {"requested_probes", g.requested_probes},     {"indirect_probes", g.indirect_probes},
         {"nacks_received", g.nacks_received},         {"probe_failures", g.probe_failures},
+        {"second_chances", g.second_chances},
         {"suspicions", g.suspicions},                 {"refutations", g.refutations},
         {"failures_declared", g.failures_declared},   {"push_pulls", g.push_pulls},
         {"datagrams_dropped_by_kernel", g.datagrams_dropped_by_kernel},

@@ -41,6 +41,7 @@ public:
     // suspector, or once K confirmations are in.
     bool confirm(const std::string& from);
 
+    const std::string& from() const { return from_; }
     std::uint32_t confirmations() const { return static_cast<std::uint32_t>(confirmers_.size()); }
     common::duration timeout() const;
     common::time_point deadline() const { return start_ + timeout(); }

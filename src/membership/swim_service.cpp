@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <utility>
 
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
@@ -42,7 +43,26 @@ std::uint32_t default_generation() {
 swim_service::swim_service(asio::any_io_executor ex, swim_service_options options,
                            event_handler on_event)
     : ex_(ex), options_(std::move(options)), on_event_(std::move(on_event)),
-      rng_(common::random_seed()), socket_(ex), tick_timer_(ex), wake_(ex), done_(ex) {}
+      rng_(common::random_seed()), socket_(ex), tick_timer_(ex), wake_(ex), done_(ex),
+      damper_(options_.config.probe_interval), deliver_(std::exchange(on_event_, {})) {
+    // The application's handler sees the core's events through the damper; suspect events it
+    // holds are released by release_held_events() when their hold ends.
+    if (deliver_) {
+        on_event_ = [this](const member_event& e) {
+            for (const auto& d : damper_.offer({e}, common::clock::now())) {
+                deliver_(d);
+            }
+        };
+    }
+}
+
+void swim_service::release_held_events() {
+    for (const auto& e : damper_.due(common::clock::now())) {
+        if (deliver_) {
+            deliver_(e);
+        }
+    }
+}
 
 swim_service::~swim_service() {
     // stop() must have been awaited: the coroutine borrows this object (always checked).
@@ -208,7 +228,9 @@ net::awaitable<void> swim_service::ticker() {
     const auto longest = std::chrono::seconds(1);
     while (!stopping_) {
         const auto now = common::clock::now();
-        const auto due = std::clamp(state_->next_deadline(), now, now + longest);
+        const auto next = std::min(state_->next_deadline(),
+                                   damper_.next_due().value_or(common::time_point::max()));
+        const auto due = std::clamp(next, now, now + longest);
         tick_timer_.expires_at(due);
         auto [ec] = co_await tick_timer_.async_wait(net::use_tuple);
         if (stopping_) {
@@ -225,6 +247,7 @@ net::awaitable<void> swim_service::ticker() {
         }
         dispatch(state_->on_tick(common::clock::now()));
         flush_events();
+        release_held_events();
     }
 }
 

@@ -9,6 +9,7 @@
 #include "common/endpoint.hpp"
 #include "common/random.hpp"
 #include "common/time.hpp"
+#include "membership/event_damper.hpp"
 #include "membership/member.hpp"
 #include "membership/replay_guard.hpp"
 #include "membership/swim_config.hpp"
@@ -121,6 +122,7 @@ private:
     net::awaitable<void> ticker();
     net::awaitable<void> push_puller();
     void dispatch(std::vector<outbound> out);
+    void release_held_events();
     void send_datagram(const common::endpoint& to, std::span<const std::uint8_t> payload);
     // Opens, checks the replay stamp; the SWIM payload, or nullopt (dropped and counted).
     std::optional<std::vector<std::uint8_t>> authenticate(std::span<const std::uint8_t> data,
@@ -148,6 +150,10 @@ private:
     std::deque<std::pair<common::endpoint, bool>> push_pull_queue_;  // bounded
     net::asio::steady_timer* push_pull_deadline_ = nullptr;          // of the exchange running
     std::unique_ptr<swim_state> state_;
+    // Suspicions refuted within one probe interval never reach the application's handler
+    // (event_damper.hpp); on_event_ feeds the damper, deliver_ is the application's handler.
+    event_damper damper_;
+    event_handler deliver_;
     bool paused_ = false;
     bool running_ = false;
     bool stopping_ = false;

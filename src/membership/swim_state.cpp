@@ -114,6 +114,7 @@ std::vector<outbound> swim_state::leave(common::time_point now) {
         }
     }
     probes_.clear();
+    first_failures_.clear();
     (void)now;
     gossip_now(out);
     return out;

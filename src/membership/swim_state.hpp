@@ -9,7 +9,12 @@
 // Mechanics, per protocol period (probe_interval, stretched by the local health multiplier):
 //  - probe one member from a shuffled round-robin list with a ping; no ack within probe_timeout
 //    -> ping-req through indirect_probes members, which nack if they hear nothing (Lifeguard);
-//    no ack by the end of the period -> suspect (or confirm an existing suspicion).
+//    no ack by the end of the period -> probe it once more at once (a second chance: direct
+//    ping and ping-reqs through 2 * indirect_probes members together), and only
+//    when that fails too -> suspect (or confirm an existing suspicion). The suspicion timer
+//    starts at the first failure, so a dead member is declared no later than before; a live one
+//    behind a lossy network is accused (and gossiped about cluster-wide) far less often: the
+//    false-suspicion rate is squared (docs/gossip-storm.md).
 //  - a suspect refutes by gossiping alive with a higher incarnation; otherwise its Lifeguard
 //    suspicion timer (failure/suspicion.hpp), shrinking with independent confirmations, expires
 //    and it is declared failed; failed and left members are reaped after reap_after.
@@ -75,6 +80,7 @@ struct swim_counters {
     std::uint64_t indirect_probes = 0;    // ping-reqs sent
     std::uint64_t nacks_received = 0;
     std::uint64_t probe_failures = 0;
+    std::uint64_t second_chances = 0;     // probes repeated after a first failure (no accusation yet)
     std::uint64_t suspicions = 0;         // members we marked suspect (own or heard)
     std::uint64_t refutations = 0;        // suspicions about us we refuted
     std::uint64_t failures_declared = 0;  // suspicion timers that expired here
@@ -197,7 +203,9 @@ private:
     void apply_left(const wire::left_msg& m, common::time_point now);
     void refute(std::uint64_t heard);
     void about_self(std::uint64_t heard);
-    void suspect_member(entry& e, const std::string& from, common::time_point now);
+    // since: when the suspicion began (its timer runs from there); now unless backdated.
+    void suspect_member(entry& e, const std::string& from, common::time_point now,
+                        std::optional<common::time_point> since = std::nullopt);
     void set_status(entry& e, member_status s, common::time_point now);
     void arm_suspicion(entry& e);
     void add_member(const wire::alive_msg& m, common::time_point now, bool quiet = false);
@@ -213,10 +221,12 @@ private:
     void handle(const common::endpoint& from, const wire::message& m, common::time_point now,
                 out_vec& out);
     void heard_from(const std::string& sender, common::time_point now);
-    void start_probe(entry& e, common::time_point now, out_vec& out);
+    void start_probe(entry& e, common::time_point now, out_vec& out,
+                     std::optional<common::time_point> first_failure = std::nullopt);
+    void send_ping_reqs(std::uint32_t seq, probe& p, out_vec& out, std::size_t relays);
     void round_robin_probe(common::time_point now, out_vec& out);
     void run_probes(common::time_point now, out_vec& out);
-    void finish_probe(std::uint32_t seq, bool acked, common::time_point now);
+    void finish_probe(std::uint32_t seq, bool acked, common::time_point now, out_vec& out);
     void run_relays(common::time_point now, out_vec& out);
     void run_suspicions(common::time_point now);
     void run_phi_checks(common::time_point now, out_vec& out);
@@ -260,6 +270,8 @@ private:
 
     std::map<std::uint32_t, probe> probes_;
     std::map<std::uint32_t, relay> relays_;
+    // Second-chance probes (by seq): when the first probe of their target failed.
+    std::map<std::uint32_t, common::time_point> first_failures_;
     std::uint32_t next_seq_ = 1;
     using phi_item = std::pair<common::time_point, std::string>;
     std::priority_queue<phi_item, std::vector<phi_item>, std::greater<>> phi_checks_;

@@ -148,6 +148,11 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
     }
     const auto old = e->m.status;
     const bool changed = e->m.addr != m.addr || e->m.tags != m.tags;
+    if (old == member_status::suspect && e->suspicion && e->suspicion->from() == self_.name) {
+        // Our own accusation was wrong: our probes are losing packets (Lifeguard's local health
+        // applied to the accuser too), so probe more slowly until probes succeed again.
+        awareness_.apply_delta(1);
+    }
     if (e->m.addr != m.addr) {
         addr_index_.erase({e->m.addr.host, e->m.addr.port});
         addr_index_[m.addr] = m.name;
@@ -168,12 +173,13 @@ void swim_state::apply_alive(const wire::alive_msg& m, common::time_point now) {
     broadcast(m, m.name);
 }
 
-void swim_state::suspect_member(entry& e, const std::string& from, common::time_point now) {
+void swim_state::suspect_member(entry& e, const std::string& from, common::time_point now,
+                                std::optional<common::time_point> since) {
     const auto min = failure::suspicion_min_timeout(config_.suspicion_mult, live_count(),
                                                     config_.probe_interval);
     const auto max = min * std::max<std::uint32_t>(1, config_.suspicion_max_mult);
     set_status(e, member_status::suspect, now);
-    e.suspicion.emplace(from, expected_confirmations(), min, max, now);
+    e.suspicion.emplace(from, expected_confirmations(), min, max, since.value_or(now));
     arm_suspicion(e);
     ++counters_.suspicions;
     emit(member_event_kind::suspect, e.m);

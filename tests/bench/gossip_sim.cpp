@@ -3,8 +3,11 @@
 // 3 indirect probes, phi threshold 8): protocol periods and seconds until every member knows of a
 // join and of a death (kill -9), false failure declarations, and messages and bytes per member per
 // second in steady state. Prints numbers; never fails on them. --quick: N in {10, 100}, fewer
-// trials. The run is bounded to ~2 minutes: each cell gets a share of the remaining budget and
-// a cell that runs out reports what it measured so far, marked "cut short".
+// trials. The run is bounded to ~2 minutes (--budget SECONDS): each cell gets a share of the
+// remaining budget and a cell that runs out reports what it measured so far, marked "cut short".
+// --only N:LOSS runs one cell (e.g. --only 1000:10), --trials K sets its trial count; --explain
+// prints, per cell, what the steady-state datagrams carried (per message kind: how many, how many
+// bytes, and why they travel) and the protocol counters behind them.
 #include "support/sim_network.hpp"
 
 #include <fmt/core.h>
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,13 +36,26 @@ struct trial {
     double msgs_per_member_s = 0;
     double bytes_per_member_s = 0;
     bool out_of_time = false;
+    test::traffic_breakdown traffic;   // steady state, --explain only
+    membership::swim_counters counters;  // steady state, summed over members
+    double member_seconds = 0;
 };
 
 constexpr auto limit = 60s;
 
 using wall_clock = std::chrono::steady_clock;
 
-trial run_trial(std::size_t n, double loss, std::uint64_t seed, wall_clock::time_point budget) {
+membership::swim_counters minus(const membership::swim_counters& a,
+                                const membership::swim_counters& b) {
+    membership::swim_counters d;
+    for (auto field : test::sim_network::summed_counters) {
+        d.*field = a.*field - b.*field;
+    }
+    return d;
+}
+
+trial run_trial(std::size_t n, double loss, std::uint64_t seed, wall_clock::time_point budget,
+                bool explain) {
     membership::swim_config config;
     test::sim_network sim(config, seed);
     sim.record_events(false);
@@ -67,11 +84,17 @@ trial run_trial(std::size_t n, double loss, std::uint64_t seed, wall_clock::time
     sim.run_for(n >= 1000 ? 1s : 2s);
 
     const auto s0 = sim.stats();
+    const auto c0 = sim.counters_total();
     const auto steady_start = sim.now();
+    sim.explain(explain);
     sim.run_until(out_of_time, n >= 1000 ? 2s : 5s, 50ms);
+    sim.explain(false);
     const auto s1 = sim.stats();
+    t.traffic = sim.breakdown();
+    t.counters = minus(sim.counters_total(), c0);
     const double member_seconds =
         static_cast<double>(n) * std::max(1e-3, common::to_seconds(sim.now() - steady_start));
+    t.member_seconds = member_seconds;
     t.msgs_per_member_s = static_cast<double>(s1.datagrams_sent - s0.datagrams_sent) /
                           member_seconds;
     t.bytes_per_member_s = static_cast<double>(s1.bytes_sent - s0.bytes_sent) / member_seconds;
@@ -123,16 +146,83 @@ std::string seconds_cell(const std::vector<std::optional<double>>& xs, double pe
     return fmt::format("{:5.2f}s/{:4.1f}p max {:5.2f}s{}", med, med / period_s, worst, misses);
 }
 
+void print_explain(const trial& t) {
+    const double ms = std::max(1e-9, t.member_seconds);
+    const auto& b = t.traffic;
+    std::uint64_t total = b.header_bytes;
+    for (const auto& [kind, k] : b.kinds) {
+        total += k.bytes;
+    }
+    fmt::print("    steady state, per member per second: {:.1f} probe datagrams, {:.1f} gossip-only "
+               "datagrams, {:.0f} header bytes\n",
+               static_cast<double>(b.probe_datagrams) / ms,
+               static_cast<double>(b.gossip_datagrams) / ms,
+               static_cast<double>(b.header_bytes) / ms);
+    for (const auto& [kind, k] : b.kinds) {
+        fmt::print("    {:<14} {:>9.2f} msg/m/s {:>9.0f} bytes/m/s {:>5.1f}%\n", kind,
+                   static_cast<double>(k.count) / ms, static_cast<double>(k.bytes) / ms,
+                   total ? 100.0 * static_cast<double>(k.bytes) / static_cast<double>(total)
+                         : 0.0);
+    }
+    fmt::print("    updates received: {} of which {} already known ({:.0f}%)\n",
+               b.updates_delivered, b.updates_redundant,
+               b.updates_delivered ? 100.0 * static_cast<double>(b.updates_redundant) /
+                                         static_cast<double>(b.updates_delivered)
+                                   : 0.0);
+    const auto& c = t.counters;
+    const double secs = ms;  // per member-second
+    fmt::print("    per member per second: probes {:.2f} (phi {:.3f}), ping-reqs {:.2f}, nacks {:.2f}, "
+               "probe failures {:.3f} (second chances {:.3f}), suspicions {:.3f}, refutations {:.3f}, failures {:.3f}, "
+               "push-pulls {:.3f}\n",
+               static_cast<double>(c.probes) / secs, static_cast<double>(c.phi_probes) / secs,
+               static_cast<double>(c.indirect_probes) / secs,
+               static_cast<double>(c.nacks_received) / secs,
+               static_cast<double>(c.probe_failures) / secs,
+               static_cast<double>(c.second_chances) / secs,
+               static_cast<double>(c.suspicions) / secs, static_cast<double>(c.refutations) / secs,
+               static_cast<double>(c.failures_declared) / secs,
+               static_cast<double>(c.push_pulls) / secs);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     bool quick = false;
+    bool explain = false;
+    std::optional<std::size_t> only_n;
+    double only_loss = 0;
+    int only_trials = 0;
+    auto total_budget = std::chrono::duration_cast<wall_clock::duration>(115s);
+    const auto usage = [] {
+        fmt::print(stderr, "usage: gossip_sim [--quick] [--only N:LOSS_PERCENT] [--trials K] "
+                           "[--explain] [--budget SECONDS]\n");
+        return 2;
+    };
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--quick") == 0) {
+        const std::string arg = argv[i];
+        const bool has_value = i + 1 < argc;
+        if (arg == "--quick") {
             quick = true;
+        } else if (arg == "--explain") {
+            explain = true;
+        } else if (arg == "--only" && has_value) {
+            const std::string v = argv[++i];
+            const auto colon = v.find(':');
+            if (colon == std::string::npos) {
+                return usage();
+            }
+            only_n = std::stoul(v.substr(0, colon));
+            only_loss = std::stod(v.substr(colon + 1)) / 100.0;
+            if (*only_n < 2 || only_loss < 0 || only_loss >= 1) {
+                return usage();
+            }
+        } else if (arg == "--trials" && has_value) {
+            only_trials = std::stoi(argv[++i]);
+        } else if (arg == "--budget" && has_value) {
+            total_budget = std::chrono::duration_cast<wall_clock::duration>(
+                std::chrono::duration<double>(std::stod(argv[++i])));
         } else {
-            fmt::print(stderr, "usage: gossip_sim [--quick]\n");
-            return 2;
+            return usage();
         }
     }
     struct size_plan {
@@ -141,7 +231,17 @@ int main(int argc, char** argv) {
     };
     std::vector<size_plan> plan = quick ? std::vector<size_plan>{{10, 7}, {100, 1}}
                                         : std::vector<size_plan>{{10, 21}, {100, 3}, {1000, 1}};
-    const double losses[] = {0.0, 0.05, 0.10, 0.25};
+    std::vector<double> losses = {0.0, 0.05, 0.10, 0.25};
+    if (only_n) {
+        const auto it = std::find_if(plan.begin(), plan.end(),
+                                     [&](const size_plan& p) { return p.n == *only_n; });
+        plan = {{*only_n, only_trials > 0 ? only_trials : it != plan.end() ? it->trials : 1}};
+        losses = {only_loss};
+    } else if (only_trials > 0) {
+        for (auto& p : plan) {
+            p.trials = only_trials;
+        }
+    }
     const double period_s = common::to_seconds(membership::swim_config{}.probe_interval);
     const auto wall_start = std::chrono::steady_clock::now();
 
@@ -152,8 +252,7 @@ int main(int argc, char** argv) {
     fmt::print("{:>5} {:>5} {:>6} {:>34} {:>34} {:>8} {:>6} {:>9} {:>10}\n", "N", "loss",
                "trials", "join (all know)", "death (all declare failed)", "first", "false",
                "msg/m/s", "bytes/m/s");
-    std::size_t cells_left = plan.size() * std::size(losses);
-    const auto total_budget = 115s;
+    std::size_t cells_left = plan.size() * losses.size();
     for (const auto& [n, trials] : plan) {
         for (double loss : losses) {
             const auto spent = wall_clock::now() - wall_start;
@@ -168,8 +267,11 @@ int main(int argc, char** argv) {
                 const auto t = run_trial(n, loss,
                                          1000 * n + static_cast<std::uint64_t>(k) +
                                              static_cast<std::uint64_t>(loss * 100),
-                                         cell_deadline);
+                                         cell_deadline, explain);
                 cut_short = t.out_of_time;
+                if (explain) {
+                    print_explain(t);
+                }
                 ++done;
                 joins.push_back(t.join_s);
                 deaths.push_back(t.death_s);

@@ -191,6 +191,9 @@ void sim_network::deliver(std::size_t from, std::vector<outbound> out) {
         stats_.bytes_sent += o.payload.size();
         stats_.largest_datagram = std::max(stats_.largest_datagram, o.payload.size());
         const auto to = index_of(o.to);
+        if (explain_) {
+            tally(from, to, o.payload);
+        }
         double p = loss_;
         if (to) {
             if (auto it = link_loss_.find({from, *to}); it != link_loss_.end()) {
@@ -258,6 +261,9 @@ void sim_network::step_to(common::time_point t) {
             if (!running(f.to)) {
                 ++stats_.datagrams_dropped;
                 continue;
+            }
+            if (explain_) {
+                tally_received(f.to, f.payload);
             }
             auto out = nodes_[f.to]->state->on_datagram(f.from, f.payload, now_);
             deliver(f.to, std::move(out));
@@ -330,6 +336,93 @@ bool sim_network::converged() const {
         }
     }
     return true;
+}
+
+void sim_network::tally(std::size_t from, std::optional<std::size_t> to,
+                        const std::vector<std::uint8_t>& payload) {
+    namespace wire = membership::wire;
+    const auto p = wire::decode_packet(payload);
+    if (!p) {
+        breakdown_.kinds["undecodable"].count += 1;
+        return;
+    }
+    const std::string& sender = nodes_[from]->name;
+    const std::string receiver = to ? nodes_[*to]->name : std::string{};
+    std::size_t body = 0;
+    bool probe = false;
+    for (const auto& m : p->messages) {
+        const auto size = wire::encode_message(m).size();
+        body += size;
+        std::string kind;
+        if (std::holds_alternative<wire::ping_msg>(m)) {
+            kind = "ping";
+        } else if (std::holds_alternative<wire::ping_req_msg>(m)) {
+            kind = "ping-req";
+        } else if (std::holds_alternative<wire::ack_msg>(m)) {
+            kind = "ack";
+        } else if (std::holds_alternative<wire::nack_msg>(m)) {
+            kind = "nack";
+        } else if (const auto* a = std::get_if<wire::alive_msg>(&m)) {
+            kind = a->name == sender ? "alive self" : "alive relay";
+        } else if (const auto* s = std::get_if<wire::suspect_msg>(&m)) {
+            kind = s->name == receiver ? "suspect buddy"
+                   : s->from == sender ? "suspect own"
+                                       : "suspect relay";
+        } else if (const auto* f = std::get_if<wire::failed_msg>(&m)) {
+            kind = f->name == receiver ? "failed buddy"
+                   : f->from == sender ? "failed own"
+                                       : "failed relay";
+        } else {
+            kind = "left";
+        }
+        probe = probe || kind == "ping" || kind == "ping-req" || kind == "ack" || kind == "nack";
+        auto& k = breakdown_.kinds[kind];
+        k.count += 1;
+        k.bytes += size;
+    }
+    breakdown_.header_bytes += payload.size() - body;
+    (probe ? breakdown_.probe_datagrams : breakdown_.gossip_datagrams) += 1;
+}
+
+void sim_network::tally_received(std::size_t to, const std::vector<std::uint8_t>& payload) {
+    namespace wire = membership::wire;
+    const auto p = wire::decode_packet(payload);
+    if (!p) {
+        return;
+    }
+    heard_.resize(nodes_.size());
+    for (const auto& m : p->messages) {
+        std::string key;
+        if (const auto* a = std::get_if<wire::alive_msg>(&m)) {
+            key = "a/" + a->name + "/" + std::to_string(a->incarnation);
+        } else if (const auto* s = std::get_if<wire::suspect_msg>(&m)) {
+            key = "s/" + s->name + "/" + std::to_string(s->incarnation) + "/" + s->from;
+        } else if (const auto* f = std::get_if<wire::failed_msg>(&m)) {
+            key = "f/" + f->name + "/" + std::to_string(f->incarnation);
+        } else if (const auto* l = std::get_if<wire::left_msg>(&m)) {
+            key = "l/" + l->name + "/" + std::to_string(l->incarnation);
+        } else {
+            continue;
+        }
+        ++breakdown_.updates_delivered;
+        if (!heard_[to].insert(std::move(key)).second) {
+            ++breakdown_.updates_redundant;
+        }
+    }
+}
+
+membership::swim_counters sim_network::counters_total() const {
+    membership::swim_counters t;
+    for (const auto& n : nodes_) {
+        if (!n->state) {
+            continue;
+        }
+        const auto& c = n->state->counters();
+        for (auto field : summed_counters) {
+            t.*field += c.*field;
+        }
+    }
+    return t;
 }
 
 const std::vector<recorded_event>& sim_network::events(std::size_t i) const {

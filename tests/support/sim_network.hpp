@@ -27,6 +27,29 @@ struct recorded_event {
     membership::member_event event;
 };
 
+// What the sent datagrams carried, per message kind (sim_network::explain; decoding each datagram
+// costs time, so it is off unless asked for). Updates (alive/suspect/failed/left) are told apart by
+// why they travel:
+//   alive self     the sender's own alive (a refutation, or re-announcing after a stale suspicion)
+//   alive relay    someone else's alive, passed on
+//   suspect own    the sender's own suspicion or confirmation (from == sender)
+//   suspect relay  another member's suspicion, passed on
+//   suspect buddy  a suspicion sent to its very subject (the buddy system of swim_state::send)
+//   failed own / failed relay / failed buddy, left: likewise
+struct kind_tally {
+    std::uint64_t count = 0;
+    std::uint64_t bytes = 0;  // the message with its type and length prefix
+};
+struct traffic_breakdown {
+    std::map<std::string, kind_tally> kinds;
+    std::uint64_t probe_datagrams = 0;   // carry a ping, ping-req, ack or nack
+    std::uint64_t gossip_datagrams = 0;  // carry only piggybacked updates
+    std::uint64_t header_bytes = 0;
+    // Updates a receiver already had in exactly this form (same subject, kind, incarnation, from).
+    std::uint64_t updates_delivered = 0;
+    std::uint64_t updates_redundant = 0;
+};
+
 struct sim_stats {
     std::uint64_t datagrams_sent = 0;
     std::uint64_t datagrams_dropped = 0;
@@ -99,6 +122,21 @@ public:
 
     const sim_stats& stats() const { return stats_; }
 
+    // Per-kind accounting of every datagram sent from now on (see traffic_breakdown).
+    void explain(bool on) { explain_ = on; }
+    const traffic_breakdown& breakdown() const { return breakdown_; }
+    // Every running node's counters, added up (the fields of summed_counters).
+    membership::swim_counters counters_total() const;
+    static constexpr std::uint64_t membership::swim_counters::*summed_counters[] = {
+        &membership::swim_counters::datagrams_sent,  &membership::swim_counters::bytes_sent,
+        &membership::swim_counters::probes,          &membership::swim_counters::phi_probes,
+        &membership::swim_counters::indirect_probes, &membership::swim_counters::nacks_received,
+        &membership::swim_counters::probe_failures,  &membership::swim_counters::second_chances,
+        &membership::swim_counters::suspicions,      &membership::swim_counters::refutations,
+        &membership::swim_counters::failures_declared, &membership::swim_counters::push_pulls,
+        &membership::swim_counters::misdirected,
+    };
+
 private:
     struct node;
     struct in_flight {
@@ -117,6 +155,9 @@ private:
     };
 
     void deliver(std::size_t from, std::vector<membership::outbound> out);
+    void tally(std::size_t from, std::optional<std::size_t> to,
+               const std::vector<std::uint8_t>& payload);
+    void tally_received(std::size_t to, const std::vector<std::uint8_t>& payload);
     void push_pull(std::size_t from, const common::endpoint& to);
     void after_call(std::size_t i);
     void schedule(std::size_t i);
@@ -140,6 +181,9 @@ private:
     common::duration delay_max_ = common::milliseconds{2};
     bool record_ = true;
     sim_stats stats_;
+    bool explain_ = false;
+    traffic_breakdown breakdown_;
+    std::vector<std::set<std::string>> heard_;  // per node: updates received (explain mode)
 };
 
 } // namespace rpcnetd::test
