@@ -65,7 +65,7 @@ TEST_CASE("member_printer: what the director decides shows in json and the table
     m->set_health_rtt_ms(0.4126);
     const auto json = app::members_json(r);
     CHECK(json.find("\"assignable\":true,\"health\":\"ok\",\"health_rtt_ms\":0.413,"
-                    "\"capacity\":4}") != std::string::npos);
+                    "\"capacity\":4,\"draining\":false}") != std::string::npos);
     const auto table = app::members_table(r);
     CHECK(table.find("ASSIGNABLE") != std::string::npos);
     CHECK(table.find(" yes ") != std::string::npos);

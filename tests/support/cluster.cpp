@@ -209,12 +209,11 @@ client_run parse_client_output(const std::string& output) {
         } else if (*event == "assigned") {
             run.steps.push_back({*event, json_string(line, "worker").value_or(""),
                                  run.sequences.size()});
+            run.assigned_by.push_back(json_string(line, "director").value_or(""));
         } else if (*event == "waiting") {
             ++run.waiting;
         } else if (*event == "queued") {
             ++run.queued;
-        } else if (*event == "assigned") {
-            run.assigned_by.push_back(json_string(line, "director").value_or(""));
         } else if (*event == "done") {
             run.done = true;
         }
