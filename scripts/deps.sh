@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libboost1.81-dev libboost-program-options1.81-dev
           libboost-json1.81-dev dpkg-dev
           libssl-dev openssl libfmt-dev libspdlog-dev libprotobuf-dev protobuf-compiler catch2
-          iproute2 procps tmux curl jq python3 iptables
+          clang-format iproute2 procps tmux curl jq python3 iptables
           prometheus)  # promtool: the /metrics tests run `promtool check metrics`
 # --bench: also gRPC for the comparison harness (scripts/bench/grpc-compare.sh).
 if [ "${1:-}" = --bench ]; then packages+=(libgrpc++-dev protobuf-compiler-grpc); fi

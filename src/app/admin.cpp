@@ -4,11 +4,11 @@
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
 #include "common/json.hpp"
+#include "common/safe_text.hpp"
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/client.hpp"
 #include "rpc/tls_context.hpp"
-#include "common/safe_text.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -36,8 +36,7 @@ net::awaitable<std::optional<rpc::client>> connect_member(common::endpoint targe
                                                           const cli::common_config& common,
                                                           std::string_view what = "") {
     auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, target,
-                                              rpc::tls_context::make_client(common.tls),
+    auto conn = co_await rpc::client::connect(ex, target, rpc::tls_context::make_client(common.tls),
                                               admin_options(common));
     if (!conn) {
         std::cerr << "rpcnetd: cannot reach " << what << target.to_string() << ": "
@@ -152,10 +151,7 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
         for (const auto& k : resp.counters()) {
             counters.add(k.name(), static_cast<std::uint64_t>(k.value()));
         }
-        std::cout << common::json_object()
-                         .add("node", resp.node())
-                         .add("counters", counters)
-                         .str()
+        std::cout << common::json_object().add("node", resp.node()).add("counters", counters).str()
                   << "\n";
     } else {
         std::cout << fmt::format("📈 Stats of {} ({})\n", common::escape_text(resp.node()),
@@ -215,11 +211,19 @@ int run_admin(const Config& cfg, net::awaitable<int> (*body)(const Config&)) {
     return exit_code;
 }
 
-} // namespace
+}  // namespace
 
-int run_members(const cli::members_config& cfg) { return run_admin(cfg, &members_once); }
-int run_events(const cli::events_config& cfg) { return run_admin(cfg, &follow_events); }
-int run_stats(const cli::stats_config& cfg) { return run_admin(cfg, &stats_once); }
-int run_drain(const cli::drain_config& cfg) { return run_admin(cfg, &drain_once); }
+int run_members(const cli::members_config& cfg) {
+    return run_admin(cfg, &members_once);
+}
+int run_events(const cli::events_config& cfg) {
+    return run_admin(cfg, &follow_events);
+}
+int run_stats(const cli::stats_config& cfg) {
+    return run_admin(cfg, &stats_once);
+}
+int run_drain(const cli::drain_config& cfg) {
+    return run_admin(cfg, &drain_once);
+}
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -58,7 +58,7 @@ std::chrono::milliseconds seconds_flag(const std::string& flag, const std::strin
     return std::chrono::milliseconds(static_cast<long long>(s * 1000.0 + 0.5));
 }
 
-} // namespace
+}  // namespace
 
 int run_bench(const cli::bench_config& config) {
     raise_fd_limit();
@@ -159,4 +159,4 @@ cli::bench_config bench_config_from_grpc_flags(const std::vector<std::string>& a
     return c;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -27,4 +27,4 @@ int run_bench(const cli::bench_config& config);
 // with DIR/server.crt as the CA and output=result. Throws usage_error on bad input.
 cli::bench_config bench_config_from_grpc_flags(const std::vector<std::string>& args);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -66,7 +66,7 @@ net::awaitable<void> assign_caller(rpc::client c, assign_run* run, std::uint32_t
     }
 }
 
-} // namespace
+}  // namespace
 
 net::awaitable<int> bench_assign(bench_env& env) {
     const auto& cfg = env.cfg;
@@ -99,4 +99,4 @@ net::awaitable<int> bench_assign(bench_env& env) {
     co_return run.errors == 0 && run.completed > 0 ? 0 : 1;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

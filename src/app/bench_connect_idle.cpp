@@ -50,7 +50,7 @@ net::awaitable<void> idle_holder(rpc::client c, std::string request, idle_tally*
     t->open.erase(&s);
 }
 
-} // namespace
+}  // namespace
 
 net::awaitable<int> bench_connect(bench_env& env) {
     const auto& cfg = env.cfg;
@@ -196,7 +196,7 @@ net::awaitable<int> bench_idle(bench_env& env) {
     rep.add("cli_rss_kib", static_cast<long long>(cli_rss));
     rep.add("conn_fail", static_cast<long long>(conn_fail));
     rep.print(cfg.output);
-    co_return tally.established == cfg.streams && conn_fail == 0 ? 0 : 1;
+    co_return tally.established == cfg.streams&& conn_fail == 0 ? 0 : 1;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

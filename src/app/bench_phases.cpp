@@ -128,7 +128,7 @@ net::awaitable<void> stream_reader(rpc::client c, std::uint32_t count, stream_ta
     tally->got += got;
 }
 
-} // namespace
+}  // namespace
 
 net::awaitable<rpc::client> bench_connect_or_throw(const bench_env& env) {
     auto r = co_await rpc::client::connect(co_await asio::this_coro::executor, env.cfg.target,
@@ -219,4 +219,4 @@ net::awaitable<int> bench_stream(bench_env& env) {
     co_return tally.bad == 0 && tally.failed == 0 ? 0 : 1;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

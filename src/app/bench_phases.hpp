@@ -28,4 +28,4 @@ net::awaitable<int> bench_assign(bench_env& env);
 net::awaitable<rpc::client> bench_connect_or_throw(const bench_env& env);
 net::awaitable<void> bench_sleep(std::chrono::steady_clock::duration d);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -50,7 +50,7 @@ net::awaitable<rpc::status> stream_tokens(rpc::call_context& ctx, std::string re
     co_return rpc::status{};
 }
 
-} // namespace
+}  // namespace
 
 std::string bench_token(std::uint64_t sequence) {
     char text[token_len + 1];
@@ -69,4 +69,4 @@ void register_bench_service(rpc::server& srv, std::string worker_label) {
                    });
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

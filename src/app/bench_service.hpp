@@ -3,9 +3,9 @@
 // workers and the standalone bench server:
 //   unary  "Bench.Echo"    EchoMsg -> the same EchoMsg
 //   stream "Bench.Stream"  StreamReq{count, hold} -> `count` BenchToken messages, token
-//                          "token-%010u" with sequence 0..count-1, one frame per token, each written
-//                          as produced; hold=true: one token, then the stream stays open (sending
-//                          nothing) until the caller cancels it.
+//                          "token-%010u" with sequence 0..count-1, one frame per token, each
+//                          written as produced; hold=true: one token, then the stream stays open
+//                          (sending nothing) until the caller cancels it.
 #include "rpc/server.hpp"
 
 #include <string>
@@ -18,4 +18,4 @@ void register_bench_service(rpc::server& srv, std::string worker_label);
 // The 16-byte token for `sequence` ("token-0000000042").
 std::string bench_token(std::uint64_t sequence);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -85,7 +85,8 @@ double process_cpu_seconds(int pid) {
 double self_cpu_seconds() {
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6 +
+    return static_cast<double>(ru.ru_utime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec) / 1e6 +
            static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6;
 }
 
@@ -140,4 +141,4 @@ void bench_report::print(cli::bench_output format) const {
     std::fflush(stdout);
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

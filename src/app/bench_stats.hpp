@@ -67,4 +67,4 @@ private:
     std::vector<std::pair<std::string, std::string>> kv_;
 };
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

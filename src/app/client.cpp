@@ -2,6 +2,7 @@
 //
 // The resume logic itself is the pure client::resume_cursor; this file is the shell around it:
 // connections, deadlines, back-off, and what the user sees (client_printer).
+#include "rpc/client.hpp"
 #include "app/client_printer.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
@@ -11,7 +12,6 @@
 #include "common/random.hpp"
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
-#include "rpc/client.hpp"
 #include "rpc/tls_context.hpp"
 
 #include <fmt/format.h>
@@ -21,9 +21,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <optional>
 #include <random>
+#include <sstream>
 
 namespace rpcnetd::app {
 namespace {
@@ -42,15 +42,15 @@ std::string random_hex(common::rng& r) {
 
 struct stream_outcome {
     enum class kind {
-        completed,  // the job is finished (target reached, or the worker's Done)
-        failed,     // the worker failed: report it, fail over, resume
-        job_failed, // APPLICATION_ERROR: the program failed; no failover, exit 3
-        worker_full // RESOURCE_EXHAUSTED: ask the director again (no report, no exclusion)
+        completed,   // the job is finished (target reached, or the worker's Done)
+        failed,      // the worker failed: report it, fail over, resume
+        job_failed,  // APPLICATION_ERROR: the program failed; no failover, exit 3
+        worker_full  // RESOURCE_EXHAUSTED: ask the director again (no report, no exclusion)
     };
     kind what = kind::failed;
-    std::string reason; // why the stream failed
+    std::string reason;  // why the stream failed
     std::string stderr_tail;
-    bool drained = false; // the worker ended it with WORKER_DRAINING (drain, shutdown)
+    bool drained = false;  // the worker ended it with WORKER_DRAINING (drain, shutdown)
     bool completed() const noexcept { return what == kind::completed; }
 };
 
@@ -80,7 +80,6 @@ std::string read_prompt(const cli::client_config& cfg) {
     }
     return text.str();
 }
-
 
 // "…; retry-after=500ms" in a RESOURCE_EXHAUSTED message from Director.Assign.
 std::optional<std::chrono::milliseconds> retry_after(const std::string& message) {
@@ -156,7 +155,7 @@ public:
             excluded_[assignment->worker()] = clock::now();
             printer_.failover(assignment->worker(), outcome.reason, cursor_.next_from());
             if (!outcome.drained) {
-                co_await report_failure(*assignment, outcome.reason); // a drained worker is fine
+                co_await report_failure(*assignment, outcome.reason);  // a drained worker is fine
             }
         }
         printer_.flush();
@@ -197,7 +196,7 @@ private:
                             last_position = resp.queue_position();
                             printer_.queued(last_position);
                         }
-                        continue; // back at once, holding the place
+                        continue;  // back at once, holding the place
                     }
                     ticket_ = 0;
                     if (!resp.worker().empty()) {
@@ -226,7 +225,8 @@ private:
             if (clock::now() >= give_up) {
                 std::cerr << "rpcnetd: " << why << " (gave up after "
                           << std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 cfg_.wait_timeout).count()
+                                 cfg_.wait_timeout)
+                                 .count()
                           << "ms)\n";
                 co_return std::nullopt;
             }
@@ -235,8 +235,9 @@ private:
                 last_wait = why;
             }
             co_await sleep_jittered(std::min<std::chrono::milliseconds>(
-                pause.value_or(backoff), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             give_up - clock::now()) + 1ms));
+                pause.value_or(backoff),
+                std::chrono::duration_cast<std::chrono::milliseconds>(give_up - clock::now()) +
+                    1ms));
             if (!pause) {
                 backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
             }
@@ -280,7 +281,7 @@ private:
                 next_director_ = (next_director_ + i) % cfg_.directors.size();
                 director_addr_ = target.to_string();
                 if (director_addr_ != last_director_) {
-                    ticket_ = 0; // a queue place is held at one director only
+                    ticket_ = 0;  // a queue place is held at one director only
                     last_director_ = director_addr_;
                 }
                 co_return true;
@@ -343,14 +344,14 @@ private:
                         co_return stream_outcome{stream_outcome::kind::completed, {}, {}};
                     }
                     if (!stream.buffered()) {
-                        printer_.flush(); // raw output: write when the stream goes quiet
+                        printer_.flush();  // raw output: write when the stream goes quiet
                     }
                     break;
                 }
                 case client::token_verdict::gap:
                     co_return failed(fmt::format("sequence gap at {}", token.sequence()));
                 default:
-                    break; // duplicates and stale frames are dropped
+                    break;  // duplicates and stale frames are dropped
                 }
                 break;
             }
@@ -379,7 +380,7 @@ private:
         if (st.code == v1::RESOURCE_EXHAUSTED) {
             return stream_outcome{stream_outcome::kind::worker_full, st.to_string(), {}};
         }
-        auto out = failed(st.to_string()); // WORKER_FAILED, WORKER_DRAINING, UNAVAILABLE, ...
+        auto out = failed(st.to_string());  // WORKER_FAILED, WORKER_DRAINING, UNAVAILABLE, ...
         // A draining worker is healthy: fail over without reporting it.
         out.drained = st.code == v1::WORKER_DRAINING;
         return out;
@@ -397,7 +398,7 @@ private:
         req.set_worker(a.worker());
         req.set_reason(reason);
         if (same_connection) {
-            req.set_lease(a.lease()); // releases it too
+            req.set_lease(a.lease());  // releases it too
         }
         auto r = co_await director_.unary("Director.ReportFailure", req.SerializeAsString(), 1s);
         if (!r.st.ok() && r.st.code != v1::UNIMPLEMENTED) {
@@ -447,7 +448,7 @@ private:
     std::size_t next_director_ = 0;
     std::string director_addr_;  // the director connected now (H:P)
     std::string last_director_;
-    std::uint64_t ticket_ = 0;   // admission queue place held at director_addr_
+    std::uint64_t ticket_ = 0;  // admission queue place held at director_addr_
     std::chrono::milliseconds queue_timeout_{30000};
     std::map<std::string, clock::time_point> excluded_;
     std::uint64_t failovers_ = 0;
@@ -463,7 +464,7 @@ net::awaitable<void> stop_on_signal(shutdown_signal& sig, client_app& app, int& 
     }
 }
 
-} // namespace
+}  // namespace
 
 int run_client(const cli::client_config& cfg) {
     net::asio::io_context ioc(1);
@@ -489,4 +490,4 @@ int run_client(const cli::client_config& cfg) {
     return exit_code;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -15,7 +15,9 @@ void client_printer::emit(const std::string& line) {
     to.flush();
 }
 
-void client_printer::flush() { out_.flush(); }
+void client_printer::flush() {
+    out_.flush();
+}
 
 void client_printer::error(std::string_view reason, std::string_view stderr_tail) {
     if (format_ == cli::client_output::jsonl) {
@@ -120,4 +122,4 @@ void client_printer::done(std::uint64_t total, std::uint64_t failovers) {
     }
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -1,10 +1,10 @@
 #pragma once
 // What the client shows its user: emoji-led text lines, or one JSON object per line (DESIGN.md §5):
 // {"event":"token","sequence":7,"text":"token-7","worker":"worker-a"}, plus assigned, failover
-// (with from and reason), waiting, queued (with position), error (the job itself failed: reason and the program's stderr
-// tail) and done. Writes to the given stream and flushes each line.
-// raw: only the token texts go to `out`, one per line (a chunk token as is), buffered until
-// flush(); every other line goes to `diag` in the text format.
+// (with from and reason), waiting, queued (with position), error (the job itself failed: reason and
+// the program's stderr tail) and done. Writes to the given stream and flushes each line. raw: only
+// the token texts go to `out`, one per line (a chunk token as is), buffered until flush(); every
+// other line goes to `diag` in the text format.
 #include "cli/options.hpp"
 
 #include <cstdint>
@@ -44,4 +44,4 @@ private:
     cli::client_output format_;
 };
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -6,17 +6,17 @@
 #include "app/failover_reason.hpp"
 #include "app/member_node.hpp"
 #include "app/member_printer.hpp"
-#include "app/ops_endpoint.hpp"
 #include "app/modes.hpp"
+#include "app/ops_endpoint.hpp"
 #include "app/run_member.hpp"
 #include "balance/admission_queue.hpp"
 #include "balance/tag_filter.hpp"
 #include "common/log.hpp"
+#include "common/safe_text.hpp"
 #include "net/task_group.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/call_context.hpp"
 #include "rpc/stream_writer.hpp"
-#include "common/safe_text.hpp"
 
 #include <fmt/format.h>
 
@@ -38,11 +38,16 @@ using unary_result = std::pair<rpc::status, std::string>;
 
 std::string_view strategy_name(cli::balance_strategy s) {
     switch (s) {
-    case cli::balance_strategy::round_robin: return "round-robin";
-    case cli::balance_strategy::random: return "random";
-    case cli::balance_strategy::power_of_two: return "power-of-two";
-    case cli::balance_strategy::affinity: return "affinity";
-    case cli::balance_strategy::least_connections: break;
+    case cli::balance_strategy::round_robin:
+        return "round-robin";
+    case cli::balance_strategy::random:
+        return "random";
+    case cli::balance_strategy::power_of_two:
+        return "power-of-two";
+    case cli::balance_strategy::affinity:
+        return "affinity";
+    case cli::balance_strategy::least_connections:
+        break;
     }
     return "least-connections";
 }
@@ -66,9 +71,9 @@ public:
           pool_(ex, strategy_name(cfg.strategy),
                 balance::strategy_options{.affinity_epsilon = cfg.affinity_epsilon},
                 cfg.health_interval, node_.client_tls(), node_.client_options()),
-          queue_(balance::admission_config{.capacity = cfg.queue_size,
-                                           .timeout = cfg.queue_timeout},
-                 common::random_seed() | 1),
+          queue_(
+              balance::admission_config{.capacity = cfg.queue_size, .timeout = cfg.queue_timeout},
+              common::random_seed() | 1),
           events_(ex), status_timer_(ex), tasks_(ex, "director") {
         auto& srv = node_.server();
         srv.add_unary("Director.Assign", [this](rpc::call_context& c, std::string r) {
@@ -132,7 +137,8 @@ public:
         std::cout << fmt::format("📡 Seed node ready: workers join with --join {}",
                                  cfg_.member.addr.to_string())
                   << std::endl;
-        std::cout << fmt::format("⚖️  Load balancing strategy: {}", strategy_name(cfg_.strategy))
+        std::cout << fmt::format("⚖️  Load balancing strategy: {}",
+                                 strategy_name(cfg_.strategy))
                   << std::endl;
         if (cfg_.simulate_workers > 0) {
             pool_.add_simulated_workers(cfg_.simulate_workers);
@@ -233,23 +239,23 @@ private:
         net::asio::steady_timer timer;
         const balance::tag_filter* filter;
         std::span<const std::string> exclude;
-        std::string owner; // the caller's identity: the lease it gets is bound to it
+        std::string owner;  // the caller's identity: the lease it gets is bound to it
         std::string affinity;
         std::optional<balance::assignment> result;
     };
 
     // Holds the caller's place until wake_queue() hands it a worker or the place times out.
-    net::awaitable<std::optional<balance::assignment>> wait_in_queue(
-        balance::admission_queue::ticket ticket, const balance::tag_filter& filter,
-        std::span<const std::string> exclude, std::string owner, std::string affinity) {
+    net::awaitable<std::optional<balance::assignment>>
+    wait_in_queue(balance::admission_queue::ticket ticket, const balance::tag_filter& filter,
+                  std::span<const std::string> exclude, std::string owner, std::string affinity) {
         waiter w{net::asio::steady_timer(ex_), &filter, exclude, std::move(owner),
-                 std::move(affinity), {}};
+                 std::move(affinity),          {}};
         w.timer.expires_at(queue_.deadline(ticket));
         waiters_[ticket] = &w;
         queue_.set_active(ticket, true, clock::now());
         wake_queue();
         if (!w.result) {
-            co_await w.timer.async_wait(net::use_tuple); // cancelled by wake_queue or the caller
+            co_await w.timer.async_wait(net::use_tuple);  // cancelled by wake_queue or the caller
         }
         waiters_.erase(ticket);
         if (w.result) {
@@ -270,10 +276,11 @@ private:
                 if (queue_.active(ticket)) {
                     continue;
                 }
-                break; // the oldest inactive place keeps its turn
+                break;  // the oldest inactive place keeps its turn
             }
             waiter& w = *it->second;
-            if (w.result || pool_.check(*w.filter, w.exclude) != balance::availability::assignable) {
+            if (w.result ||
+                pool_.check(*w.filter, w.exclude) != balance::availability::assignable) {
                 continue;
             }
             w.result = pool_.assign(*w.filter, w.exclude, w.owner, w.affinity);
@@ -411,8 +418,8 @@ private:
                   {{"result", "ok"}});
         e.counter("rpcnetd_director_health_checks_total", help, static_cast<double>(hs.failed),
                   {{"result", "failed"}});
-        e.counter("rpcnetd_director_health_checks_total", help,
-                  static_cast<double>(hs.timed_out), {{"result", "timeout"}});
+        e.counter("rpcnetd_director_health_checks_total", help, static_cast<double>(hs.timed_out),
+                  {{"result", "timeout"}});
         e.counter("rpcnetd_director_workers_marked_unhealthy_total",
                   "Workers taken out of assignment by a failing health check",
                   static_cast<double>(hs.marked_unhealthy));
@@ -429,10 +436,10 @@ private:
 
     void on_member_event(const membership::member_event& e) {
         if (e.kind != membership::member_event_kind::conflict) {
-            pool_.update(e.snapshot); // a conflict changed nothing: the holder keeps the name
+            pool_.update(e.snapshot);  // a conflict changed nothing: the holder keeps the name
         }
         if (e.kind == membership::member_event_kind::updated) {
-            return; // stream-count reports; the pool print shows them
+            return;  // stream-count reports; the pool print shows them
         }
         std::cout << describe_event(e) << std::endl;
         v1::ClusterEvent ev;
@@ -460,13 +467,13 @@ private:
             available += r.assignable ? 1 : 0;
         }
         std::string out = fmt::format("📊 Worker pool status: {} workers available", available);
-        constexpr std::size_t max_rows = 32; // a pool of hundreds is summarised, not listed
+        constexpr std::size_t max_rows = 32;  // a pool of hundreds is summarised, not listed
         for (const auto& r : rows) {
             if (&r - rows.data() == static_cast<std::ptrdiff_t>(max_rows)) {
                 out += fmt::format("\n   ... and {} more", rows.size() - max_rows);
                 break;
             }
-            out += fmt::format("\n   - {} ({}) at {}: {} connections{}{}", 
+            out += fmt::format("\n   - {} ({}) at {}: {} connections{}{}",
                                common::escape_text(r.label.empty() ? r.name : r.label),
                                balance::to_string(r.state), r.rpc_addr.to_string(), r.connections,
                                r.healthy ? "" : ", failing health checks",
@@ -508,8 +515,10 @@ private:
     net::task_group tasks_;
 };
 
-} // namespace
+}  // namespace
 
-int run_director(const cli::director_config& cfg) { return run_member<director_app>(cfg); }
+int run_director(const cli::director_config& cfg) {
+    return run_member<director_app>(cfg);
+}
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -15,10 +15,14 @@ using common::clock;
 
 balance::member_state to_balance(membership::member_status s) {
     switch (s) {
-    case membership::member_status::alive: return balance::member_state::alive;
-    case membership::member_status::suspect: return balance::member_state::suspect;
-    case membership::member_status::failed: return balance::member_state::failed;
-    case membership::member_status::left: return balance::member_state::left;
+    case membership::member_status::alive:
+        return balance::member_state::alive;
+    case membership::member_status::suspect:
+        return balance::member_state::suspect;
+    case membership::member_status::failed:
+        return balance::member_state::failed;
+    case membership::member_status::left:
+        return balance::member_state::left;
     }
     return balance::member_state::failed;
 }
@@ -33,13 +37,16 @@ balance::member_snapshot to_snapshot(const membership::member& m) {
     return s;
 }
 
-} // namespace
+}  // namespace
 
 std::string_view to_string(worker_health::state s) {
     switch (s) {
-    case worker_health::state::ok: return "ok";
-    case worker_health::state::failing: return "failing";
-    case worker_health::state::unknown: break;
+    case worker_health::state::ok:
+        return "ok";
+    case worker_health::state::failing:
+        return "failing";
+    case worker_health::state::unknown:
+        break;
     }
     return "unknown";
 }
@@ -70,8 +77,8 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
     // generous on purpose: a dead worker is caught by its refused connection at once, and a hung
     // one by the clients' reports, so timeouts only need to catch what both miss, and must not
     // drop a worker that is merely slow on a loaded machine.
-    opts_.connect_timeout = std::max<std::chrono::milliseconds>(interval_ * 10,
-                                                                std::chrono::milliseconds(1000));
+    opts_.connect_timeout =
+        std::max<std::chrono::milliseconds>(interval_ * 10, std::chrono::milliseconds(1000));
 }
 
 void director_pool::update(const membership::member& m) {
@@ -144,7 +151,9 @@ std::uint32_t director_pool::connections(const std::string& name) const {
     return registry_.connections(name, clock::now()).value_or(0);
 }
 
-std::vector<balance::pool_entry> director_pool::rows() const { return registry_.pool(clock::now()); }
+std::vector<balance::pool_entry> director_pool::rows() const {
+    return registry_.pool(clock::now());
+}
 
 void director_pool::set_health(const std::string& name, bool healthy) {
     // Only a change is worth comparing the pool (every worker passes a check every interval:
@@ -200,7 +209,7 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             return std::nullopt;
         }();
         if (!tracked) {
-            break; // failed, left or reaped: membership owns it now
+            break;  // failed, left or reaped: membership owns it now
         }
         if (*tracked != addr) {
             // The name was taken over at another address (a restart elsewhere, issue #14):
@@ -234,7 +243,7 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
                 registry_.observe_streams(name, health.active_streams(), clock::now());
                 if (last_active != health.active_streams()) {
                     last_active = health.active_streams();
-                    notice_changes(); // a full worker may have freed up
+                    notice_changes();  // a full worker may have freed up
                 }
             }
             if (!ok) {
@@ -243,7 +252,9 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             }
         }
         timeouts = ok || hard_failure ? 0 : timeouts + 1;
-        ++(ok ? health_stats_.passed : hard_failure ? health_stats_.failed : health_stats_.timed_out);
+        ++(ok             ? health_stats_.passed
+           : hard_failure ? health_stats_.failed
+                          : health_stats_.timed_out);
         if (ok) {
             health_[name].st = worker_health::state::ok;
         } else if (hard_failure || timeouts >= 2) {
@@ -272,4 +283,4 @@ net::awaitable<void> director_pool::stop() {
     co_await tasks_.wait();
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

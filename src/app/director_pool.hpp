@@ -40,9 +40,9 @@ std::string_view to_string(worker_health::state s);
 // Health-check outcomes since start (for /metrics).
 struct health_counters {
     std::uint64_t passed = 0;
-    std::uint64_t failed = 0;           // refused, reset, or an error answer
-    std::uint64_t timed_out = 0;        // no answer within the call timeout
-    std::uint64_t marked_unhealthy = 0; // workers taken out of assignment by a failing check
+    std::uint64_t failed = 0;            // refused, reset, or an error answer
+    std::uint64_t timed_out = 0;         // no answer within the call timeout
+    std::uint64_t marked_unhealthy = 0;  // workers taken out of assignment by a failing check
 };
 
 class director_pool {
@@ -52,7 +52,8 @@ public:
                   std::chrono::milliseconds health_interval,
                   std::shared_ptr<boost::asio::ssl::context> tls, rpc::client_options opts);
 
-    // Called (synchronously) whenever the assignable set changes (also when a full worker frees up).
+    // Called (synchronously) whenever the assignable set changes (also when a full worker frees
+    // up).
     void on_change(std::function<void()> f) { on_change_ = std::move(f); }
     // After a certificate reload (SIGHUP): new health-check connections use this context.
     void set_client_tls(std::shared_ptr<boost::asio::ssl::context> tls) { tls_ = std::move(tls); }
@@ -97,7 +98,7 @@ private:
     common::rng rng_;
     std::function<void()> on_change_;
     std::set<std::string> checking_;
-    std::set<std::string> failing_;  // marked unhealthy by our own checks
+    std::set<std::string> failing_;                // marked unhealthy by our own checks
     std::map<std::string, worker_health> health_;  // workers with a running health loop
     health_counters health_stats_;
     common::metrics::histogram health_rtt_{common::metrics::latency_buckets()};
@@ -107,4 +108,4 @@ private:
     net::task_group tasks_;  // last: the health loops
 };
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

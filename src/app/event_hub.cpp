@@ -35,7 +35,7 @@ net::awaitable<rpc::status> event_hub::serve(rpc::call_context& ctx, rpc::stream
     while (!closed_ && !ctx.cancelled()) {
         if (sub->queue.empty()) {
             sub->wake.expires_at(net::asio::steady_timer::time_point::max());
-            co_await sub->wake.async_wait(net::use_tuple); // woken by publish(), close(), cancel
+            co_await sub->wake.async_wait(net::use_tuple);  // woken by publish(), close(), cancel
             continue;
         }
         std::string next = std::move(sub->queue.front());
@@ -57,4 +57,4 @@ void event_hub::close() {
     }
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -55,4 +55,4 @@ private:
     bool closed_ = false;
 };
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -39,4 +39,4 @@ std::string failover_reason_class(std::string_view reason) {
     return "other";
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

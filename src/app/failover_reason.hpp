@@ -15,4 +15,4 @@ namespace rpcnetd::app {
 // ""                      -> unspecified    anything else -> other
 std::string failover_reason_class(std::string_view reason);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

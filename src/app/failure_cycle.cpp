@@ -9,9 +9,9 @@ using common::duration;
 
 // One cycle's phase boundaries, as offsets from the cycle's start.
 struct cycle_shape {
-    duration warn_at; // healthy - warning
-    duration fail_at; // healthy
-    duration period;  // healthy + failed
+    duration warn_at;  // healthy - warning
+    duration fail_at;  // healthy
+    duration period;   // healthy + failed
 
     // The phase at offset (0 <= offset < period), when it started and when it ends.
     failure_phase phase_at(duration offset, duration& begin, duration& end) const {
@@ -37,13 +37,16 @@ struct cycle_shape {
     }
 };
 
-} // namespace
+}  // namespace
 
 std::string_view to_string(failure_phase p) noexcept {
     switch (p) {
-    case failure_phase::healthy: return "healthy";
-    case failure_phase::warning: return "warning";
-    case failure_phase::failed: return "failed";
+    case failure_phase::healthy:
+        return "healthy";
+    case failure_phase::warning:
+        return "warning";
+    case failure_phase::failed:
+        return "failed";
     }
     return "unknown";
 }
@@ -59,7 +62,7 @@ failure_cycle_state failure_cycle_at(const cli::failure_cycle_config& config,
     failure_cycle_state s;
     s.phase_started = start;
     if (!config.enabled || shape.period == zero) {
-        return s; // always healthy, never a transition
+        return s;  // always healthy, never a transition
     }
     if (now < start) {
         s.next_transition = start;
@@ -81,4 +84,4 @@ failure_cycle_state failure_cycle_at(const cli::failure_cycle_config& config,
     return s;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

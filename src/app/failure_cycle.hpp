@@ -42,4 +42,4 @@ struct failure_cycle_state {
 failure_cycle_state failure_cycle_at(const cli::failure_cycle_config& config,
                                      common::time_point start, common::time_point now);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

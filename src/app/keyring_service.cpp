@@ -28,10 +28,14 @@ std::string seal_with(const gossip_cipher::key& k, const std::string& cluster,
 
 const char* op_name(keyring_op op) {
     switch (op) {
-    case keyring_op::install: return "install";
-    case keyring_op::use: return "use";
-    case keyring_op::remove: return "remove";
-    case keyring_op::list: return "list";
+    case keyring_op::install:
+        return "install";
+    case keyring_op::use:
+        return "use";
+    case keyring_op::remove:
+        return "remove";
+    case keyring_op::list:
+        return "list";
     }
     return "?";
 }
@@ -50,14 +54,18 @@ struct request_guard {
     }
 };
 
-} // namespace
+}  // namespace
 
 const char* keyring_method(keyring_op op) {
     switch (op) {
-    case keyring_op::install: return "Keys.Install";
-    case keyring_op::use: return "Keys.Use";
-    case keyring_op::remove: return "Keys.Remove";
-    case keyring_op::list: return "Keys.List";
+    case keyring_op::install:
+        return "Keys.Install";
+    case keyring_op::use:
+        return "Keys.Use";
+    case keyring_op::remove:
+        return "Keys.Remove";
+    case keyring_op::list:
+        return "Keys.List";
     }
     return "Keys.List";
 }
@@ -79,9 +87,8 @@ keyring_service::serve(keyring_op op, rpc::call_context& ctx, std::string reques
     co_return handle(op, request, ctx.peer());
 }
 
-std::pair<rpc::status, std::string> keyring_service::handle(keyring_op op,
-                                                            const std::string& sealed_request,
-                                                            const std::string& peer) {
+std::pair<rpc::status, std::string>
+keyring_service::handle(keyring_op op, const std::string& sealed_request, const std::string& peer) {
     auto log = common::logger("swim");
     // The key that authorizes this call (and seals the answer): the primary, at arrival.
     gossip_cipher::key authority = cipher_->primary();
@@ -168,4 +175,4 @@ std::optional<std::string> keyring_service::open_response(const gossip_cipher::k
     return std::string(plain->begin(), plain->end());
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

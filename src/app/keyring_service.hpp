@@ -26,7 +26,7 @@
 namespace rpcnetd::rpc {
 class server;
 class call_context;
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc
 
 namespace rpcnetd::app {
 
@@ -59,8 +59,7 @@ public:
                                                     const std::string& sealed);
 
 private:
-    net::awaitable<std::pair<rpc::status, std::string>> serve(keyring_op op,
-                                                              rpc::call_context& ctx,
+    net::awaitable<std::pair<rpc::status, std::string>> serve(keyring_op op, rpc::call_context& ctx,
                                                               std::string request);
 
     std::shared_ptr<membership::gossip_cipher> cipher_;
@@ -68,4 +67,4 @@ private:
     std::string node_name_;
 };
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

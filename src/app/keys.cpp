@@ -5,12 +5,12 @@
 #include "app/keyring_service.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
+#include "common/safe_text.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/client.hpp"
 #include "rpc/tls_context.hpp"
-#include "common/safe_text.hpp"
 
 #include <openssl/crypto.h>
 
@@ -28,8 +28,8 @@ using membership::gossip_cipher;
 struct keys_job {
     cli::keys_config cfg;
     keyring_op op = keyring_op::list;
-    gossip_cipher::key current{};                // seals requests (the cluster's primary)
-    std::optional<gossip_cipher::key> target;    // the key operated on
+    gossip_cipher::key current{};              // seals requests (the cluster's primary)
+    std::optional<gossip_cipher::key> target;  // the key operated on
     std::shared_ptr<boost::asio::ssl::context> ssl;
 
     ~keys_job() {
@@ -42,10 +42,14 @@ struct keys_job {
 
 const char* verb_of(keyring_op op) {
     switch (op) {
-    case keyring_op::install: return "install";
-    case keyring_op::use: return "use";
-    case keyring_op::remove: return "remove";
-    case keyring_op::list: return "list";
+    case keyring_op::install:
+        return "install";
+    case keyring_op::use:
+        return "use";
+    case keyring_op::remove:
+        return "remove";
+    case keyring_op::list:
+        return "list";
     }
     return "list";
 }
@@ -70,10 +74,9 @@ std::string ring_text(const v1::KeyringResponse& r) {
 // One call, sealed with `with`; the opened response or a failure message.
 net::awaitable<std::pair<std::optional<v1::KeyringResponse>, std::string>>
 call_member(rpc::client& c, const keys_job& job, const gossip_cipher::key& with) {
-    auto r = co_await c.unary(keyring_method(job.op),
-                              keyring_service::seal_request(with, job.cfg.common.cluster,
-                                                            job.target),
-                              5s);
+    auto r = co_await c.unary(
+        keyring_method(job.op),
+        keyring_service::seal_request(with, job.cfg.common.cluster, job.target), 5s);
     if (!r.st.ok()) {
         co_return std::pair{std::nullopt, r.st.to_string()};
     }
@@ -130,8 +133,8 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
 
 net::awaitable<int> run_job(const keys_job& job) {
     auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, job.cfg.director, job.ssl,
-                                              admin_options(job.cfg.common));
+    auto conn =
+        co_await rpc::client::connect(ex, job.cfg.director, job.ssl, admin_options(job.cfg.common));
     if (!conn) {
         std::cerr << "rpcnetd: cannot reach director " << job.cfg.director.to_string() << ": "
                   << conn.error().message() << "\n";
@@ -150,8 +153,9 @@ net::awaitable<int> run_job(const keys_job& job) {
     for (const auto& m : members.members()) {
         // Suspects are tried too: most are alive, and one left behind would be cut off later.
         if (m.state() != "alive" && m.state() != "suspect") {
-            std::cout << fmt::format("⏭️  node={} addr={} skipped: state={}\n", common::escape_text(m.name()),
-                                     common::escape_text(m.addr()), common::escape_text(m.state()));
+            std::cout << fmt::format("⏭️  node={} addr={} skipped: state={}\n",
+                                     common::escape_text(m.name()), common::escape_text(m.addr()),
+                                     common::escape_text(m.state()));
             continue;
         }
         if (co_await apply_to(job, m)) {
@@ -160,18 +164,17 @@ net::awaitable<int> run_job(const keys_job& job) {
             ++failed;
         }
     }
-    std::cout << fmt::format("keys {}: {} members ok, {} failed\n", verb_of(job.op), ok,
-                             failed);
+    std::cout << fmt::format("keys {}: {} members ok, {} failed\n", verb_of(job.op), ok, failed);
     co_return failed == 0 && ok > 0 ? 0 : 1;
 }
 
-} // namespace
+}  // namespace
 
 int run_keys(const cli::keys_config& cfg) {
     keys_job job;
     job.cfg = cfg;
-    job.op = cfg.action == cli::keys_action::install ? keyring_op::install
-             : cfg.action == cli::keys_action::use   ? keyring_op::use
+    job.op = cfg.action == cli::keys_action::install  ? keyring_op::install
+             : cfg.action == cli::keys_action::use    ? keyring_op::use
              : cfg.action == cli::keys_action::remove ? keyring_op::remove
                                                       : keyring_op::list;
     // Key files are read before anything starts: a bad file is a usage error (exit 2).
@@ -197,4 +200,4 @@ int run_keys(const cli::keys_config& cfg) {
     return exit_code;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

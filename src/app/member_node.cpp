@@ -5,12 +5,12 @@
 #include "app/keyring_service.hpp"
 #include "common/fd_limit.hpp"
 #include "common/log.hpp"
+#include "common/safe_text.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "membership/member_proto.hpp"
 #include "membership/swim_service.hpp"
 #include "rpc/call_context.hpp"
 #include "rpc/tls_context.hpp"
-#include "common/safe_text.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -45,13 +45,12 @@ void warn_dev_cert(boost::asio::ssl::context& tls, const common::endpoint& addr)
     }
 }
 
-} // namespace
+}  // namespace
 
 member_node::member_node(net::asio::any_io_executor ex, const cli::common_config& common,
                          const cli::member_config& member, event_handler on_event)
-    : ex_(ex), common_(common), member_(member), tags_(member.tags),
-      on_event_(std::move(on_event)), joined_(member.join.empty()), sighup_(ex, SIGHUP),
-      tasks_(ex, "member") {
+    : ex_(ex), common_(common), member_(member), tags_(member.tags), on_event_(std::move(on_event)),
+      joined_(member.join.empty()), sighup_(ex, SIGHUP), tasks_(ex, "member") {
     auto server_tls = rpc::tls_context::make_server(common.tls);
     warn_dev_cert(*server_tls, member.addr);
     client_tls_ = rpc::tls_context::make_client(common.tls);
@@ -117,9 +116,13 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     });
 }
 
-std::size_t member_node::queued_gossip() const { return swim_->queued_broadcasts(); }
+std::size_t member_node::queued_gossip() const {
+    return swim_->queued_broadcasts();
+}
 
-bool member_node::accepting() const { return server_->accepting(); }
+bool member_node::accepting() const {
+    return server_->accepting();
+}
 
 member_node::~member_node() = default;
 
@@ -171,16 +174,24 @@ member_node::stat_list member_node::stats() const {
     out.emplace_back("gossip.joined", joined_ ? 1 : 0);  // 1 once a membership exchange succeeded
     const auto g = swim_->counters();
     const std::pair<const char*, std::uint64_t> gossip[] = {
-        {"datagrams_received", g.datagrams_received}, {"datagrams_rejected", g.datagrams_rejected},
+        {"datagrams_received", g.datagrams_received},
+        {"datagrams_rejected", g.datagrams_rejected},
         {"datagrams_replayed", g.datagrams_replayed},
-        {"datagrams_sent", g.datagrams_sent},         {"bytes_received", g.bytes_received},
-        {"bytes_sent", g.bytes_sent},                 {"misdirected", g.misdirected},
-        {"probes", g.probes},                         {"phi_probes", g.phi_probes},
-        {"requested_probes", g.requested_probes},     {"indirect_probes", g.indirect_probes},
-        {"nacks_received", g.nacks_received},         {"probe_failures", g.probe_failures},
+        {"datagrams_sent", g.datagrams_sent},
+        {"bytes_received", g.bytes_received},
+        {"bytes_sent", g.bytes_sent},
+        {"misdirected", g.misdirected},
+        {"probes", g.probes},
+        {"phi_probes", g.phi_probes},
+        {"requested_probes", g.requested_probes},
+        {"indirect_probes", g.indirect_probes},
+        {"nacks_received", g.nacks_received},
+        {"probe_failures", g.probe_failures},
         {"second_chances", g.second_chances},
-        {"suspicions", g.suspicions},                 {"refutations", g.refutations},
-        {"failures_declared", g.failures_declared},   {"push_pulls", g.push_pulls},
+        {"suspicions", g.suspicions},
+        {"refutations", g.refutations},
+        {"failures_declared", g.failures_declared},
+        {"push_pulls", g.push_pulls},
         {"datagrams_dropped_by_kernel", g.datagrams_dropped_by_kernel},
         {"replies_limited", g.replies_limited},
         {"push_pull_members_dropped", g.push_pull_members_dropped},
@@ -199,7 +210,8 @@ member_node::stat_list member_node::stats() const {
     out.emplace_back("members.alive", by_state[static_cast<int>(membership::member_status::alive)]);
     out.emplace_back("members.suspect",
                      by_state[static_cast<int>(membership::member_status::suspect)]);
-    out.emplace_back("members.failed", by_state[static_cast<int>(membership::member_status::failed)]);
+    out.emplace_back("members.failed",
+                     by_state[static_cast<int>(membership::member_status::failed)]);
     out.emplace_back("members.left", by_state[static_cast<int>(membership::member_status::left)]);
     out.emplace_back("gossip.push_pulls_refused", push_pulls_refused_);
     if (cipher_) {
@@ -214,8 +226,8 @@ member_node::stat_list member_node::stats() const {
     return out;
 }
 
-net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_stats(
-    rpc::call_context& ctx, std::string request) {
+net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_stats(rpc::call_context& ctx,
+                                                                             std::string request) {
     (void)ctx;
     (void)request;
     v1::StatsResponse resp;
@@ -228,14 +240,18 @@ net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_stats(
     co_return std::pair{rpc::status{}, resp.SerializeAsString()};
 }
 
-std::vector<membership::member> member_node::members() const { return swim_->members(); }
+std::vector<membership::member> member_node::members() const {
+    return swim_->members();
+}
 
 void member_node::set_tags(membership::tag_map tags) {
     tags_ = tags;
     swim_->set_tags(std::move(tags));
 }
 
-void member_node::probe_now(const std::string& name) { swim_->probe_now(name); }
+void member_node::probe_now(const std::string& name) {
+    swim_->probe_now(name);
+}
 
 void member_node::set_hung(bool hung) {
     server_->set_accepting(!hung);
@@ -302,8 +318,8 @@ net::awaitable<void> member_node::check_name_holder(common::endpoint holder) {
     }
 }
 
-net::awaitable<std::optional<std::vector<membership::member>>> member_node::push_pull(
-    common::endpoint peer, std::vector<membership::member> state) {
+net::awaitable<std::optional<std::vector<membership::member>>>
+member_node::push_pull(common::endpoint peer, std::vector<membership::member> state) {
     auto conn = co_await rpc::client::connect(ex_, peer, client_tls_, client_opts_);
     if (!conn) {
         note_exchange(peer, "unreachable: " + conn.error().message() +
@@ -360,8 +376,8 @@ void member_node::note_exchange(const common::endpoint& peer, const std::string&
     last = problem;
 }
 
-net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_push_pull(
-    rpc::call_context& ctx, std::string request) {
+net::awaitable<std::pair<rpc::status, std::string>>
+member_node::serve_push_pull(rpc::call_context& ctx, std::string request) {
     v1::PushPullRequest req;
     const auto body = open_body(request);
     if (!body || !req.ParseFromString(*body) || req.cluster() != common_.cluster) {
@@ -370,15 +386,15 @@ net::awaitable<std::pair<rpc::status, std::string>> member_node::serve_push_pull
         common::logger("swim").warn("push-pull refused peer={}: not sealed with our gossip key "
                                     "and cluster name",
                                     ctx.peer());
-        co_return std::pair{rpc::status{v1::UNAUTHENTICATED, "push-pull refused"},
-                            std::string{}};
+        co_return std::pair{rpc::status{v1::UNAUTHENTICATED, "push-pull refused"}, std::string{}};
     }
     if (swim_->paused()) {
         co_return std::pair{rpc::status{v1::UNAVAILABLE, "member is hung (simulated)"},
                             std::string{}};
     }
     v1::PushPullResponse resp;
-    membership::fill(*resp.mutable_members(), swim_->handle_push_pull(membership::from_proto(req.members())));
+    membership::fill(*resp.mutable_members(),
+                     swim_->handle_push_pull(membership::from_proto(req.members())));
     co_return std::pair{rpc::status{}, seal_body(resp.SerializeAsString())};
 }
 
@@ -418,8 +434,8 @@ std::string describe_event(const membership::member_event& e) {
     }
     return fmt::format("{} node={} addr={} incarnation={}{}",
                        event_label(membership::to_string(e.kind)),
-                       common::escape_text(e.snapshot.name),
-                       e.snapshot.addr.to_string(), e.snapshot.incarnation, role);
+                       common::escape_text(e.snapshot.name), e.snapshot.addr.to_string(),
+                       e.snapshot.incarnation, role);
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -27,7 +27,7 @@
 namespace rpcnetd::membership {
 class swim_service;
 class gossip_cipher;
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership
 
 namespace rpcnetd::app {
 
@@ -103,8 +103,8 @@ public:
     net::awaitable<void> leave_and_stop(std::chrono::milliseconds drain);
 
 private:
-    net::awaitable<std::optional<std::vector<membership::member>>> push_pull(
-        common::endpoint peer, std::vector<membership::member> state);
+    net::awaitable<std::optional<std::vector<membership::member>>>
+    push_pull(common::endpoint peer, std::vector<membership::member> state);
     net::awaitable<std::pair<rpc::status, std::string>> serve_push_pull(rpc::call_context& ctx,
                                                                         std::string request);
 
@@ -132,7 +132,7 @@ private:
     bool joined_ = false;  // a membership exchange succeeded (true from the start without seeds)
     std::map<std::string, std::string> exchange_problems_;  // peer -> last problem ("" = fine)
     common::metrics::histogram probe_rtt_{common::metrics::latency_buckets()};
-    std::uint64_t push_pulls_refused_ = 0; // gossip.push_pulls_refused
+    std::uint64_t push_pulls_refused_ = 0;  // gossip.push_pulls_refused
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key
@@ -155,4 +155,4 @@ std::string describe_event(const membership::member_event& e);
 // a loopback address: the member then logs one warning at start.
 bool exposes_dev_cert(std::string_view fingerprint, const common::endpoint& addr);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

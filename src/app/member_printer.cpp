@@ -28,8 +28,7 @@ std::string utc_millis(std::uint64_t unix_ms) {
     std::tm tm{};
     ::gmtime_r(&secs, &tm);
     return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                       unix_ms % 1000);
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, unix_ms % 1000);
 }
 
 // Milliseconds to the microsecond; never NaN, infinite or negative.
@@ -40,7 +39,7 @@ double rtt_ms(double ms) {
     return std::round(ms * 1000.0) / 1000.0;
 }
 
-} // namespace
+}  // namespace
 
 void fill_member_info(v1::MemberInfo& info, const membership::member& m) {
     info.set_name(m.name);
@@ -94,8 +93,8 @@ std::string members_table(const v1::MembersResponse& members) {
     for (const auto& m : members.members()) {
         std::string tags;
         for (const auto& [k, v] : tag_map(m)) {
-            tags += (tags.empty() ? "" : ",") + common::escape_text(k) + "=" +
-                    common::escape_text(v);
+            tags +=
+                (tags.empty() ? "" : ",") + common::escape_text(k) + "=" + common::escape_text(v);
         }
         const auto health = m.health().empty() ? std::string("unknown") : m.health();
         const auto rtt = m.health() == "ok" ? fmt::format("{:.2f}", m.health_rtt_ms()) : "-";
@@ -107,15 +106,18 @@ std::string members_table(const v1::MembersResponse& members) {
     return out;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app
 
 namespace rpcnetd::app {
 
 std::string event_label(std::string_view kind) {
     static constexpr std::pair<std::string_view, std::string_view> labels[] = {
-        {"joined", "🟢 NodeJoined"}, {"updated", "🔁 NodeUpdated"},
-        {"suspect", "🟡 NodeSuspect"}, {"failed", "🔴 NodeFailed"},
-        {"left", "👋 NodeLeft"},     {"recovered", "💚 NodeRecovered"},
+        {"joined", "🟢 NodeJoined"},
+        {"updated", "🔁 NodeUpdated"},
+        {"suspect", "🟡 NodeSuspect"},
+        {"failed", "🔴 NodeFailed"},
+        {"left", "👋 NodeLeft"},
+        {"recovered", "💚 NodeRecovered"},
         {"conflict", "⚠️ NameConflict"},
     };
     for (const auto& [k, label] : labels) {
@@ -137,11 +139,10 @@ std::string event_text(const v1::ClusterEvent& e) {
     }
     const auto tags = tag_map(e);
     const auto role = tags.find("role");
-    return fmt::format("{} {} node={} addr={} incarnation={}{}", utc_millis(e.unix_ms()),
-                       event_label(e.kind()), common::escape_text(e.node()),
-                       common::escape_text(e.addr()), e.incarnation(),
-                       role == tags.end() ? std::string()
-                                          : " role=" + common::escape_text(role->second));
+    return fmt::format(
+        "{} {} node={} addr={} incarnation={}{}", utc_millis(e.unix_ms()), event_label(e.kind()),
+        common::escape_text(e.node()), common::escape_text(e.addr()), e.incarnation(),
+        role == tags.end() ? std::string() : " role=" + common::escape_text(role->second));
 }
 
 std::string event_json(const v1::ClusterEvent& e) {
@@ -158,4 +159,4 @@ std::string event_json(const v1::ClusterEvent& e) {
     return out.str();
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -22,10 +22,10 @@ std::string members_table(const v1::MembersResponse& members);
 // kinds of membership::to_string(member_event_kind)); "ℹ️ NodeEvent" for anything else.
 std::string event_label(std::string_view kind);
 
-// Text: "2026-11-26T20:10:01.123Z 🟢 NodeJoined node=… addr=… incarnation=… role=…" (UTC; the
-// time tells replayed history from what happens now).
+// Text: "2026-11-26T20:10:01.123Z 🟢 NodeJoined node=… addr=… incarnation=… role=…" (UTC;
+// the time tells replayed history from what happens now).
 std::string event_text(const v1::ClusterEvent& e);
 // JSON line: {"event","node","addr","incarnation","tags":{…},"unix_ms"}.
 std::string event_json(const v1::ClusterEvent& e);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

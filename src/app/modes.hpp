@@ -14,4 +14,4 @@ int run_stats(const cli::stats_config& config);
 int run_keys(const cli::keys_config& config);
 int run_drain(const cli::drain_config& config);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

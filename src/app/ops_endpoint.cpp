@@ -16,7 +16,7 @@ bool is_level(std::string_view stat) {
 
 constexpr std::string_view text_format = "text/plain; version=0.0.4; charset=utf-8";
 
-} // namespace
+}  // namespace
 
 ops_endpoint::ops_endpoint(net::asio::any_io_executor ex, const common::endpoint& addr,
                            member_node& node, readiness ready, members_doc members,
@@ -24,7 +24,9 @@ ops_endpoint::ops_endpoint(net::asio::any_io_executor ex, const common::endpoint
     : node_(node), ready_(std::move(ready)), members_(std::move(members)),
       metrics_(std::move(metrics)), server_(ex, http::server_options{.listen = addr}) {
     // Answered on the member's io_context: a reply at all proves its event loop turns.
-    server_.route("/healthz", [] { return http::response{200, "text/plain; charset=utf-8", "ok\n"}; });
+    server_.route("/healthz", [] {
+        return http::response{200, "text/plain; charset=utf-8", "ok\n"};
+    });
     server_.route("/readyz", [this] {
         auto [ok, why] = ready_();
         return http::response{ok ? 200U : 503U, "text/plain; charset=utf-8", why + "\n"};
@@ -81,4 +83,4 @@ std::string ops_endpoint::render_metrics() const {
     return e.str();
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -38,4 +38,4 @@ private:
     http::server server_;
 };
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

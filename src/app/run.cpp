@@ -98,7 +98,7 @@ int dispatch(const cli::command& cmd) {
         cmd);
 }
 
-} // namespace
+}  // namespace
 
 int run_main(int argc, char** argv) {
     // Before any socket exists: every mode may hold many connections (a director its clients,
@@ -115,4 +115,4 @@ int run_main(int argc, char** argv) {
     }
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -5,4 +5,4 @@ namespace rpcnetd::app {
 
 int run_main(int argc, char** argv);
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -41,4 +41,4 @@ int run_member(const Config& cfg) {
     return exit_code;
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -31,4 +31,4 @@ private:
     bool cancelled_ = false;
 };
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

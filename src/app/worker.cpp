@@ -5,8 +5,8 @@
 #include "app/failure_cycle.hpp"
 #include "app/member_node.hpp"
 #include "app/member_printer.hpp"
-#include "app/ops_endpoint.hpp"
 #include "app/modes.hpp"
+#include "app/ops_endpoint.hpp"
 #include "app/run_member.hpp"
 #include "app/worker/exec_runner.hpp"
 #include "common/log.hpp"
@@ -71,7 +71,7 @@ public:
                 [this] { return members_json(members_response()); },
                 [this](common::metrics::exposition& e) { worker_metrics(e); });
         }
-        srv.allow_roles("Worker.Drain", {"director", "worker"}); // operators, like Keys.*
+        srv.allow_roles("Worker.Drain", {"director", "worker"});  // operators, like Keys.*
         // worker.active_streams is the worker's own count (what Worker.Health answers), for
         // checking the director's view.
         node_.add_stats([this](member_node::stat_list& out) {
@@ -100,9 +100,8 @@ public:
             std::cout << fmt::format("⚙️  Worker {} runs '{}' per job (resume {}, up to {} at "
                                      "once)",
                                      cfg_.label, exec_command(), resume_name(),
-                                     cfg_.exec.max_jobs == 0
-                                         ? std::string("unlimited")
-                                         : std::to_string(cfg_.exec.max_jobs))
+                                     cfg_.exec.max_jobs == 0 ? std::string("unlimited")
+                                                             : std::to_string(cfg_.exec.max_jobs))
                       << std::endl;
         }
         tasks_.spawn(report_loop());
@@ -184,9 +183,10 @@ private:
         t.expires_after(d);
         auto [ec] = co_await t.async_wait(net::use_tuple);
         if (!ec && exec_ && exec_->running() > 0) {
-            std::cout << fmt::format("⏱️  Worker {} drain timeout: stopping {} program(s); their "
-                                     "clients resume elsewhere",
-                                     cfg_.label, exec_->running())
+            std::cout << fmt::format(
+                             "⏱️  Worker {} drain timeout: stopping {} program(s); their "
+                             "clients resume elsewhere",
+                             cfg_.label, exec_->running())
                       << std::endl;
             exec_->drain_now();
         }
@@ -212,10 +212,10 @@ private:
     net::awaitable<rpc::status> produce(const v1::GenerateRequest& req, rpc::stream_writer& writer,
                                         std::uint64_t epoch, std::uint64_t handoff) {
         net::asio::steady_timer pause(ex_);
-        const auto interval = req.token_interval_us() != 0
-                                  ? std::chrono::microseconds(req.token_interval_us())
-                                  : std::chrono::duration_cast<std::chrono::microseconds>(
-                                        cfg_.token_interval);
+        const auto interval =
+            req.token_interval_us() != 0
+                ? std::chrono::microseconds(req.token_interval_us())
+                : std::chrono::duration_cast<std::chrono::microseconds>(cfg_.token_interval);
         v1::Token token;
         token.set_worker(cfg_.label);
         const auto started = clock::now();
@@ -292,7 +292,7 @@ private:
         if (req.drain() && req.handoff() && running > 0) {
             ++handoff_epoch_;
             if (exec_) {
-                exec_->drain_now(); // programs stopped, their streams end with WORKER_DRAINING
+                exec_->drain_now();  // programs stopped, their streams end with WORKER_DRAINING
             }
             resp.set_handed_off(running);
             std::cout << fmt::format("🔀 Worker {} handing off {} running stream(s)", cfg_.label,
@@ -331,7 +331,8 @@ private:
     }
 
     void enter(failure_phase phase, clock::time_point next) {
-        const auto in_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock::now());
+        const auto in_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(next - clock::now());
         if (phase == failure_phase::warning && !warned_) {
             warned_ = true;
             std::cout << fmt::format("⚠️  Worker {} will fail in {}ms (simulated)", cfg_.label,
@@ -359,7 +360,7 @@ private:
 
     void on_member_event(const membership::member_event& e) {
         if (e.kind == membership::member_event_kind::updated) {
-            return; // tag refreshes (stream counts) are not news for people
+            return;  // tag refreshes (stream counts) are not news for people
         }
         std::cout << describe_event(e) << std::endl;
     }
@@ -399,8 +400,7 @@ private:
         e.counter("rpcnetd_worker_streams_started_total", "Worker.Generate streams started",
                   static_cast<double>(streams_started_));
         e.add_histogram("rpcnetd_worker_first_token_seconds",
-                        "Time from a stream's start to its first token written",
-                        first_token_);
+                        "Time from a stream's start to its first token written", first_token_);
         e.add_histogram("rpcnetd_worker_stream_duration_seconds",
                         "Duration of Worker.Generate streams, however they ended",
                         stream_duration_);
@@ -425,21 +425,21 @@ private:
     common::metrics::histogram stream_duration_{common::metrics::duration_buckets()};
     std::unique_ptr<ops_endpoint> http_;
     std::uint64_t failure_epoch_ = 0;
-    std::uint64_t handoff_epoch_ = 0; // bumped by drain --handoff: running streams end
+    std::uint64_t handoff_epoch_ = 0;  // bumped by drain --handoff: running streams end
     std::uint64_t handed_off_ = 0;
     bool draining_ = false;
     bool failed_ = false;
     bool warned_ = false;
     bool stopping_ = false;
     std::optional<worker::exec_runner> exec_;
-    net::task_group tasks_; // last: the report and failure-cycle loops
+    net::task_group tasks_;  // last: the report and failure-cycle loops
 };
 
-} // namespace
+}  // namespace
 
 int run_worker(const cli::worker_config& cfg) {
     if (cfg.exec.enabled()) {
-        worker::exec_runner::check_program(cfg.exec); // exit 2 before anything starts
+        worker::exec_runner::check_program(cfg.exec);  // exit 2 before anything starts
         // Writing a prompt to a program that already exited must be an EPIPE error, not the
         // end of the worker. Programs get the default disposition back (exec_process).
         std::signal(SIGPIPE, SIG_IGN);
@@ -447,4 +447,4 @@ int run_worker(const cli::worker_config& cfg) {
     return run_member<worker_app>(cfg);
 }
 
-} // namespace rpcnetd::app
+}  // namespace rpcnetd::app

@@ -94,10 +94,10 @@ std::chrono::milliseconds admission_queue::retry_after(common::time_point now) c
     using std::chrono::milliseconds;
     auto left = config_.retry_after_max;
     if (!order_.empty()) {
-        left = std::min(left,
-                        std::chrono::duration_cast<milliseconds>(order_.front().deadline - now));
+        left =
+            std::min(left, std::chrono::duration_cast<milliseconds>(order_.front().deadline - now));
     }
     return std::max(left, milliseconds(100));
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

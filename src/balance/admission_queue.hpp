@@ -28,10 +28,10 @@
 namespace rpcnetd::balance {
 
 struct admission_config {
-    std::size_t capacity = 128;                   // places; 0 disables queueing
-    std::chrono::milliseconds timeout{30000};     // a place lasts this long at most
-    std::chrono::milliseconds rejoin_grace{3000}; // time to come back with the ticket
-    std::chrono::milliseconds retry_after_max{1000}; // longest retry-after suggested
+    std::size_t capacity = 128;                       // places; 0 disables queueing
+    std::chrono::milliseconds timeout{30000};         // a place lasts this long at most
+    std::chrono::milliseconds rejoin_grace{3000};     // time to come back with the ticket
+    std::chrono::milliseconds retry_after_max{1000};  // longest retry-after suggested
 };
 
 class admission_queue {
@@ -43,7 +43,7 @@ public:
 
     struct place {
         ticket id = 0;
-        std::size_t position = 0; // 1 = next in line
+        std::size_t position = 0;  // 1 = next in line
     };
     // A new place at the end, not yet active; nullopt when the queue is full (or disabled).
     std::optional<place> enqueue(std::string_view client, common::time_point now);
@@ -54,7 +54,7 @@ public:
     // False for unknown tickets.
     bool set_active(ticket id, bool active, common::time_point now);
     bool active(ticket id) const;
-    common::time_point deadline(ticket id) const; // time_point::max() for unknown tickets
+    common::time_point deadline(ticket id) const;  // time_point::max() for unknown tickets
     bool remove(ticket id);
 
     // Removes and returns the places whose deadline passed, and the inactive places whose holder
@@ -87,4 +87,4 @@ private:
     std::unordered_map<ticket, std::list<entry>::iterator> index_;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

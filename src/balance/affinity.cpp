@@ -21,7 +21,7 @@ std::uint64_t splitmix64(std::uint64_t x) noexcept {
     return x ^ (x >> 31);
 }
 
-} // namespace
+}  // namespace
 
 affinity::affinity(double epsilon) : epsilon_(epsilon) {
     if (!(epsilon >= 0.0) || !std::isfinite(epsilon)) {
@@ -68,7 +68,7 @@ std::size_t affinity::do_pick(std::span<const backend> candidates, random_source
             best_score = s;
         }
     }
-    return best.value_or(least); // the least loaded always fits; value_or is belt and braces
+    return best.value_or(least);  // the least loaded always fits; value_or is belt and braces
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

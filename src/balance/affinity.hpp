@@ -40,4 +40,4 @@ private:
     double epsilon_;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

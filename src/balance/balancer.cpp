@@ -27,4 +27,4 @@ std::unique_ptr<balancer> make_balancer(std::string_view name, strategy_options 
     return nullptr;
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -58,10 +58,10 @@ private:
 
 // Settings only some strategies read.
 struct strategy_options {
-    double affinity_epsilon = 0.25; // affinity: a worker may carry up to (1+eps) x the average
+    double affinity_epsilon = 0.25;  // affinity: a worker may carry up to (1+eps) x the average
 };
 
 // The strategy named as on the command line; nullptr for an unknown name.
 std::unique_ptr<balancer> make_balancer(std::string_view name, strategy_options options = {});
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -44,7 +44,7 @@ struct lease_id {
     }
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance
 
 template <>
 struct std::hash<rpcnetd::balance::lease_id> {

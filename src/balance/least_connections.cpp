@@ -3,7 +3,7 @@
 namespace rpcnetd::balance {
 
 std::size_t least_connections::do_pick(std::span<const backend> candidates, random_source& r,
-                                      std::string_view) {
+                                       std::string_view) {
     std::uint32_t minimum = candidates[0].active;
     std::size_t ties = 0;
     for (const auto& b : candidates) {
@@ -14,7 +14,7 @@ std::size_t least_connections::do_pick(std::span<const backend> candidates, rand
             ++ties;
         }
     }
-    std::size_t nth = r.below(ties); // no draw when ties == 1
+    std::size_t nth = r.below(ties);  // no draw when ties == 1
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         if (candidates[i].active == minimum) {
             if (nth == 0) {
@@ -23,7 +23,7 @@ std::size_t least_connections::do_pick(std::span<const backend> candidates, rand
             --nth;
         }
     }
-    return 0; // unreachable: nth < ties
+    return 0;  // unreachable: nth < ties
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

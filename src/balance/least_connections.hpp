@@ -25,4 +25,4 @@ private:
                         std::string_view key) override;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -6,10 +6,14 @@ namespace rpcnetd::balance {
 
 std::string_view to_string(member_state s) noexcept {
     switch (s) {
-    case member_state::alive: return "alive";
-    case member_state::suspect: return "suspect";
-    case member_state::failed: return "failed";
-    case member_state::left: return "left";
+    case member_state::alive:
+        return "alive";
+    case member_state::suspect:
+        return "suspect";
+    case member_state::failed:
+        return "failed";
+    case member_state::left:
+        return "left";
     }
     return "unknown";
 }
@@ -32,7 +36,7 @@ std::optional<std::uint32_t> count_tag(const tag_map& tags, std::string_view key
     return value;
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::uint32_t> member_snapshot::reported_streams() const {
     if (active_streams) {
@@ -59,4 +63,4 @@ bool member_snapshot::draining() const {
     return it != tags.end() && it->second == "true";
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -49,4 +49,4 @@ struct member_snapshot {
     bool draining() const;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

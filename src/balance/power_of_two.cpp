@@ -10,7 +10,7 @@ bool less_loaded(const backend& a, const backend& b) {
     return std::uint64_t{a.active} * cap_b < std::uint64_t{b.active} * cap_a;
 }
 
-} // namespace
+}  // namespace
 
 std::size_t power_of_two::do_pick(std::span<const backend> candidates, random_source& r,
                                   std::string_view) {
@@ -26,4 +26,4 @@ std::size_t power_of_two::do_pick(std::span<const backend> candidates, random_so
     return less_loaded(candidates[second], candidates[first]) ? second : first;
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

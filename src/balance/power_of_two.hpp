@@ -20,4 +20,4 @@ private:
                         std::string_view key) override;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -16,4 +16,4 @@ private:
     }
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -37,7 +37,7 @@ public:
             return 0;
         }
         const auto bound = static_cast<std::uint64_t>(n);
-        const std::uint64_t tail = (0 - bound) % bound; // 2^64 mod n
+        const std::uint64_t tail = (0 - bound) % bound;  // 2^64 mod n
         const std::uint64_t last_accepted = std::numeric_limits<std::uint64_t>::max() - tail;
         for (;;) {
             const std::uint64_t x = next();
@@ -52,4 +52,4 @@ private:
     std::uint64_t (*next_)(void*);
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

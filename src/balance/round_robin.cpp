@@ -3,7 +3,7 @@
 namespace rpcnetd::balance {
 
 std::size_t round_robin::do_pick(std::span<const backend> candidates, random_source& /*r*/,
-                                std::string_view) {
+                                 std::string_view) {
     // Smallest name strictly greater than last_ (the successor), and the smallest name overall
     // (the wrap-around target), in one pass.
     std::size_t successor = candidates.size();
@@ -24,4 +24,4 @@ std::size_t round_robin::do_pick(std::span<const backend> candidates, random_sou
     return chosen;
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -20,8 +20,8 @@ private:
     std::size_t do_pick(std::span<const backend> candidates, random_source& r,
                         std::string_view key) override;
 
-    std::string last_; // name of the previous pick; empty before the first
+    std::string last_;  // name of the previous pick; empty before the first
     bool started_ = false;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -30,7 +30,7 @@ bool has_space_or_equals(std::string_view s) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 std::variant<tag_filter, tag_filter_error> tag_filter::parse(std::string_view text) {
     tag_map required;
@@ -105,4 +105,4 @@ std::string tag_filter::to_string() const {
     return out;
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

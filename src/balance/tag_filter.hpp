@@ -13,7 +13,7 @@ namespace rpcnetd::balance {
 using tag_map = std::map<std::string, std::string>;
 
 struct tag_filter_error {
-    std::string message; // one line, names the offending item, e.g. `item "gpu" has no '='`
+    std::string message;  // one line, names the offending item, e.g. `item "gpu" has no '='`
 };
 
 class tag_filter {
@@ -45,4 +45,4 @@ private:
     tag_map required_;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

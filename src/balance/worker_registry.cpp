@@ -64,8 +64,9 @@ void worker_registry::reconcile(worker& w, std::optional<common::time_point> now
         return;
     }
     while (w.leases.size() > *w.reported) {
-        auto oldest = std::min_element(w.leases.begin(), w.leases.end(),
-                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+        auto oldest =
+            std::min_element(w.leases.begin(), w.leases.end(),
+                             [](const auto& a, const auto& b) { return a.second < b.second; });
         const bool covered = w.report_at - oldest->second >= config_.report_grace;
         const bool timed_out = now && *now - oldest->second >= config_.lease_timeout;
         if (!covered && !timed_out) {
@@ -119,8 +120,7 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
     return assign(filter, exclude, now, source, owner, key);
 }
 
-availability worker_registry::check(const tag_filter& filter,
-                                    std::span<const std::string> exclude,
+availability worker_registry::check(const tag_filter& filter, std::span<const std::string> exclude,
                                     common::time_point now) const {
     bool any_full = false;
     for (const auto& [name, w] : workers_) {
@@ -144,7 +144,7 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
     candidates_.clear();
     candidate_workers_.clear();
     for (auto& [name, w] : workers_) {
-        reconcile(w, now); // expire(now), in the same pass over the pool
+        reconcile(w, now);  // expire(now), in the same pass over the pool
         if (!assignable(w, now) || !filter.matches(w.member.tags) ||
             std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
             continue;
@@ -158,7 +158,7 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
     }
     worker& chosen = *candidate_workers_[*index];
     lease_id id;
-    while (!id || lease_owner_.count(id) != 0) { // zero means "no lease"
+    while (!id || lease_owner_.count(id) != 0) {  // zero means "no lease"
         id.hi = ids_();
         id.lo = ids_();
     }
@@ -198,9 +198,8 @@ std::optional<std::string_view> worker_registry::owner_of(lease_id id) const {
     return std::string_view(it->second.owner);
 }
 
-worker_registry::release_outcome worker_registry::release_frees(lease_id id,
-                                                               std::string_view owner,
-                                                               common::time_point now) {
+worker_registry::release_outcome worker_registry::release_frees(lease_id id, std::string_view owner,
+                                                                common::time_point now) {
     const auto it = lease_owner_.find(id);
     if (it == lease_owner_.end()) {
         return {release_result::unknown, false};
@@ -208,13 +207,13 @@ worker_registry::release_outcome worker_registry::release_frees(lease_id id,
     const auto w = workers_.find(it->second.worker);
     const bool was_assignable = w != workers_.end() && assignable(w->second, now);
     const auto result = release(id, owner);
-    return {result, result == release_result::released && w != workers_.end() &&
-                        !was_assignable && assignable(w->second, now)};
+    return {result, result == release_result::released && w != workers_.end() && !was_assignable &&
+                        assignable(w->second, now)};
 }
 
 void worker_registry::expire(common::time_point now) {
     for (auto& [name, w] : workers_) {
-        reconcile(w, now); // workers without reports keep their leases until released
+        reconcile(w, now);  // workers without reports keep their leases until released
     }
 }
 
@@ -286,9 +285,9 @@ std::vector<pool_entry> worker_registry::pool(common::time_point now) const {
 }
 
 std::size_t worker_registry::assignable_count(common::time_point now) const {
-    return static_cast<std::size_t>(std::count_if(
-        workers_.begin(), workers_.end(),
-        [this, now](const auto& kv) { return assignable(kv.second, now); }));
+    return static_cast<std::size_t>(
+        std::count_if(workers_.begin(), workers_.end(),
+                      [this, now](const auto& kv) { return assignable(kv.second, now); }));
 }
 
 bool worker_registry::serving(const worker& w) const {
@@ -338,4 +337,4 @@ lease_id worker_registry::lease::detach() noexcept {
     return id;
 }
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

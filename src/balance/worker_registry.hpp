@@ -66,9 +66,9 @@ namespace rpcnetd::balance {
 
 // What release() did.
 enum class release_result {
-    released,  // the lease existed and belonged to the caller; it no longer counts
-    unknown,   // never issued, already released, expired, or its worker left the pool
-    not_owner, // the lease belongs to someone else: refused, the lease still counts
+    released,   // the lease existed and belonged to the caller; it no longer counts
+    unknown,    // never issued, already released, expired, or its worker left the pool
+    not_owner,  // the lease belongs to someone else: refused, the lease still counts
 };
 
 struct registry_config {
@@ -88,8 +88,8 @@ enum class availability { assignable, full, none };
 
 struct assignment {
     lease_id lease;
-    std::string worker; // member name
-    std::string label;  // the worker's label tag ("" when untagged)
+    std::string worker;  // member name
+    std::string label;   // the worker's label tag ("" when untagged)
     common::endpoint rpc_addr;
 };
 
@@ -99,14 +99,14 @@ struct pool_entry {
     std::string label;
     common::endpoint rpc_addr;
     member_state state = member_state::alive;
-    std::uint32_t connections = 0;         // the count least-connections uses
-    std::optional<std::uint32_t> reported; // the worker's last report, if any
-    std::uint32_t pending = 0;             // leases beyond the report (not yet in it)
-    std::optional<std::uint32_t> capacity; // the worker's capacity tag, if any
-    bool healthy = true;                   // not marked unhealthy
-    bool full = false;                     // connections have reached capacity
-    bool draining = false;                 // tagged draining=true
-    bool assignable = false;               // alive, healthy, not draining and not full
+    std::uint32_t connections = 0;          // the count least-connections uses
+    std::optional<std::uint32_t> reported;  // the worker's last report, if any
+    std::uint32_t pending = 0;              // leases beyond the report (not yet in it)
+    std::optional<std::uint32_t> capacity;  // the worker's capacity tag, if any
+    bool healthy = true;                    // not marked unhealthy
+    bool full = false;                      // connections have reached capacity
+    bool draining = false;                  // tagged draining=true
+    bool assignable = false;                // alive, healthy, not draining and not full
 };
 
 class worker_registry {
@@ -175,7 +175,7 @@ public:
     std::optional<bool> pool_healthy(std::string_view name) const;
 
     // --- inspection ----------------------------------------------------------------------------
-    std::vector<pool_entry> pool(common::time_point now) const; // sorted by name
+    std::vector<pool_entry> pool(common::time_point now) const;  // sorted by name
     std::size_t assignable_count(common::time_point now) const;
     std::optional<std::uint32_t> connections(std::string_view name, common::time_point now) const;
     std::size_t lease_count() const noexcept { return lease_owner_.size(); }
@@ -191,7 +191,7 @@ private:
         std::optional<std::uint32_t> reported;
         common::time_point report_at{};
         std::optional<common::time_point> unhealthy_since;
-        std::map<lease_id, common::time_point> leases; // id -> assigned at
+        std::map<lease_id, common::time_point> leases;  // id -> assigned at
     };
 
     std::uint32_t pending(const worker& w, common::time_point now) const;
@@ -248,4 +248,4 @@ private:
     std::string owner_;
 };
 
-} // namespace rpcnetd::balance
+}  // namespace rpcnetd::balance

@@ -40,8 +40,8 @@ void parse_tags_flag(std::string_view flag, const std::string& value, tag_map& i
         const std::string_view item = rest.substr(0, comma);
         const auto eq = item.find('=');
         if (eq == std::string_view::npos || eq == 0) {
-            throw usage_error("invalid tag for --" + std::string(flag) + ": '" +
-                              std::string(item) + "' (expected KEY=VALUE)");
+            throw usage_error("invalid tag for --" + std::string(flag) + ": '" + std::string(item) +
+                              "' (expected KEY=VALUE)");
         }
         into[std::string(item.substr(0, eq))] = std::string(item.substr(eq + 1));
         if (comma == std::string_view::npos) {
@@ -83,4 +83,4 @@ bool parse_bool_env(std::string_view name, const std::string& value) {
                       "' (expected true or false)");
 }
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

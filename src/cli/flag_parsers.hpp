@@ -17,4 +17,4 @@ void parse_tags_flag(std::string_view flag, const std::string& value, tag_map& i
 balance_strategy parse_strategy(const std::string& value);
 bool parse_bool_env(std::string_view name, const std::string& value);
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

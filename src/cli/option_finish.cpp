@@ -42,7 +42,7 @@ void require_positive(const char* flag, unsigned long long value) {
     }
 }
 
-} // namespace
+}  // namespace
 
 common_config option_groups::finish_common(const po::variables_map&) {
     common_config c;
@@ -55,7 +55,7 @@ common_config option_groups::finish_common(const po::variables_map&) {
         throw usage_error("--cluster must not be empty");
     }
     c.cluster = cluster_;
-    (void)common::parse_log_level(log_level_); // validate now: bad levels are usage errors
+    (void)common::parse_log_level(log_level_);  // validate now: bad levels are usage errors
     c.log_level = log_level_;
     c.log_format = pick<common::log_format>(
         "log-format", log_format_,
@@ -86,7 +86,7 @@ void check_identity(const member_config& m, const std::string& name_flag) {
     }
 }
 
-} // namespace
+}  // namespace
 
 member_config option_groups::finish_member(const po::variables_map&, bool is_director) {
     member_config m;
@@ -109,7 +109,8 @@ member_config option_groups::finish_member(const po::variables_map&, bool is_dir
         if (host != "localhost" && ::inet_pton(AF_INET, host.c_str(), &scratch) != 1 &&
             ::inet_pton(AF_INET6, host.c_str(), &scratch) != 1) {
             throw usage_error("--http-addr must be an IP address or localhost (it is bound, not "
-                              "resolved): '" + http_addr_ + "'");
+                              "resolved): '" +
+                              http_addr_ + "'");
         }
     }
 
@@ -202,12 +203,12 @@ exec_config option_groups::finish_exec(const po::variables_map& vm) {
     } else if (!exec_shell_.empty()) {
         e.argv = {"/bin/sh", "-c", exec_shell_};
     }
-    e.resume = pick<exec_resume>("resume", resume_,
-                                 {{"replay", exec_resume::replay},
-                                  {"continue", exec_resume::continue_from_context}});
-    e.framing = pick<exec_framing>("exec-framing", framing_,
-                                   {{"lines", exec_framing::lines},
-                                    {"chunks", exec_framing::chunks}});
+    e.resume = pick<exec_resume>(
+        "resume", resume_,
+        {{"replay", exec_resume::replay}, {"continue", exec_resume::continue_from_context}});
+    e.framing =
+        pick<exec_framing>("exec-framing", framing_,
+                           {{"lines", exec_framing::lines}, {"chunks", exec_framing::chunks}});
     if (e.framing == exec_framing::chunks && e.resume == exec_resume::replay) {
         // Read boundaries differ from run to run, so a replay cannot find sequence N again.
         throw usage_error("--exec-framing chunks needs --resume continue (chunk boundaries are "
@@ -293,7 +294,8 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         }
         if (resume_context_limit_ > max_resume_context) {
             throw usage_error("--resume-context-limit must be at most 3 MiB (" +
-                              std::to_string(max_resume_context) + " bytes): it travels in one "
+                              std::to_string(max_resume_context) +
+                              " bytes): it travels in one "
                               "call frame");
         }
         c.resume_context_limit = static_cast<std::size_t>(resume_context_limit_);
@@ -318,8 +320,8 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         members_config c;
         c.common = finish_common(vm);
         c.director = parse_endpoint_flag("director", director_);
-        c.output = pick<table_output>("output", output_,
-                                      {{"table", table_output::table}, {"json", table_output::json}});
+        c.output = pick<table_output>(
+            "output", output_, {{"table", table_output::table}, {"json", table_output::json}});
         return c;
     }
     if (mode == "stats") {
@@ -334,8 +336,8 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
         events_config c;
         c.common = finish_common(vm);
         c.director = parse_endpoint_flag("director", director_);
-        c.output = pick<client_output>("output", output_,
-                                       {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
+        c.output = pick<client_output>(
+            "output", output_, {{"text", client_output::text}, {"jsonl", client_output::jsonl}});
         c.replay = replay_;
         return c;
     }
@@ -376,8 +378,10 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
     c.common = finish_common(vm);
     c.target = parse_endpoint_flag("target", target_);
     c.mode = pick<bench_mode>("mode", bench_mode_,
-                              {{"unary", bench_mode::unary}, {"stream", bench_mode::stream},
-                               {"connect", bench_mode::connect}, {"idle", bench_mode::idle},
+                              {{"unary", bench_mode::unary},
+                               {"stream", bench_mode::stream},
+                               {"connect", bench_mode::connect},
+                               {"idle", bench_mode::idle},
                                {"assign", bench_mode::assign}});
     require_positive("concurrency", concurrency_);
     c.concurrency = concurrency_;
@@ -394,9 +398,10 @@ command option_groups::finish(const std::string& mode, const po::variables_map& 
     c.channels = channels_;
     c.server_pid = server_pid_;
     c.output = pick<bench_output>("output", output_,
-                                  {{"text", bench_output::text}, {"json", bench_output::json},
+                                  {{"text", bench_output::text},
+                                   {"json", bench_output::json},
                                    {"result", bench_output::result}});
     return c;
 }
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

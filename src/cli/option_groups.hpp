@@ -31,8 +31,7 @@ private:
     boost::program_options::options_description rpc_group();
 
     common_config finish_common(const boost::program_options::variables_map& vm);
-    member_config finish_member(const boost::program_options::variables_map& vm,
-                                bool is_director);
+    member_config finish_member(const boost::program_options::variables_map& vm, bool is_director);
     exec_config finish_exec(const boost::program_options::variables_map& vm);
     std::string env_or(const char* name, const std::string& fallback) const;
     std::string log_level_default() const;
@@ -52,8 +51,8 @@ private:
         phi_first_heartbeat_;
     unsigned phi_window_ = 0;
     unsigned max_push_pull_members_ = 0;
-    unsigned indirect_probes_ = 0, suspicion_mult_ = 0, suspicion_max_mult_ = 0,
-             awareness_max_ = 0, retransmit_mult_ = 0, gossip_fanout_ = 0;
+    unsigned indirect_probes_ = 0, suspicion_mult_ = 0, suspicion_max_mult_ = 0, awareness_max_ = 0,
+             retransmit_mult_ = 0, gossip_fanout_ = 0;
     double phi_threshold_ = 0;
     // rpc limits
     unsigned max_frame_ = 0, max_streams_ = 0, max_connections_ = 0, max_queued_ = 0,
@@ -87,4 +86,4 @@ private:
     bool handoff_ = false;
 };
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

@@ -25,7 +25,8 @@ std::optional<std::string> real_env(const char* name) {
 
 namespace {
 
-constexpr const char* top_usage = R"(rpcnetd - cluster daemon: SWIM membership, TLS RPC streams, load-balanced workers
+constexpr const char* top_usage =
+    R"(rpcnetd - cluster daemon: SWIM membership, TLS RPC streams, load-balanced workers
 
 Usage: rpcnetd MODE [OPTIONS]
 
@@ -46,7 +47,7 @@ Signals: SIGTERM/SIGINT leave gracefully; SIGHUP reloads --cert/--key/--ca (dire
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 )";
 
-} // namespace
+}  // namespace
 
 // Boost parses "-1" into an unsigned option as 2^N-1 (lexical_cast wraps); --max-frame=-1 must
 // be a usage error, not a 4 GiB limit.
@@ -72,8 +73,8 @@ void reject_negative_counts(const po::parsed_options& parsed, const po::variable
 
 namespace {
 
-po::variables_map parse_mode(const std::string& mode, const po::options_description& desc,
-                             int argc, const char* const* argv) {
+po::variables_map parse_mode(const std::string& mode, const po::options_description& desc, int argc,
+                             const char* const* argv) {
     po::variables_map vm;
     try {
         po::command_line_parser parser(argc, argv);
@@ -100,7 +101,7 @@ std::string help_text(const std::string& mode, const std::string& synopsis,
     return out.str();
 }
 
-} // namespace
+}  // namespace
 
 command parse_command_line(int argc, const char* const* argv, env_lookup env) {
     if (argc < 2) {
@@ -135,4 +136,4 @@ command parse_command_line(int argc, const char* const* argv, env_lookup env) {
     return cmd;
 }
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

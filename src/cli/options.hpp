@@ -55,7 +55,8 @@ struct director_config {
     // Admission control: Assign requests wait here while every matching worker is full.
     std::uint32_t queue_size = 128;  // 0 = no queue (NO_WORKERS at once, as before)
     std::chrono::milliseconds queue_timeout{30000};
-    std::uint32_t simulate_workers = 0;  // benchmarks: simulated workers in the pool (never contacted)
+    std::uint32_t simulate_workers =
+        0;  // benchmarks: simulated workers in the pool (never contacted)
 };
 
 struct failure_cycle_config {
@@ -73,10 +74,10 @@ struct exec_config {
     std::vector<std::string> argv;  // empty = the built-in token generator
     exec_resume resume = exec_resume::replay;
     exec_framing framing = exec_framing::lines;
-    std::uint32_t max_jobs = 0;                     // 0 = unlimited
+    std::uint32_t max_jobs = 0;  // 0 = unlimited
     std::size_t max_token_bytes = 64 * 1024;
-    std::chrono::milliseconds job_timeout{0};       // 0 = none
-    std::chrono::milliseconds kill_timeout{2000};   // SIGTERM -> SIGKILL of the process group
+    std::chrono::milliseconds job_timeout{0};      // 0 = none
+    std::chrono::milliseconds kill_timeout{2000};  // SIGTERM -> SIGKILL of the process group
     bool enabled() const noexcept { return !argv.empty(); }
 };
 
@@ -105,7 +106,8 @@ struct client_config {
     std::chrono::milliseconds stream_idle_timeout{1000};  // no frame this long = worker failure
     std::chrono::milliseconds connect_timeout{2000};
     std::string job;  // empty = generated
-    std::string affinity;  // --affinity KEY: the same key goes to the same worker (strategy affinity)
+    std::string
+        affinity;  // --affinity KEY: the same key goes to the same worker (strategy affinity)
 };
 
 enum class table_output { table, json };
@@ -137,26 +139,26 @@ struct bench_config {
     common::endpoint target;
     bench_mode mode = bench_mode::unary;
     std::uint32_t concurrency = 1;
-    std::uint32_t payload = 64;                   // bytes
+    std::uint32_t payload = 64;  // bytes
     std::chrono::milliseconds duration{5000};
     std::chrono::milliseconds warmup{1000};
     std::uint32_t streams = 1;
-    std::uint32_t count = 512000;                 // tokens per stream
+    std::uint32_t count = 512000;  // tokens per stream
     std::uint32_t warmup_count = 20000;
-    std::uint32_t iters = 200;                    // connect mode
+    std::uint32_t iters = 200;  // connect mode
     std::uint32_t warmup_iters = 20;
-    std::uint32_t channels = 1;                   // idle mode: connections
-    int server_pid = 0;                           // for /proc CPU and RSS readings; 0 = none
+    std::uint32_t channels = 1;  // idle mode: connections
+    int server_pid = 0;          // for /proc CPU and RSS readings; 0 = none
     bench_output output = bench_output::text;
 };
 
 // rpcnetd keys ACTION: change or show the gossip keyring of every live member (issue #5).
 enum class keys_action { install, use, remove, list };
 struct keys_config {
-    common_config common;        // common.gossip_key_file: the cluster's current primary key
+    common_config common;  // common.gossip_key_file: the cluster's current primary key
     keys_action action = keys_action::list;
-    common::endpoint director;   // asked for the member list
-    std::string key_file;        // the key to install/use/remove (unused by list)
+    common::endpoint director;  // asked for the member list
+    std::string key_file;       // the key to install/use/remove (unused by list)
 };
 
 // rpcnetd drain|undrain --target H:P: Worker.Drain on one worker.
@@ -171,9 +173,9 @@ struct help_request {
     std::string text;
 };
 
-using command = std::variant<help_request, director_config, worker_config, client_config,
-                             members_config, events_config, bench_config, keys_config,
-                             stats_config, drain_config>;
+using command =
+    std::variant<help_request, director_config, worker_config, client_config, members_config,
+                 events_config, bench_config, keys_config, stats_config, drain_config>;
 
 // Environment lookup, injectable for tests.
 using env_lookup = std::optional<std::string> (*)(const char* name);
@@ -181,4 +183,4 @@ std::optional<std::string> real_env(const char* name);
 
 command parse_command_line(int argc, const char* const* argv, env_lookup env = real_env);
 
-} // namespace rpcnetd::cli
+}  // namespace rpcnetd::cli

@@ -24,4 +24,4 @@ std::pair<std::string_view, std::uint64_t> delivered_context::view() const {
     return {std::string_view(text_).substr(extra), dropped_ + extra};
 }
 
-} // namespace rpcnetd::client
+}  // namespace rpcnetd::client

@@ -29,4 +29,4 @@ private:
     std::uint64_t dropped_ = 0;
 };
 
-} // namespace rpcnetd::client
+}  // namespace rpcnetd::client

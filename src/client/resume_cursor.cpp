@@ -50,4 +50,4 @@ end_verdict resume_cursor::on_end(std::uint64_t stream_id) noexcept {
     return done() ? end_verdict::complete : end_verdict::premature;
 }
 
-} // namespace rpcnetd::client
+}  // namespace rpcnetd::client

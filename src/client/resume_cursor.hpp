@@ -18,17 +18,17 @@
 namespace rpcnetd::client {
 
 enum class token_verdict {
-    deliver,      // show it to the user; last_delivered() is now this sequence
-    duplicate,    // current stream, sequence already delivered (a replay): ignore
-    stale_stream, // from an abandoned (or not yet begun) stream: ignore
-    gap,         // current stream skipped ahead: treat as a worker failure; the stream is abandoned
-    past_target, // beyond the requested target: ignore (the stream may be cancelled)
+    deliver,       // show it to the user; last_delivered() is now this sequence
+    duplicate,     // current stream, sequence already delivered (a replay): ignore
+    stale_stream,  // from an abandoned (or not yet begun) stream: ignore
+    gap,  // current stream skipped ahead: treat as a worker failure; the stream is abandoned
+    past_target,  // beyond the requested target: ignore (the stream may be cancelled)
 };
 
 enum class end_verdict {
-    complete,     // the current stream ended and the target is reached
-    premature,    // the current stream ended before the target: fail over and resume
-    stale_stream, // the end of an abandoned stream: ignore
+    complete,      // the current stream ended and the target is reached
+    premature,     // the current stream ended before the target: fail over and resume
+    stale_stream,  // the end of an abandoned stream: ignore
 };
 
 class resume_cursor {
@@ -72,4 +72,4 @@ private:
     std::uint64_t attempts_ = 0;
 };
 
-} // namespace rpcnetd::client
+}  // namespace rpcnetd::client

@@ -43,7 +43,7 @@ std::optional<endpoint> parse_endpoint(std::string_view text) {
         host = text.substr(0, colon);
         port = text.substr(colon + 1);
         if (host.find(':') != std::string_view::npos) {
-            return std::nullopt; // bare IPv6 needs brackets
+            return std::nullopt;  // bare IPv6 needs brackets
         }
     }
     if (!valid_host(host) || port.empty()) {
@@ -74,4 +74,4 @@ std::optional<std::vector<endpoint>> parse_endpoint_list(std::string_view text) 
     return out;
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -17,8 +17,9 @@ struct endpoint {
 };
 
 // A host that prints and parses back unchanged: 1..255 bytes of visible ASCII with no '[', ']',
-// ',' or '/', and never exactly one ':' (IPv6 literals have two or more and print in brackets). The gossip codec and push-pull
-// apply the same rule to peer-supplied addresses as the command line does.
+// ',' or '/', and never exactly one ':' (IPv6 literals have two or more and print in brackets). The
+// gossip codec and push-pull apply the same rule to peer-supplied addresses as the command line
+// does.
 bool valid_host(std::string_view host) noexcept;
 
 // Parses "host:port"; nullopt when the port is missing or out of range, or the host is not
@@ -29,4 +30,4 @@ std::optional<endpoint> parse_endpoint(std::string_view text);
 // Parses a comma-separated list; nullopt if any item is bad or the list is empty.
 std::optional<std::vector<endpoint>> parse_endpoint_list(std::string_view text);
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

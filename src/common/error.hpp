@@ -26,8 +26,8 @@ enum class errc {
     unavailable,
     deadline_exceeded,
     internal,
-    ping_abuse,       // peer flooded PING frames (limits::max_ping_strikes)
-    queue_overflow,   // outbound queue above limits::max_queued_bytes (peer not reading)
+    ping_abuse,      // peer flooded PING frames (limits::max_ping_strikes)
+    queue_overflow,  // outbound queue above limits::max_queued_bytes (peer not reading)
     permission_denied,
 };
 
@@ -49,7 +49,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-} // namespace rpcnetd
+}  // namespace rpcnetd
 
 template <>
 struct boost::system::is_error_code_enum<rpcnetd::errc> : std::true_type {};

@@ -45,4 +45,4 @@ std::optional<std::string> fd_shortfall(const fd_limits& limits, std::uint64_t m
         limits.soft > fd_reserve ? limits.soft - fd_reserve : 0);
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

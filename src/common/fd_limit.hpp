@@ -30,4 +30,4 @@ fd_limits current_fd_limits();
 // do not fit under `limits.soft`; nullopt when they fit. Pure.
 std::optional<std::string> fd_shortfall(const fd_limits& limits, std::uint64_t max_connections);
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

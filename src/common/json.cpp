@@ -2,8 +2,8 @@
 
 #include "common/utf8.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
 #include <fmt/format.h>
@@ -24,8 +24,11 @@ std::string valid_text(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
         const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                                         : (c >> 3) == 0x1E ? 4 : 0;
+        const std::size_t len = c < 0x80           ? 1
+                                : (c >> 5) == 0x6  ? 2
+                                : (c >> 4) == 0xE  ? 3
+                                : (c >> 3) == 0x1E ? 4
+                                                   : 0;
         if (len != 0 && i + len <= s.size() && valid_utf8(s.substr(i, len))) {
             out.append(s.substr(i, len));
             i += len;
@@ -37,7 +40,9 @@ std::string valid_text(std::string_view s) {
     return out;
 }
 
-boost::json::string_view key_of(const std::string& k) { return {k.data(), k.size()}; }
+boost::json::string_view key_of(const std::string& k) {
+    return {k.data(), k.size()};
+}
 
 // Boost.JSON's serializer, except that doubles are written in their shortest round-trip form
 // ("0.413", "12") instead of Boost 1.81's "4.13E-1".
@@ -69,7 +74,7 @@ void write(std::string& out, const boost::json::value& v) {
     }
 }
 
-} // namespace
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     const auto text = valid_text(s);
@@ -127,4 +132,4 @@ std::string json_object::str() const {
     return out;
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

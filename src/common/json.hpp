@@ -40,4 +40,4 @@ private:
     boost::json::object obj_;
 };
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

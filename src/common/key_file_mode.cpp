@@ -23,4 +23,4 @@ std::string loose_key_file_reason(const std::string& what, const std::string& pa
                        what, path, mode, path);
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

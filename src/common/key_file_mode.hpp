@@ -16,4 +16,4 @@ std::optional<unsigned> loose_key_file_mode(const std::string& path);
 // run chmod 600 <path>`.
 std::string loose_key_file_reason(const std::string& what, const std::string& path, unsigned mode);
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -77,7 +77,7 @@ void protobuf_log(google::protobuf::LogLevel level, const char* file, int line,
     }
 }
 
-} // namespace
+}  // namespace
 
 spdlog::level::level_enum parse_log_level(std::string_view level) {
     // RUST_LOG style filters: "rpcnetd=debug,warn" -> take our crate's level, else the bare one.
@@ -143,4 +143,4 @@ spdlog::logger& logger(const std::string& component) {
     return *l;
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -23,4 +23,4 @@ spdlog::level::level_enum parse_log_level(std::string_view level);
 // The named component logger; created on demand with the current settings.
 spdlog::logger& logger(const std::string& component);
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

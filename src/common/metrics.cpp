@@ -77,11 +77,15 @@ std::string escape(std::string_view v, bool quote) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
-std::string escape_label_value(std::string_view v) { return escape(v, true); }
+std::string escape_label_value(std::string_view v) {
+    return escape(v, true);
+}
 
-std::string escape_help(std::string_view v) { return escape(v, false); }
+std::string escape_help(std::string_view v) {
+    return escape(v, false);
+}
 
 std::string format_value(double v) {
     if (std::isnan(v)) {
@@ -169,4 +173,4 @@ std::string exposition::str() const {
     return out;
 }
 
-} // namespace rpcnetd::common::metrics
+}  // namespace rpcnetd::common::metrics

@@ -86,4 +86,4 @@ private:
     std::vector<family> families_;
 };
 
-} // namespace rpcnetd::common::metrics
+}  // namespace rpcnetd::common::metrics

@@ -13,4 +13,4 @@ inline std::uint64_t random_seed() {
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -17,4 +17,4 @@ std::uint64_t secure_random_u64() {
     return v;
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -8,4 +8,4 @@ namespace rpcnetd::common {
 // 64 bits from RAND_bytes; aborts if the CSPRNG cannot be seeded (nothing safe to fall back to).
 std::uint64_t secure_random_u64();
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

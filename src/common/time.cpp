@@ -14,7 +14,7 @@ std::optional<duration> parse_duration(std::string_view text) {
         return std::nullopt;
     }
     const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
-    constexpr std::uint64_t max_hours = 24ULL * 365 * 100; // a century is plenty
+    constexpr std::uint64_t max_hours = 24ULL * 365 * 100;  // a century is plenty
     if (value > max_hours * 3600 * 1000 * 1000) {
         return std::nullopt;
     }
@@ -51,4 +51,4 @@ std::string format_duration(duration d) {
     return std::to_string(ms) + "ms";
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -11,8 +11,8 @@ namespace rpcnetd::common {
 using clock = std::chrono::steady_clock;
 using time_point = clock::time_point;
 using duration = clock::duration;
-using std::chrono::milliseconds;
 using std::chrono::microseconds;
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // Parses "500ms", "2s", "1m", "250us", "1h"; a bare number is rejected (units are mandatory so
@@ -27,4 +27,4 @@ inline double to_seconds(duration d) {
     return std::chrono::duration<double>(d).count();
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

@@ -54,4 +54,4 @@ bool valid_utf8(std::string_view text) noexcept {
     return true;
 }
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

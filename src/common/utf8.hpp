@@ -13,4 +13,4 @@ bool valid_utf8(std::string_view text) noexcept;
 // there are not one (or i is past the end).
 std::size_t utf8_sequence(std::string_view text, std::size_t i) noexcept;
 
-} // namespace rpcnetd::common
+}  // namespace rpcnetd::common

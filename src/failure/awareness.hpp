@@ -29,4 +29,4 @@ private:
     std::uint32_t score_ = 0;
 };
 
-} // namespace rpcnetd::failure
+}  // namespace rpcnetd::failure

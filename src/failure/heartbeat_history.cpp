@@ -39,4 +39,4 @@ double heartbeat_history::std_deviation() const {
     return std::sqrt(variance());
 }
 
-} // namespace rpcnetd::failure
+}  // namespace rpcnetd::failure

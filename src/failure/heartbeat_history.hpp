@@ -30,4 +30,4 @@ private:
     double squared_sum_ = 0.0;
 };
 
-} // namespace rpcnetd::failure
+}  // namespace rpcnetd::failure

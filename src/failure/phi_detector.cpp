@@ -12,7 +12,7 @@ double to_ms(common::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
-} // namespace
+}  // namespace
 
 double phi_of(double time_diff_ms, double mean_ms, double std_deviation_ms) {
     const double y = (time_diff_ms - mean_ms) / std_deviation_ms;
@@ -104,4 +104,4 @@ std::optional<common::time_point> phi_detector::unavailable_at() const {
     return *last_ + offset;
 }
 
-} // namespace rpcnetd::failure
+}  // namespace rpcnetd::failure

@@ -69,4 +69,4 @@ private:
 // phi for a time difference, mean and std deviation (all in ms), Akka's logistic approximation.
 double phi_of(double time_diff_ms, double mean_ms, double std_deviation_ms);
 
-} // namespace rpcnetd::failure
+}  // namespace rpcnetd::failure

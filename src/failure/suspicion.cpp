@@ -7,8 +7,8 @@ namespace rpcnetd::failure {
 
 common::duration suspicion_min_timeout(std::uint32_t suspicion_mult, std::size_t cluster_size,
                                        common::duration probe_interval) {
-    const double scale = std::max(1.0, std::log10(static_cast<double>(std::max<std::size_t>(
-                                           1, cluster_size))));
+    const double scale =
+        std::max(1.0, std::log10(static_cast<double>(std::max<std::size_t>(1, cluster_size))));
     const auto computed = std::chrono::duration_cast<common::duration>(
         probe_interval * (static_cast<double>(suspicion_mult) * scale));
     return std::max(computed, probe_interval * 4);
@@ -41,4 +41,4 @@ common::duration suspicion::timeout() const {
     return suspicion_timeout(min_, max_, confirmations(), expected_);
 }
 
-} // namespace rpcnetd::failure
+}  // namespace rpcnetd::failure

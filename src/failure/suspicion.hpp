@@ -33,8 +33,8 @@ class suspicion {
 public:
     // from: the member whose suspicion started the timer; it never counts as a confirmation.
     // expected: K; min/max as above; start: when the suspicion was first heard.
-    suspicion(std::string from, std::uint32_t expected, common::duration min,
-              common::duration max, common::time_point start);
+    suspicion(std::string from, std::uint32_t expected, common::duration min, common::duration max,
+              common::time_point start);
 
     // Records an independent confirmation. Returns true if it was new (the caller then
     // re-gossips the suspicion so others can count it too); false for repeats, the original
@@ -56,4 +56,4 @@ private:
     std::set<std::string> confirmers_;
 };
 
-} // namespace rpcnetd::failure
+}  // namespace rpcnetd::failure

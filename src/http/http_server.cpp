@@ -25,7 +25,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace asio = net::asio;
 
-auto& log() { return common::logger("http"); }
+auto& log() {
+    return common::logger("http");
+}
 
 // A refusal for a request that could not be parsed: status, then the connection closes.
 bhttp::response<bhttp::string_body> refusal(bhttp::status st, std::string body) {
@@ -55,7 +57,7 @@ net::awaitable<void> drain_before_close(beast::tcp_stream& stream) {
     }
 }
 
-} // namespace
+}  // namespace
 
 server::server(net::asio::any_io_executor ex, server_options opts)
     : ex_(ex), opts_(std::move(opts)), acceptor_(ex), tasks_(ex, "http") {}
@@ -156,8 +158,8 @@ net::awaitable<void> server::session(net::tcp::socket socket) {
         }
         if (ec) {
             ++counters_.refused;
-            const bool too_big = ec == bhttp::error::header_limit ||
-                                 ec == bhttp::error::buffer_overflow;
+            const bool too_big =
+                ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow;
             log().debug("http request refused error={}", ec.message());
             const bool malformed =
                 ec.category() == make_error_code(bhttp::error::bad_method).category();
@@ -197,4 +199,4 @@ net::awaitable<void> server::session(net::tcp::socket socket) {
     stream.socket().close(ignored);
 }
 
-} // namespace rpcnetd::http
+}  // namespace rpcnetd::http

@@ -78,4 +78,4 @@ private:
     net::task_group tasks_;  // last: the accept loop and the sessions
 };
 
-} // namespace rpcnetd::http
+}  // namespace rpcnetd::http

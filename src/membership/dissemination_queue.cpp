@@ -13,9 +13,8 @@ void dissemination_queue::enqueue(const std::string& key, std::vector<std::uint8
     by_key_.emplace(key, entry{std::move(encoded), std::move(k)});
 }
 
-std::vector<std::vector<std::uint8_t>> dissemination_queue::take(std::size_t budget,
-                                                                 std::uint32_t limit,
-                                                                 std::size_t max_count) {
+std::vector<std::vector<std::uint8_t>>
+dissemination_queue::take(std::size_t budget, std::uint32_t limit, std::size_t max_count) {
     std::vector<std::vector<std::uint8_t>> out;
     std::vector<order_key> taken;
     for (const auto& k : order_) {
@@ -57,4 +56,4 @@ int dissemination_queue::transmits(const std::string& key) const {
     return static_cast<int>(std::get<1>(it->second.key));
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -44,4 +44,4 @@ private:
     std::int64_t next_id_ = 0;
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -66,4 +66,4 @@ std::optional<common::time_point> event_damper::next_due() const {
     return t;
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -49,4 +49,4 @@ private:
     std::uint64_t dropped_ = 0;
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -61,7 +61,7 @@ std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text) {
         }
         const std::size_t bytes = 3 - pad;
         if ((bits & ((1u << (8 * pad)) - 1u)) != 0) {
-            return std::nullopt; // non-canonical: bits set in the padding
+            return std::nullopt;  // non-canonical: bits set in the padding
         }
         for (std::size_t b = 0; b < bytes; ++b) {
             out.push_back(static_cast<std::uint8_t>(bits >> (16 - 8 * b)));
@@ -97,7 +97,7 @@ bool add_aad(EVP_CIPHER_CTX* ctx, std::string_view aad, bool encrypt) {
                   static_cast<int>(aad.size())) == 1;
 }
 
-} // namespace
+}  // namespace
 
 gossip_cipher::gossip_cipher(const key& primary) : keys_{primary}, seals_(1, 0) {}
 
@@ -286,7 +286,7 @@ bool same_key(const gossip_cipher::key& a, const gossip_cipher::key& b) {
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-} // namespace
+}  // namespace
 
 gossip_cipher::ring_result gossip_cipher::install(const key& k) {
     for (const auto& have : keys_) {
@@ -398,4 +398,4 @@ gossip_cipher::open_with(const key& k, std::span<const std::uint8_t> datagram,
     return plain;
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -122,7 +122,7 @@ private:
     open_with(const key& k, std::span<const std::uint8_t> datagram, std::string_view aad) const;
 
     std::vector<key> keys_;
-    mutable std::vector<std::uint64_t> seals_; // parallel to keys_; see seal_counts()
+    mutable std::vector<std::uint64_t> seals_;  // parallel to keys_; see seal_counts()
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

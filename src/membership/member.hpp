@@ -92,4 +92,4 @@ struct member_event {
     bool newcomer = false;
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

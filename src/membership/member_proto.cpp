@@ -56,4 +56,4 @@ void fill(google::protobuf::RepeatedPtrField<v1::MemberState>& out,
     }
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -22,4 +22,4 @@ std::vector<member> from_proto(const google::protobuf::RepeatedPtrField<v1::Memb
 void fill(google::protobuf::RepeatedPtrField<v1::MemberState>& out,
           const std::vector<member>& members);
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -9,7 +9,7 @@ std::uint32_t generation_of(std::uint64_t incarnation) {
     return static_cast<std::uint32_t>(incarnation >> 32);
 }
 
-} // namespace
+}  // namespace
 
 claim_verdict judge_claim(const member& holder, const common::endpoint& claim_addr,
                           std::uint64_t claim_incarnation) {
@@ -47,4 +47,4 @@ void claim_log::forget(const std::string& name) {
     }
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -58,4 +58,4 @@ private:
     std::set<std::pair<std::string, std::string>> seen_;  // (name, claimant host:port)
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -19,7 +19,7 @@ std::uint64_t get_u64(std::span<const std::uint8_t> in) {
     return v;
 }
 
-} // namespace
+}  // namespace
 
 std::vector<std::uint8_t> replay_stamp::prepend_to(std::span<const std::uint8_t> payload) const {
     const std::size_t name_len = std::min<std::size_t>(sender.size(), 255);
@@ -70,11 +70,11 @@ void replay_guard::evict_one() {
     if (windows_.empty()) {
         return;
     }
-    auto oldest = std::min_element(windows_.begin(), windows_.end(), [](const auto& a,
-                                                                        const auto& b) {
-        return a.second.last_used < b.second.last_used;
-    });
+    auto oldest =
+        std::min_element(windows_.begin(), windows_.end(), [](const auto& a, const auto& b) {
+            return a.second.last_used < b.second.last_used;
+        });
     windows_.erase(oldest);
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

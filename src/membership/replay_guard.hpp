@@ -2,7 +2,8 @@
 // Anti-replay for sealed gossip (issue #5): one replay_window per sender name, and the stamp a
 // sender puts in front of the SWIM payload inside the sealed envelope:
 //
-//   | u8 name length | name | u64 generation (big endian) | u64 sequence (big endian) | SWIM packet |
+//   | u8 name length | name | u64 generation (big endian) | u64 sequence (big endian) | SWIM packet
+//   |
 //
 // Because the stamp is inside the AES-GCM envelope, nobody without the key can forge or alter
 // it; a captured datagram replayed later carries a stamp the receiver has already accepted (or
@@ -69,4 +70,4 @@ private:
     std::unordered_map<std::string, slot> windows_;
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -41,4 +41,4 @@ replay_window::verdict replay_window::check(std::uint64_t generation, std::uint6
     return verdict::accepted;
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

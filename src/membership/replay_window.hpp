@@ -46,4 +46,4 @@ private:
     std::bitset<window_size> seen_;  // bit i: sequence highest_ - i was accepted
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -220,7 +220,7 @@ bool known_type(std::uint8_t t) {
            t <= static_cast<std::uint8_t>(msg_type::left);
 }
 
-} // namespace
+}  // namespace
 
 bool well_formed_text(std::string_view text) noexcept {
     return text.size() <= max_text && common::valid_utf8(text);
@@ -323,4 +323,4 @@ boost::system::result<packet> decode_packet(std::span<const std::uint8_t> datagr
     return p;
 }
 
-} // namespace rpcnetd::membership::wire
+}  // namespace rpcnetd::membership::wire

@@ -29,7 +29,14 @@ inline constexpr std::size_t max_tags = 64;
 inline constexpr std::size_t max_text = 255;  // names, tag keys and values: one length byte
 
 enum class msg_type : std::uint8_t {
-    ping = 1, ping_req = 2, ack = 3, nack = 4, alive = 5, suspect = 6, failed = 7, left = 8
+    ping = 1,
+    ping_req = 2,
+    ack = 3,
+    nack = 4,
+    alive = 5,
+    suspect = 6,
+    failed = 7,
+    left = 8
 };
 
 struct ping_msg {
@@ -104,11 +111,10 @@ std::vector<std::uint8_t> encode_packet(std::string_view sender,
                                         std::span<const std::vector<std::uint8_t>> messages);
 
 // Convenience: header + encoded messages.
-std::vector<std::uint8_t> encode_packet(std::string_view sender,
-                                        std::span<const message> messages);
+std::vector<std::uint8_t> encode_packet(std::string_view sender, std::span<const message> messages);
 
 // Parses a datagram. Errors: errc::malformed_packet (any bad length, count, string or trailing
 // bytes), errc::protocol_version.
 boost::system::result<packet> decode_packet(std::span<const std::uint8_t> datagram);
 
-} // namespace rpcnetd::membership::wire
+}  // namespace rpcnetd::membership::wire

@@ -6,18 +6,18 @@
 namespace rpcnetd::membership {
 
 struct swim_config {
-    std::chrono::milliseconds probe_interval{200};   // one probe per period
-    std::chrono::milliseconds probe_timeout{100};    // direct ack wait before ping-req
-    std::uint32_t indirect_probes = 3;               // k members asked to ping-req
-    std::uint32_t suspicion_mult = 4;                // Lifeguard min timeout = mult*log10(N)*period
-    std::uint32_t suspicion_max_mult = 6;            // max timeout = max_mult * min timeout
-    std::uint32_t awareness_max = 8;                 // local health multiplier cap (Lifeguard LHM)
-    std::uint32_t retransmit_mult = 4;               // lambda in lambda*ceil(log(N+1))
-    std::uint32_t gossip_fanout = 3;                 // members gossiped to per gossip interval
+    std::chrono::milliseconds probe_interval{200};  // one probe per period
+    std::chrono::milliseconds probe_timeout{100};   // direct ack wait before ping-req
+    std::uint32_t indirect_probes = 3;              // k members asked to ping-req
+    std::uint32_t suspicion_mult = 4;               // Lifeguard min timeout = mult*log10(N)*period
+    std::uint32_t suspicion_max_mult = 6;           // max timeout = max_mult * min timeout
+    std::uint32_t awareness_max = 8;                // local health multiplier cap (Lifeguard LHM)
+    std::uint32_t retransmit_mult = 4;              // lambda in lambda*ceil(log(N+1))
+    std::uint32_t gossip_fanout = 3;                // members gossiped to per gossip interval
     std::chrono::milliseconds gossip_interval{100};
     std::chrono::milliseconds push_pull_interval{15000};
-    std::chrono::milliseconds reconnect_interval{5000}; // retry failed members and seeds
-    std::chrono::milliseconds reap_after{30000};        // failed/left retained this long
+    std::chrono::milliseconds reconnect_interval{5000};  // retry failed members and seeds
+    std::chrono::milliseconds reap_after{30000};         // failed/left retained this long
     double phi_threshold = 8.0;                          // out-of-turn probe when crossed
     std::uint32_t max_datagram = 1400;                   // bytes
     // Bytes of max_datagram the shell keeps for its encryption envelope (nonce + tag + version);
@@ -29,8 +29,8 @@ struct swim_config {
     // updates; a reply that would still be larger is not sent) and are limited to
     // unknown_reply_rate per second per source: the node cannot amplify traffic at a victim.
     bool authenticated = false;
-    std::uint32_t unknown_reply_rate = 10;   // replies/s (and burst) per unknown source; no key
-    std::uint32_t unknown_reply_sources = 1024; // sources tracked for that limit (memory bound)
+    std::uint32_t unknown_reply_rate = 10;       // replies/s (and burst) per unknown source; no key
+    std::uint32_t unknown_reply_sources = 1024;  // sources tracked for that limit (memory bound)
     // Members not known before that one push-pull state may add (--max-push-pull-members); the
     // rest are dropped and counted (push_pull_members_dropped), so one peer cannot inject
     // thousands of members. Known members are always merged.
@@ -42,4 +42,4 @@ struct swim_config {
     std::uint32_t phi_max_samples = 200;
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

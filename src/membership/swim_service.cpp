@@ -38,7 +38,7 @@ std::uint32_t default_generation() {
     return static_cast<std::uint32_t>(secs);
 }
 
-} // namespace
+}  // namespace
 
 swim_service::swim_service(asio::any_io_executor ex, swim_service_options options,
                            event_handler on_event)
@@ -127,16 +127,15 @@ void swim_service::start() {
         self_addr_.host = bind_to->address().to_string();
     }
     check_self_fits();
-    const auto generation =
-        options_.generation != 0 ? options_.generation : default_generation();
-    replay_generation_ = options_.replay_generation != 0
-                             ? options_.replay_generation
-                             : static_cast<std::uint64_t>(
-                                   std::chrono::duration_cast<std::chrono::microseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count());
-    state_ = std::make_unique<swim_state>(options_.config, options_.name, self_addr_,
-                                          options_.tags, rng_, common::clock::now(), generation);
+    const auto generation = options_.generation != 0 ? options_.generation : default_generation();
+    replay_generation_ =
+        options_.replay_generation != 0
+            ? options_.replay_generation
+            : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+    state_ = std::make_unique<swim_state>(options_.config, options_.name, self_addr_, options_.tags,
+                                          rng_, common::clock::now(), generation);
     running_ = true;
     done_.expires_at(common::time_point::max());
     asio::co_spawn(ex_, run(), [this](std::exception_ptr e) {
@@ -165,8 +164,8 @@ net::awaitable<void> swim_service::reader() {
     std::vector<std::uint8_t> buf(65536);
     net::udp::endpoint sender;
     while (!stopping_) {
-        auto [ec, n] = co_await socket_.async_receive_from(asio::buffer(buf), sender,
-                                                            net::use_tuple);
+        auto [ec, n] =
+            co_await socket_.async_receive_from(asio::buffer(buf), sender, net::use_tuple);
         if (ec == asio::error::operation_aborted || stopping_) {
             co_return;
         }
@@ -237,7 +236,7 @@ net::awaitable<void> swim_service::ticker() {
             co_return;
         }
         if (ec == asio::error::operation_aborted) {
-            continue; // rescheduled
+            continue;  // rescheduled
         }
         if (paused_) {
             // Hung on purpose: do nothing, but look again a little later.
@@ -265,8 +264,8 @@ net::awaitable<void> swim_service::push_puller() {
         }
         asio::steady_timer deadline(ex_, push_pull_deadline);
         push_pull_deadline_ = &deadline;  // stop() cancels it, which cancels the exchange
-        auto result = co_await (push_pull_(to, state_->local_state()) ||
-                                deadline.async_wait(net::use_tuple));
+        auto result =
+            co_await (push_pull_(to, state_->local_state()) || deadline.async_wait(net::use_tuple));
         push_pull_deadline_ = nullptr;
         if (stopping_) {
             co_return;
@@ -277,8 +276,7 @@ net::awaitable<void> swim_service::push_puller() {
         }
         auto& remote = std::get<0>(result);
         if (!remote) {
-            common::logger("swim").debug("push-pull failed peer={} join={}", to.to_string(),
-                                         join);
+            common::logger("swim").debug("push-pull failed peer={} join={}", to.to_string(), join);
             continue;
         }
         if (!paused_) {
@@ -294,7 +292,7 @@ net::awaitable<void> swim_service::push_puller() {
 
 void swim_service::dispatch(std::vector<outbound> out) {
     if (state_ && !stopping_ && state_->next_deadline() < tick_timer_.expiry()) {
-        tick_timer_.cancel(); // the ticker re-arms for the earlier deadline
+        tick_timer_.cancel();  // the ticker re-arms for the earlier deadline
     }
     for (auto& o : out) {
         if (o.type == outbound::kind::push_pull) {
@@ -344,10 +342,9 @@ void swim_service::flush_events() {
         if (e.kind == member_event_kind::conflict) {
             report_conflict(e);
         } else {
-            common::logger("swim").info("member {} node={} addr={} state={} inc={}",
-                                        to_string(e.kind), e.snapshot.name,
-                                        e.snapshot.addr.to_string(), to_string(e.snapshot.status),
-                                        e.snapshot.incarnation);
+            common::logger("swim").info(
+                "member {} node={} addr={} state={} inc={}", to_string(e.kind), e.snapshot.name,
+                e.snapshot.addr.to_string(), to_string(e.snapshot.status), e.snapshot.incarnation);
         }
         if (on_event_) {
             on_event_(e);
@@ -489,4 +486,4 @@ std::vector<member> swim_service::handle_push_pull(const std::vector<member>& re
     return state_->local_state();
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

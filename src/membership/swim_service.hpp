@@ -145,8 +145,8 @@ private:
     net::udp::socket socket_;
     int socket_fd_ = -1;  // socket_'s descriptor, for getsockopt from const counters()
     net::asio::steady_timer tick_timer_;
-    net::asio::steady_timer wake_;     // wakes push_puller when work is queued
-    net::asio::steady_timer done_;     // cancelled when run() has finished
+    net::asio::steady_timer wake_;  // wakes push_puller when work is queued
+    net::asio::steady_timer done_;  // cancelled when run() has finished
     std::deque<std::pair<common::endpoint, bool>> push_pull_queue_;  // bounded
     net::asio::steady_timer* push_pull_deadline_ = nullptr;          // of the exchange running
     std::unique_ptr<swim_state> state_;
@@ -163,4 +163,4 @@ private:
     std::uint64_t next_sequence_ = 1;
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -18,14 +18,14 @@ common::duration random_below(common::rng& rng, common::duration d) {
     return common::duration{dist(rng)};
 }
 
-} // namespace
+}  // namespace
 
 swim_state::swim_state(const swim_config& config, std::string name, common::endpoint addr,
                        tag_map tags, common::rng& rng, common::time_point now,
                        std::uint32_t generation)
-    : config_(config), rng_(rng),
-      self_{std::move(name), std::move(addr), make_incarnation(generation, 0),
-            member_status::alive, std::move(tags)},
+    : config_(config),
+      rng_(rng), self_{std::move(name), std::move(addr), make_incarnation(generation, 0),
+                       member_status::alive, std::move(tags)},
       max_payload_(config.max_datagram > config.envelope_reserve + 64
                        ? config.max_datagram - config.envelope_reserve
                        : 64),
@@ -62,8 +62,8 @@ std::uint32_t swim_state::expected_confirmations() const {
 }
 
 common::duration swim_state::tick_resolution() const {
-    const auto finest = std::min({config_.probe_timeout, config_.gossip_interval,
-                                  config_.probe_interval});
+    const auto finest =
+        std::min({config_.probe_timeout, config_.gossip_interval, config_.probe_interval});
     return std::max<common::duration>(common::milliseconds{1}, finest / 5);
 }
 
@@ -268,4 +268,4 @@ std::vector<std::string> swim_state::random_members(std::size_t k, const std::st
     return out;
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

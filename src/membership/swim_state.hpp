@@ -2,9 +2,9 @@
 // SWIM membership with Lifeguard, as a pure state machine (no sockets, no clock, no logging).
 //
 // Das, Gupta, Motivala: "SWIM: Scalable Weakly-consistent Infection-style Process Group
-// Membership Protocol", DSN 2002; Dadgar et al.: "Lifeguard", 2018 (https://arxiv.org/abs/1707.00788);
-// shaped after hashicorp/memberlist (state.go) and tarantool src/lib/swim (logic apart from wire
-// and transport).
+// Membership Protocol", DSN 2002; Dadgar et al.: "Lifeguard", 2018
+// (https://arxiv.org/abs/1707.00788); shaped after hashicorp/memberlist (state.go) and tarantool
+// src/lib/swim (logic apart from wire and transport).
 //
 // Mechanics, per protocol period (probe_interval, stretched by the local health multiplier):
 //  - probe one member from a shuffled round-robin list with a ping; no ack within probe_timeout
@@ -73,16 +73,16 @@ struct swim_counters {
     std::uint64_t datagrams_sent = 0;
     std::uint64_t bytes_received = 0;
     std::uint64_t bytes_sent = 0;
-    std::uint64_t misdirected = 0;        // pings for another name, unknown acks
-    std::uint64_t probes = 0;             // direct pings we started (round-robin and out of turn)
-    std::uint64_t phi_probes = 0;         // out-of-turn probes triggered by phi
-    std::uint64_t requested_probes = 0;   // probe_now()
-    std::uint64_t indirect_probes = 0;    // ping-reqs sent
+    std::uint64_t misdirected = 0;       // pings for another name, unknown acks
+    std::uint64_t probes = 0;            // direct pings we started (round-robin and out of turn)
+    std::uint64_t phi_probes = 0;        // out-of-turn probes triggered by phi
+    std::uint64_t requested_probes = 0;  // probe_now()
+    std::uint64_t indirect_probes = 0;   // ping-reqs sent
     std::uint64_t nacks_received = 0;
     std::uint64_t probe_failures = 0;
-    std::uint64_t second_chances = 0;     // probes repeated after a first failure (no accusation yet)
-    std::uint64_t suspicions = 0;         // members we marked suspect (own or heard)
-    std::uint64_t refutations = 0;        // suspicions about us we refuted
+    std::uint64_t second_chances = 0;  // probes repeated after a first failure (no accusation yet)
+    std::uint64_t suspicions = 0;      // members we marked suspect (own or heard)
+    std::uint64_t refutations = 0;     // suspicions about us we refuted
     std::uint64_t failures_declared = 0;  // suspicion timers that expired here
     std::uint64_t push_pulls = 0;         // push-pull exchanges requested
     // Replies to a source that is not a known member, not sent without a gossip key because they
@@ -250,7 +250,7 @@ private:
     std::size_t max_payload_;
 
     std::unordered_map<std::string, entry> members_;  // everyone but ourselves
-    std::vector<std::string> names_;                   // keys of members_, for random picks
+    std::vector<std::string> names_;                  // keys of members_, for random picks
     struct endpoint_hash {
         std::size_t operator()(const common::endpoint& e) const {
             return std::hash<std::string>{}(e.host) * 31 + e.port;
@@ -260,7 +260,7 @@ private:
     std::unordered_map<common::endpoint, std::string, endpoint_hash> addr_index_;
     std::vector<std::string> probe_order_;
     std::size_t probe_index_ = 0;
-    std::size_t live_ = 0;  // alive + suspect in members_
+    std::size_t live_ = 0;       // alive + suspect in members_
     std::size_t size_hint_ = 0;  // cluster size while merging a full state (phi estimates)
     // (deadline, name) ordered timers, so next_deadline() and the expiry scans stay O(log N)
     // with many suspects or dead members.
@@ -288,7 +288,7 @@ private:
     std::vector<member_event> events_;
     std::vector<common::duration> probe_rtts_;
     swim_counters counters_;
-    claim_log claims_;           // name conflicts already reported
+    claim_log claims_;            // name conflicts already reported
     bool joining_merge_ = false;  // inside merge_join_state()
 
     // Amplification guard (swim_config::authenticated): bytes of the datagram being handled
@@ -305,4 +305,4 @@ private:
     std::unordered_map<common::endpoint, reply_bucket, endpoint_hash> reply_buckets_;
 };
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

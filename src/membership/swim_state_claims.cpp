@@ -38,4 +38,4 @@ void swim_state::note_self_claim(const wire::alive_msg& m) {
     }
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

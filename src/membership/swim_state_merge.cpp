@@ -14,7 +14,7 @@ bool is_live(member_status s) {
     return s == member_status::alive || s == member_status::suspect;
 }
 
-} // namespace
+}  // namespace
 
 void swim_state::apply(const wire::message& m, common::time_point now) {
     if (const auto* a = std::get_if<wire::alive_msg>(&m)) {
@@ -67,8 +67,13 @@ void swim_state::add_member(const wire::alive_msg& m, common::time_point now, bo
     phi.first_heartbeat_estimate = std::max<common::duration>(
         phi.first_heartbeat_estimate,
         config_.probe_interval * (std::max(live_count() + 1, size_hint_)) / 2);
-    entry e{member{m.name, m.addr, m.incarnation, member_status::alive, m.tags}, now,
-            std::nullopt, failure::phi_detector(phi), std::nullopt, false, std::nullopt};
+    entry e{member{m.name, m.addr, m.incarnation, member_status::alive, m.tags},
+            now,
+            std::nullopt,
+            failure::phi_detector(phi),
+            std::nullopt,
+            false,
+            std::nullopt};
     members_.emplace(m.name, std::move(e));
     names_.push_back(m.name);
     addr_index_[m.addr] = m.name;
@@ -238,4 +243,4 @@ void swim_state::apply_left(const wire::left_msg& m, common::time_point now) {
     broadcast(m, m.name);
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

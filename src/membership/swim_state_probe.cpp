@@ -13,7 +13,7 @@ bool is_live(member_status s) {
     return s == member_status::alive || s == member_status::suspect;
 }
 
-} // namespace
+}  // namespace
 
 std::vector<outbound> swim_state::on_datagram(const common::endpoint& from,
                                               std::span<const std::uint8_t> datagram,
@@ -99,7 +99,7 @@ void swim_state::handle(const common::endpoint& from, const wire::message& m,
 bool swim_state::may_reply_to_unknown(const common::endpoint& to, std::size_t bytes,
                                       common::time_point now) {
     if (bytes > handling_bytes_) {
-        return false; // larger than what the (possibly spoofed) source sent, or unsolicited
+        return false;  // larger than what the (possibly spoofed) source sent, or unsolicited
     }
     const double rate = config_.unknown_reply_rate;
     auto it = reply_buckets_.find(to);
@@ -107,8 +107,10 @@ bool swim_state::may_reply_to_unknown(const common::endpoint& to, std::size_t by
         if (reply_buckets_.size() >= config_.unknown_reply_sources) {
             // Forget buckets that have refilled completely: they carry no state.
             std::erase_if(reply_buckets_, [&](const auto& kv) {
-                return rate <= 0 || std::chrono::duration<double>(now - kv.second.at).count() *
-                                            rate + kv.second.tokens >= rate;
+                return rate <= 0 ||
+                       std::chrono::duration<double>(now - kv.second.at).count() * rate +
+                               kv.second.tokens >=
+                           rate;
             });
             if (reply_buckets_.size() >= config_.unknown_reply_sources) {
                 return false;
@@ -275,8 +277,7 @@ void swim_state::run_probes(common::time_point now, out_vec& out) {
     }
 }
 
-void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point now,
-                              out_vec& out) {
+void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point now, out_vec& out) {
     auto it = probes_.find(seq);
     if (it == probes_.end()) {
         return;
@@ -302,8 +303,8 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     ++counters_.probe_failures;
     // Lifeguard: missing nacks mean our own path is bad, not (only) the target's.
     if (p.expected_nacks > 0) {
-        awareness_.apply_delta(static_cast<int>(p.expected_nacks - std::min(p.nacks,
-                                                                            p.expected_nacks)));
+        awareness_.apply_delta(
+            static_cast<int>(p.expected_nacks - std::min(p.nacks, p.expected_nacks)));
     } else {
         awareness_.apply_delta(1);
     }
@@ -410,15 +411,15 @@ void swim_state::run_push_pull(common::time_point now, out_vec& out) {
     // so total push-pull traffic stays bounded.
     const double n = static_cast<double>(live_count());
     const double scale = n <= 32 ? 1.0 : std::ceil(std::log2(n) - std::log2(32.0)) + 1.0;
-    next_push_pull_ = now + std::chrono::duration_cast<common::duration>(
-                                config_.push_pull_interval * scale);
+    next_push_pull_ =
+        now + std::chrono::duration_cast<common::duration>(config_.push_pull_interval * scale);
     if (leaving_) {
         return;
     }
     const auto peers = random_members(1, {}, true);
     if (!peers.empty()) {
-        out.push_back(outbound{members_.at(peers.front()).m.addr, {}, outbound::kind::push_pull,
-                               false});
+        out.push_back(
+            outbound{members_.at(peers.front()).m.addr, {}, outbound::kind::push_pull, false});
         ++counters_.push_pulls;
     }
 }
@@ -473,4 +474,4 @@ void swim_state::reap(common::time_point now) {
     }
 }
 
-} // namespace rpcnetd::membership
+}  // namespace rpcnetd::membership

@@ -5,12 +5,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 namespace rpcnetd::net {
 
@@ -23,4 +23,4 @@ using asio::use_awaitable;
 inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using error_code = boost::system::error_code;
 
-} // namespace rpcnetd::net
+}  // namespace rpcnetd::net

@@ -26,10 +26,10 @@ task_group::~task_group() {
 
 void task_group::spawn(awaitable<void> task) {
     auto it = children_.emplace(children_.end());
-    asio::co_spawn(ex_, std::move(task),
-                   asio::bind_cancellation_slot(
-                       it->signal.slot(),
-                       [this, it](const std::exception_ptr& e) { on_done(it, e); }));
+    asio::co_spawn(
+        ex_, std::move(task),
+        asio::bind_cancellation_slot(it->signal.slot(),
+                                     [this, it](const std::exception_ptr& e) { on_done(it, e); }));
 }
 
 void task_group::on_done(std::list<child>::iterator it, const std::exception_ptr& e) {
@@ -62,4 +62,4 @@ awaitable<void> task_group::wait() {
     }
 }
 
-} // namespace rpcnetd::net
+}  // namespace rpcnetd::net

@@ -44,4 +44,4 @@ private:
     asio::steady_timer done_signal_;
 };
 
-} // namespace rpcnetd::net
+}  // namespace rpcnetd::net

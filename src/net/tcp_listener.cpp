@@ -33,4 +33,4 @@ error_code open_listener(tcp::acceptor& acceptor, const tcp::endpoint& ep) {
     return ec;
 }
 
-} // namespace rpcnetd::net
+}  // namespace rpcnetd::net

@@ -14,4 +14,4 @@ tcp::endpoint listen_endpoint(const common::endpoint& ep, std::string_view what)
 // open, SO_REUSEADDR, bind, listen; the first failure as a value.
 error_code open_listener(tcp::acceptor& acceptor, const tcp::endpoint& ep);
 
-} // namespace rpcnetd::net
+}  // namespace rpcnetd::net

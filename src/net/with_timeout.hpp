@@ -14,7 +14,8 @@ namespace rpcnetd::net {
 
 // The operation's result, or nullopt when `limit` passed first.
 template <typename T>
-awaitable<std::optional<T>> with_timeout(awaitable<T> op, std::chrono::steady_clock::duration limit) {
+awaitable<std::optional<T>> with_timeout(awaitable<T> op,
+                                         std::chrono::steady_clock::duration limit) {
     using namespace asio::experimental::awaitable_operators;
     asio::steady_timer timer(co_await asio::this_coro::executor, limit);
     auto r = co_await (std::move(op) || timer.async_wait(use_awaitable));
@@ -32,4 +33,4 @@ inline awaitable<bool> with_timeout(awaitable<void> op, std::chrono::steady_cloc
     co_return r.index() == 0;
 }
 
-} // namespace rpcnetd::net
+}  // namespace rpcnetd::net

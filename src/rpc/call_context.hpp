@@ -68,4 +68,4 @@ private:
     net::asio::cancellation_signal signal_;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -33,8 +33,8 @@ struct abandon_guard {
     ~abandon_guard() { session.abandon(st); }
 };
 
-net::awaitable<std::tuple<net::error_code, net::tcp::socket>> tcp_connect(
-    asio::any_io_executor ex, common::endpoint target) {
+net::awaitable<std::tuple<net::error_code, net::tcp::socket>> tcp_connect(asio::any_io_executor ex,
+                                                                          common::endpoint target) {
     net::tcp::socket sock(ex);
     net::error_code ec;
     const auto addr = asio::ip::make_address(target.host, ec);
@@ -53,23 +53,24 @@ net::awaitable<std::tuple<net::error_code, net::tcp::socket>> tcp_connect(
     co_return std::make_tuple(cerr, std::move(sock));
 }
 
-} // namespace
-} // namespace detail
+}  // namespace
+}  // namespace detail
 
-net::awaitable<boost::system::result<client>> client::connect(
-    asio::any_io_executor ex, const common::endpoint& target,
-    std::shared_ptr<asio::ssl::context> ssl, const client_options& opts) {
+net::awaitable<boost::system::result<client>>
+client::connect(asio::any_io_executor ex, const common::endpoint& target,
+                std::shared_ptr<asio::ssl::context> ssl, const client_options& opts) {
     return connect_impl(std::move(ex), target, std::move(ssl), opts);
 }
 
-net::awaitable<boost::system::result<client>> client::connect_impl(
-    asio::any_io_executor ex, common::endpoint target, std::shared_ptr<asio::ssl::context> ssl,
-    client_options opts) {
+net::awaitable<boost::system::result<client>>
+client::connect_impl(asio::any_io_executor ex, common::endpoint target,
+                     std::shared_ptr<asio::ssl::context> ssl, client_options opts) {
     const auto deadline = clock::now() + opts.connect_timeout;
     if (!ssl) {
         ssl = tls_context::make_client(opts.tls);
     }
-    auto connected = co_await net::with_timeout(detail::tcp_connect(ex, target), opts.connect_timeout);
+    auto connected =
+        co_await net::with_timeout(detail::tcp_connect(ex, target), opts.connect_timeout);
     if (!connected) {
         co_return make_error_code(errc::deadline_exceeded);
     }
@@ -85,7 +86,8 @@ net::awaitable<boost::system::result<client>> client::connect_impl(
         co_return perr;
     }
     connection_options co{opts.lim, opts.node_name, false};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     co.lim.handshake_timeout = std::max(left, std::chrono::milliseconds(1));
     auto session = std::make_shared<detail::client_session>(std::move(stream), co, std::move(ssl));
     session->start();
@@ -152,7 +154,8 @@ net::awaitable<call_result> client::unary(std::string method, std::string reques
 
 net::awaitable<client_stream> client::open_stream(std::string method, std::string request) {
     if (!handle_) {
-        auto st = std::make_shared<detail::call_state>(co_await asio::this_coro::executor, 0, false);
+        auto st =
+            std::make_shared<detail::call_state>(co_await asio::this_coro::executor, 0, false);
         st->end = status{v1::UNAVAILABLE, "not connected"};
         st->transport_error = true;
         co_return client_stream(nullptr, std::move(st));
@@ -194,7 +197,9 @@ std::uint32_t client_stream::id() const noexcept {
     return state_ ? state_->id : 0;
 }
 
-bool client_stream::buffered() const noexcept { return state_ && !state_->inbox.empty(); }
+bool client_stream::buffered() const noexcept {
+    return state_ && !state_->inbox.empty();
+}
 
 bool client_stream::done() const noexcept {
     return !state_ || (state_->end.has_value() && state_->inbox.empty());
@@ -231,4 +236,4 @@ net::awaitable<stream_item> client_stream::next(common::duration idle_timeout) {
     }
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

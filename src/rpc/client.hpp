@@ -31,8 +31,8 @@ namespace rpcnetd::rpc {
 
 struct client_options {
     client_options() {}  // user-provided: not an aggregate (see connect() on GCC 12)
-    tls_config tls;  // server_name: the name to verify (empty = target host); files are used
-                     // only when connect() is given no ssl context
+    tls_config tls;      // server_name: the name to verify (empty = target host); files are used
+                         // only when connect() is given no ssl context
     limits lim;
     std::string node_name = "rpcnetd-client";
     std::chrono::milliseconds connect_timeout{2000};  // resolve + TCP + TLS + Hello, in total
@@ -55,9 +55,9 @@ public:
     // destroyed twice (heap double free). common::endpoint is an aggregate: write
     //   const common::endpoint target{"h", 1}; co_await client::connect(ex, target, ssl, {});
     // not co_await client::connect(ex, {"h", 1}, ...). client_options is not an aggregate.
-    static net::awaitable<boost::system::result<client>> connect(
-        net::asio::any_io_executor ex, const common::endpoint& target,
-        std::shared_ptr<boost::asio::ssl::context> ssl, const client_options& opts);
+    static net::awaitable<boost::system::result<client>>
+    connect(net::asio::any_io_executor ex, const common::endpoint& target,
+            std::shared_ptr<boost::asio::ssl::context> ssl, const client_options& opts);
 
     client() = default;  // not connected: every call fails with UNAVAILABLE
 
@@ -84,11 +84,11 @@ public:
     void close();
 
 private:
-    static net::awaitable<boost::system::result<client>> connect_impl(
-        net::asio::any_io_executor ex, common::endpoint target,
-        std::shared_ptr<boost::asio::ssl::context> ssl, client_options opts);
+    static net::awaitable<boost::system::result<client>>
+    connect_impl(net::asio::any_io_executor ex, common::endpoint target,
+                 std::shared_ptr<boost::asio::ssl::context> ssl, client_options opts);
     explicit client(std::shared_ptr<detail::client_handle> h) noexcept : handle_(std::move(h)) {}
     std::shared_ptr<detail::client_handle> handle_;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -20,7 +20,7 @@ std::string transport_message(const net::error_code& ec) {
     return "connection lost: " + ec.message();
 }
 
-} // namespace
+}  // namespace
 
 call_state::call_state(net::asio::any_io_executor ex, std::uint32_t stream_id, bool unary_call)
     : id(stream_id), unary(unary_call), wake(std::move(ex)) {}
@@ -33,8 +33,8 @@ std::shared_ptr<call_state> client_session::open(std::string_view method, std::s
                                                  common::duration timeout, bool unary_call) {
     if (!is_open() || goaway_ || next_id_ == 0) {
         auto st = std::make_shared<call_state>(get_executor(), 0, unary_call);
-        st->end = status{v1::UNAVAILABLE, goaway_ ? goaway_message()
-                                                  : transport_message(close_reason())};
+        st->end =
+            status{v1::UNAVAILABLE, goaway_ ? goaway_message() : transport_message(close_reason())};
         st->transport_error = true;
         return st;
     }
@@ -160,4 +160,4 @@ void client_session::on_closed(net::error_code reason) {
     }
 }
 
-} // namespace rpcnetd::rpc::detail
+}  // namespace rpcnetd::rpc::detail

@@ -22,11 +22,11 @@ struct call_state {
 
     std::uint32_t id;
     bool unary;
-    std::deque<std::string> inbox;   // DATA bodies not yet taken
-    std::optional<status> end;       // final status once known
-    bool transport_error = false;    // end came from the connection, not an END frame
+    std::deque<std::string> inbox;  // DATA bodies not yet taken
+    std::optional<status> end;      // final status once known
+    bool transport_error = false;   // end came from the connection, not an END frame
     bool waiting = false;
-    net::asio::steady_timer wake;    // the one consumer waits here (deadline = its timeout)
+    net::asio::steady_timer wake;  // the one consumer waits here (deadline = its timeout)
 };
 
 class client_session final : public connection {
@@ -67,4 +67,4 @@ private:
     v1::Call call_msg_;
 };
 
-} // namespace rpcnetd::rpc::detail
+}  // namespace rpcnetd::rpc::detail

@@ -15,7 +15,7 @@ namespace rpcnetd::rpc {
 namespace detail {
 struct call_state;
 struct client_handle;
-} // namespace detail
+}  // namespace detail
 
 struct stream_item {
     enum class kind {
@@ -63,4 +63,4 @@ private:
     std::shared_ptr<detail::call_state> state_;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -3,8 +3,8 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 
 #include <algorithm>
 
@@ -42,12 +42,10 @@ std::uint8_t* read_scratch() {
     return buf.get();
 }
 
-} // namespace
+}  // namespace
 
 connection::connection(tls_stream stream, connection_options opts)
-    : stream_(std::move(stream)),
-      opts_(std::move(opts)),
-      decoder_(opts_.lim.max_frame),
+    : stream_(std::move(stream)), opts_(std::move(opts)), decoder_(opts_.lim.max_frame),
       watermark_(std::max<std::size_t>(
           1, std::min<std::size_t>(opts_.lim.max_queued_bytes, max_watermark))),
       writer_signal_(stream_.get_executor(), clock::time_point::max()),
@@ -72,7 +70,8 @@ void connection::start() {
 
 net::awaitable<void> connection::run(std::shared_ptr<connection> self) {
     try {
-        const auto role = opts_.server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
+        const auto role =
+            opts_.server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
         net::error_code ec;
         while ((ec = stream_.try_handshake(role)) == asio::error::would_block && !closed_) {
             auto [wec] = co_await stream_.async_wait_ready(stream_.wants(), net::use_tuple);
@@ -380,8 +379,8 @@ void connection::close_after_flush() {
         return;
     }
     closing_ = true;
-    closing_deadline_ = clock::now() + std::min<common::duration>(opts_.lim.idle_timeout,
-                                                                  max_close_grace);
+    closing_deadline_ =
+        clock::now() + std::min<common::duration>(opts_.lim.idle_timeout, max_close_grace);
     watchdog_timer_.cancel();
     if (writer_idle_) {
         writer_idle_ = false;
@@ -429,4 +428,4 @@ void connection::close(net::error_code reason) {
     on_closed(reason);
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

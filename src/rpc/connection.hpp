@@ -115,8 +115,8 @@ private:
     frame_decoder decoder_;
     v1::Hello peer_hello_;
 
-    std::string pending_;   // frames queued since the last write started
-    std::string writing_;   // the batch being written
+    std::string pending_;  // frames queued since the last write started
+    std::string writing_;  // the batch being written
     std::size_t watermark_;
     bool writer_idle_ = false;
     bool write_in_flight_ = false;
@@ -144,4 +144,4 @@ private:
     ping_strikes pings_;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

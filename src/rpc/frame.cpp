@@ -15,9 +15,10 @@ std::uint32_t get_u32(const std::uint8_t* p) noexcept {
            std::uint32_t{p[3]};
 }
 
-} // namespace
+}  // namespace
 
-void encode_header(const frame_header& h, std::array<std::uint8_t, frame_header_size>& out) noexcept {
+void encode_header(const frame_header& h,
+                   std::array<std::uint8_t, frame_header_size>& out) noexcept {
     put_u32(out.data(), h.length);
     put_u32(out.data() + 4, h.stream_id);
     out[8] = static_cast<std::uint8_t>(h.type);
@@ -35,12 +36,12 @@ frame_header decode_header(const std::uint8_t* in) noexcept {
     return h;
 }
 
-void append_frame(std::string& out, frame_type type, std::uint32_t stream_id,
-                  std::string_view body, std::uint8_t flags) {
+void append_frame(std::string& out, frame_type type, std::uint32_t stream_id, std::string_view body,
+                  std::uint8_t flags) {
     std::array<std::uint8_t, frame_header_size> hdr{};
     encode_header({static_cast<std::uint32_t>(body.size()), stream_id, type, flags}, hdr);
     out.append(reinterpret_cast<const char*>(hdr.data()), hdr.size());
     out.append(body);
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

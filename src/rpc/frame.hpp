@@ -1,5 +1,6 @@
 #pragma once
-// RPC frame header: the fixed 12-byte big-endian prefix of every frame (see src/proto/rpcnetd.proto).
+// RPC frame header: the fixed 12-byte big-endian prefix of every frame (see
+// src/proto/rpcnetd.proto).
 //
 //   u32 length     body bytes that follow the header (checked against the receiver's maximum
 //                  before anything is allocated)
@@ -8,7 +9,8 @@
 //   u8  flags      reserved for extensions; sent as 0, ignored on receipt
 //   u16 reserved   must be 0
 //
-// Pure: no I/O, no allocation except in encode_frame/append_frame (which write into caller strings).
+// Pure: no I/O, no allocation except in encode_frame/append_frame (which write into caller
+// strings).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -50,14 +52,15 @@ struct frame_header {
 };
 
 // Writes the 12 header bytes into out.
-void encode_header(const frame_header& h, std::array<std::uint8_t, frame_header_size>& out) noexcept;
+void encode_header(const frame_header& h,
+                   std::array<std::uint8_t, frame_header_size>& out) noexcept;
 
 // Reads the 12 header bytes (no validation; frame_decoder validates).
 frame_header decode_header(const std::uint8_t* in) noexcept;
 
 // Appends header + body to out (the connection's outbound buffer). The body must fit in u32.
-void append_frame(std::string& out, frame_type type, std::uint32_t stream_id,
-                  std::string_view body, std::uint8_t flags = 0);
+void append_frame(std::string& out, frame_type type, std::uint32_t stream_id, std::string_view body,
+                  std::uint8_t flags = 0);
 
 // A complete frame as the decoder yields it.
 struct frame {
@@ -65,4 +68,4 @@ struct frame {
     std::string body;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

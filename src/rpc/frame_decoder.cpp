@@ -71,4 +71,4 @@ frame frame_decoder::release() {
     return out;
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

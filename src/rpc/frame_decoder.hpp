@@ -5,7 +5,8 @@
 //
 // The header's length is checked against max_body before the body buffer is allocated, and the
 // buffer then grows with the bytes that actually arrive (at most initial_reserve up front), so a
-// peer announcing a large frame and sending little of it costs little. Errors (untrusted input) are values:
+// peer announcing a large frame and sending little of it costs little. Errors (untrusted input) are
+// values:
 //   errc::frame_too_large  header length > max_body
 //   errc::malformed_frame  unknown frame type or non-zero reserved bytes
 // After an error the decoder stays failed (every later put() reports the same error); the
@@ -58,4 +59,4 @@ private:
     boost::system::error_code failure_;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

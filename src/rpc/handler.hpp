@@ -30,4 +30,4 @@ using unary_handler =
 using stream_handler =
     std::function<net::awaitable<status>(call_context&, std::string, stream_writer&)>;
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

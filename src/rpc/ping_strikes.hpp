@@ -39,4 +39,4 @@ private:
     common::time_point last_{};
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

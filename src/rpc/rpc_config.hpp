@@ -16,7 +16,7 @@ struct tls_config {
 };
 
 struct limits {
-    std::uint32_t max_frame = 4U * 1024U * 1024U;         // bytes of one frame body
+    std::uint32_t max_frame = 4U * 1024U * 1024U;  // bytes of one frame body
     std::uint32_t max_streams_per_connection = 1024;
     std::uint32_t max_connections = 4096;
     std::chrono::milliseconds handshake_timeout{5000};    // TCP accept -> hello received
@@ -37,4 +37,4 @@ struct limits {
     std::uint32_t max_request_bytes = 256U * 1024U * 1024U;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -19,16 +19,15 @@ spdlog::logger& log() {
     return l;
 }
 
-} // namespace
+}  // namespace
 
 server::server(net::asio::any_io_executor ex, server_options opts,
                std::shared_ptr<boost::asio::ssl::context> ssl)
-    : ex_(ex),
-      opts_(std::move(opts)),
-      core_(std::make_shared<detail::server_core>(
-          ex, opts_.lim, opts_.node_name, ssl ? std::move(ssl) : tls_context::make_server(opts_.tls))),
-      acceptor_(ex),
-      tasks_(ex, "rpc-server") {
+    : ex_(ex), opts_(std::move(opts)),
+      core_(std::make_shared<detail::server_core>(ex, opts_.lim, opts_.node_name,
+                                                  ssl ? std::move(ssl)
+                                                      : tls_context::make_server(opts_.tls))),
+      acceptor_(ex), tasks_(ex, "rpc-server") {
     core_->require_client_cert = opts_.tls.require_client_cert;
 }
 
@@ -188,4 +187,4 @@ void server::close_all_now() {
     }
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -17,8 +17,8 @@
 // concurrent calls, further calls end with RESOURCE_EXHAUSTED. max_connections bounds the
 // accepted connections (over it, new ones are closed at once). A connection-wide limit broken
 // after TLS is up (frame too large, PING flood, Hello timeout, idle) is named in a GOAWAY
-// reason before the close; every exceeded limit increments a counter (counters()). Accept errors (e.g. out of file
-// descriptors) back off from 5 ms up to 1 s.
+// reason before the close; every exceeded limit increments a counter (counters()). Accept errors
+// (e.g. out of file descriptors) back off from 5 ms up to 1 s.
 #include "common/endpoint.hpp"
 #include "common/time.hpp"
 #include "net/asio.hpp"
@@ -109,4 +109,4 @@ private:
     net::task_group tasks_;  // last: the accept loop
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -9,17 +9,17 @@ namespace rpcnetd::rpc {
 
 struct server_counters {
     std::uint64_t connections_accepted = 0;
-    std::uint64_t connections_refused = 0;    // over limits::max_connections (closed at accept)
-    std::uint64_t tls_handshake_failures = 0; // no TLS 1.3, bad or missing peer certificate, ...
-    std::uint64_t handshake_timeouts = 0;     // TLS + Hello not done within handshake_timeout
-    std::uint64_t idle_timeouts = 0;          // nothing received within idle_timeout
-    std::uint64_t frames_too_large = 0;       // frame header above limits::max_frame
-    std::uint64_t ping_abuse = 0;             // closed after limits::max_ping_strikes strikes
-    std::uint64_t queue_overflows = 0;        // outbound queue above limits::max_queued_bytes
-    std::uint64_t streams_refused = 0;        // over limits::max_streams_per_connection
-    std::uint64_t permission_denied = 0;      // certificate role may not call the method
-    std::uint64_t reloads = 0;                // TLS context replaced (SIGHUP)
-    std::uint64_t request_budget_refusals = 0; // calls over limits::max_request_bytes[_per_conn.]
+    std::uint64_t connections_refused = 0;      // over limits::max_connections (closed at accept)
+    std::uint64_t tls_handshake_failures = 0;   // no TLS 1.3, bad or missing peer certificate, ...
+    std::uint64_t handshake_timeouts = 0;       // TLS + Hello not done within handshake_timeout
+    std::uint64_t idle_timeouts = 0;            // nothing received within idle_timeout
+    std::uint64_t frames_too_large = 0;         // frame header above limits::max_frame
+    std::uint64_t ping_abuse = 0;               // closed after limits::max_ping_strikes strikes
+    std::uint64_t queue_overflows = 0;          // outbound queue above limits::max_queued_bytes
+    std::uint64_t streams_refused = 0;          // over limits::max_streams_per_connection
+    std::uint64_t permission_denied = 0;        // certificate role may not call the method
+    std::uint64_t reloads = 0;                  // TLS context replaced (SIGHUP)
+    std::uint64_t request_budget_refusals = 0;  // calls over limits::max_request_bytes[_per_conn.]
 
     // Calls fn(name, value) for every counter, in declaration order; names are stable (scripts
     // read them from `rpcnetd stats --output json`).
@@ -40,4 +40,4 @@ struct server_counters {
     }
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

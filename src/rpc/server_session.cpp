@@ -5,8 +5,8 @@
 #include "rpc/stream_writer.hpp"
 #include "rpc/tls_context.hpp"
 
-#include <boost/asio/ssl/error.hpp>
 #include <algorithm>
+#include <boost/asio/ssl/error.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
@@ -25,15 +25,13 @@ connection_options session_options(const detail::server_core& core) {
     return {core.lim, core.node_name, true};
 }
 
-} // namespace
+}  // namespace
 
 namespace detail {
 
 server_core::server_core(net::asio::any_io_executor ex, limits l, std::string name,
                          std::shared_ptr<boost::asio::ssl::context> ctx)
-    : lim(l),
-      node_name(std::move(name)),
-      ssl(std::move(ctx)),
+    : lim(l), node_name(std::move(name)), ssl(std::move(ctx)),
       changed(std::move(ex), common::clock::time_point::max()) {}
 
 bool server_core::role_allowed(const std::string& method, const std::string& role) const {
@@ -50,7 +48,7 @@ bool server_core::role_allowed(const std::string& method, const std::string& rol
     return std::find(it->second.begin(), it->second.end(), role) != it->second.end();
 }
 
-} // namespace detail
+}  // namespace detail
 
 // Completion of a handler coroutine: a plain (non-coroutine) callable holding the session.
 struct server_session::call_done {
@@ -62,10 +60,8 @@ struct server_session::call_done {
 
 server_session::server_session(tls_stream stream, std::shared_ptr<detail::server_core> core,
                                std::shared_ptr<boost::asio::ssl::context> ssl)
-    : connection(std::move(stream), session_options(*core)),
-      core_(std::move(core)),
-      ssl_(std::move(ssl)),
-      peer_identity_("conn:" + std::to_string(++core_->sessions_opened)) {
+    : connection(std::move(stream), session_options(*core)), core_(std::move(core)),
+      ssl_(std::move(ssl)), peer_identity_("conn:" + std::to_string(++core_->sessions_opened)) {
     core_->sessions.insert(this);
     ++core_->counters.connections_accepted;
 }
@@ -83,12 +79,23 @@ void server_session::on_ready() {
 void server_session::on_limit(errc which) {
     auto& c = core_->counters;
     switch (which) {
-    case errc::handshake_timeout: ++c.handshake_timeouts; break;
-    case errc::idle_timeout: ++c.idle_timeouts; break;
-    case errc::frame_too_large: ++c.frames_too_large; break;
-    case errc::ping_abuse: ++c.ping_abuse; break;
-    case errc::queue_overflow: ++c.queue_overflows; break;
-    default: break;
+    case errc::handshake_timeout:
+        ++c.handshake_timeouts;
+        break;
+    case errc::idle_timeout:
+        ++c.idle_timeouts;
+        break;
+    case errc::frame_too_large:
+        ++c.frames_too_large;
+        break;
+    case errc::ping_abuse:
+        ++c.ping_abuse;
+        break;
+    case errc::queue_overflow:
+        ++c.queue_overflows;
+        break;
+    default:
+        break;
     }
 }
 
@@ -170,8 +177,8 @@ void server_session::on_call(frame& f) {
         ++core_->counters.permission_denied;
         log().warn("permission denied peer={} role={} method={}", peer(),
                    peer_role_.empty() ? "(none)" : peer_role_, call.method());
-        refuse(id, {v1::PERMISSION_DENIED, "certificate role '" + peer_role_ +
-                                               "' may not call " + call.method()});
+        refuse(id, {v1::PERMISSION_DENIED,
+                    "certificate role '" + peer_role_ + "' may not call " + call.method()});
         return;
     }
     // Memory budget: the request stays alive until the handler finishes.
@@ -181,8 +188,8 @@ void server_session::on_call(frame& f) {
         core_->held_request_bytes + held > lim.max_request_bytes) {
         ++core_->counters.request_budget_refusals;
         const bool mine = held_request_bytes_ + held > lim.max_request_bytes_per_connection;
-        log().warn("request budget refused peer={} stream={} bytes={} held={} {}", peer(), id,
-                   held, mine ? held_request_bytes_ : core_->held_request_bytes,
+        log().warn("request budget refused peer={} stream={} bytes={} held={} {}", peer(), id, held,
+                   mine ? held_request_bytes_ : core_->held_request_bytes,
                    mine ? "connection" : "server");
         refuse(id, {v1::RESOURCE_EXHAUSTED,
                     mine ? "request memory budget of " +
@@ -212,9 +219,9 @@ void server_session::on_call(frame& f) {
         asio::co_spawn(get_executor(), run_unary(shared_self(), ctx, uh, std::move(request)),
                        call_done{shared_self(), id, false});
     } else {
-        asio::co_spawn(get_executor(), run_stream(shared_self(), ctx, sh, std::move(request)),
-                       asio::bind_cancellation_slot(ctx->slot(),
-                                                    call_done{shared_self(), id, true}));
+        asio::co_spawn(
+            get_executor(), run_stream(shared_self(), ctx, sh, std::move(request)),
+            asio::bind_cancellation_slot(ctx->slot(), call_done{shared_self(), id, true}));
     }
 }
 
@@ -328,4 +335,4 @@ void server_session::on_closed(net::error_code reason) {
     core_->notify();
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -39,11 +39,12 @@ struct server_core {
     limits lim;
     std::string node_name;
     std::shared_ptr<boost::asio::ssl::context> ssl;
-    bool accepting = true;   // false: new calls get UNAVAILABLE
-    bool draining = false;   // stop() in progress: GOAWAY sent on every connection
+    bool accepting = true;  // false: new calls get UNAVAILABLE
+    bool draining = false;  // stop() in progress: GOAWAY sent on every connection
     std::size_t active_streams = 0;
-    std::uint64_t sessions_opened = 0; // numbers each session's "conn:<n>" identity
-    std::uint64_t held_request_bytes = 0; // all sessions' running calls (limits::max_request_bytes)
+    std::uint64_t sessions_opened = 0;  // numbers each session's "conn:<n>" identity
+    std::uint64_t held_request_bytes =
+        0;  // all sessions' running calls (limits::max_request_bytes)
     std::unordered_set<server_session*> sessions;
     net::asio::steady_timer changed;  // stop() waits here; cancelled when a session/stream ends
     bool stop_waiting = false;
@@ -58,7 +59,7 @@ struct server_core {
     }
 };
 
-} // namespace detail
+}  // namespace detail
 
 class server_session final : public connection {
 public:
@@ -97,12 +98,12 @@ private:
     std::shared_ptr<detail::server_core> core_;
     std::shared_ptr<boost::asio::ssl::context> ssl_;
     std::string peer_role_;
-    std::string peer_identity_; // see call_context::peer_identity
-    std::uint64_t held_request_bytes_ = 0; // this connection's running calls
+    std::string peer_identity_;             // see call_context::peer_identity
+    std::uint64_t held_request_bytes_ = 0;  // this connection's running calls
     std::unordered_map<std::uint32_t, std::unique_ptr<call_context>> streams_;
     std::uint32_t last_stream_id_ = 0;
     bool goaway_sent_ = false;
     std::string scratch_;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -16,4 +16,4 @@ std::string status::to_string() const {
     return status_code_name(code) + ": " + message;
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -28,4 +28,4 @@ struct status {
 // Name of a status code ("RESOURCE_EXHAUSTED"), or the number for codes this build doesn't know.
 std::string status_code_name(status_code c);
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

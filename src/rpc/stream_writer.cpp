@@ -26,4 +26,4 @@ net::awaitable<net::error_code> stream_writer::write(std::string_view message) {
     co_return net::error_code{};
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -35,4 +35,4 @@ private:
     std::uint64_t written_ = 0;
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -53,7 +53,8 @@ void common_settings(ssl::context& ctx) {
     SSL_CTX* c = ctx.native_handle();
     if (SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) != 1 ||
         SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) != 1 ||
-        SSL_CTX_set_ciphersuites(c, ciphersuites) != 1 || SSL_CTX_set1_groups_list(c, groups) != 1) {
+        SSL_CTX_set_ciphersuites(c, ciphersuites) != 1 ||
+        SSL_CTX_set1_groups_list(c, groups) != 1) {
         throw runtime_failure("cannot configure TLS 1.3: " + openssl_reason());
     }
     SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -119,8 +120,8 @@ bool is_development_key(EVP_PKEY* key) {
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    const bool ok = EVP_Digest(der, static_cast<std::size_t>(n), digest, &len, EVP_sha256(),
-                               nullptr) == 1;
+    const bool ok =
+        EVP_Digest(der, static_cast<std::size_t>(n), digest, &len, EVP_sha256(), nullptr) == 1;
     OPENSSL_free(der);
     if (!ok) {
         return false;
@@ -161,7 +162,7 @@ void load_ca(ssl::context& ctx, const tls_config& cfg) {
     }
 }
 
-} // namespace
+}  // namespace
 
 std::shared_ptr<ssl::context> tls_context::make_server(const tls_config& cfg) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -282,4 +283,4 @@ std::string tls_context::own_fingerprint(ssl::context& ctx) {
     return out;
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

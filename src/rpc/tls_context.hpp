@@ -55,4 +55,4 @@ public:
     static std::string own_fingerprint(boost::asio::ssl::context& ctx);
 };
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -98,7 +98,7 @@ BIO_METHOD* socket_method() {
     return m;
 }
 
-} // namespace
+}  // namespace
 
 tls_stream::tls_stream(net::tcp::socket sock, boost::asio::ssl::context& ctx)
     : p_(std::make_unique<impl>(std::move(sock))) {
@@ -125,8 +125,7 @@ namespace {
 
 // Maps the outcome of an SSL call that returned `ret` <= 0 to would_block (with what to wait
 // for) or the error, the way boost::asio::ssl::stream reports them.
-net::error_code ssl_failure(SSL* ssl, int ret, int& last_errno,
-                            net::tcp::socket::wait_type& want) {
+net::error_code ssl_failure(SSL* ssl, int ret, int& last_errno, net::tcp::socket::wait_type& want) {
     const int err = SSL_get_error(ssl, ret);
     net::error_code ec;
     switch (err) {
@@ -182,7 +181,7 @@ int clamp_len(std::size_t n) {
     return n > static_cast<std::size_t>(INT_MAX) ? INT_MAX : static_cast<int>(n);
 }
 
-} // namespace
+}  // namespace
 
 net::error_code tls_stream::handshake_step(impl& p, handshake_type role) {
     net::error_code ec;
@@ -223,7 +222,7 @@ std::size_t io_step(tls_stream::impl& p, Buffer buf, net::error_code& ec, Call c
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 std::size_t tls_stream::read_step(impl& p, net::asio::mutable_buffer buf, net::error_code& ec) {
     return io_step(p, buf, ec, SSL_read);
@@ -233,4 +232,4 @@ std::size_t tls_stream::write_step(impl& p, net::asio::const_buffer buf, net::er
     return io_step(p, buf, ec, SSL_write);
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

@@ -170,7 +170,7 @@ struct tls_op {
     }
 };
 
-} // namespace detail
+}  // namespace detail
 
 template <typename Signature, typename Step, typename Token>
 auto tls_stream::compose(Step step, Token&& token) {
@@ -178,4 +178,4 @@ auto tls_stream::compose(Step step, Token&& token) {
         detail::tls_op<Signature, Step>{p_.get(), std::move(step)}, token, p_->sock);
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc

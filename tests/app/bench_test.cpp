@@ -45,7 +45,7 @@ cli::bench_config config_for(std::uint16_t port, cli::bench_mode mode) {
     return c;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("bench: grpc_client flags map onto bench_config", "[rpc]") {
     const auto c = app::bench_config_from_grpc_flags(
@@ -112,4 +112,4 @@ TEST_CASE("bench: every phase runs against a live server", "[rpc][integration]")
     }
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -21,7 +21,7 @@ std::uint64_t incarnation(const std::string& bytes) {
     return e.incarnation();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("event hub: replay gives the most recent events, oldest first, bounded by the backlog",
           "[app][events]") {

@@ -16,7 +16,7 @@ failure_cycle_config enabled(std::chrono::milliseconds healthy = 10s,
                              std::chrono::milliseconds failed = 5s) {
     return {.enabled = true, .healthy = healthy, .warning = warning, .failed = failed};
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("failure_cycle: default schedule 7 s healthy, 3 s warning, 5 s failed", "[app]") {
     const auto c = enabled();
@@ -92,7 +92,7 @@ TEST_CASE("failure_cycle: unusual shapes", "[app]") {
         const auto f = failure_cycle_at(c, t0, t0 + 2500ms);
         CHECK(f.phase == failure_phase::failed);
         CHECK(f.next_transition == t0 + 3s);
-        CHECK(f.next_phase == failure_phase::warning); // next cycle starts warning at once
+        CHECK(f.next_phase == failure_phase::warning);  // next cycle starts warning at once
         CHECK(failure_cycle_at(c, t0, t0 + 3s).cycle == 2);
     }
     SECTION("no failed time: warnings come, failures never") {

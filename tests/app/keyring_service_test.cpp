@@ -37,7 +37,7 @@ struct fixture {
     }
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("keyring_service: a full rotation through the RPC handlers", "[keys]") {
     fixture f;

@@ -44,7 +44,8 @@ TEST_CASE("member_printer: json array with the contract's keys", "[app]") {
     CHECK(app::members_json(r) ==
           "[{\"name\":\"worker-a\",\"addr\":\"127.0.0.1:62001\",\"state\":\"alive\","
           "\"incarnation\":5,\"tags\":{\"role\":\"worker\"},\"active_streams\":2,"
-          "\"assignable\":false,\"health\":\"unknown\",\"health_rtt_ms\":0,\"capacity\":0,\"draining\":false}]\n");
+          "\"assignable\":false,\"health\":\"unknown\",\"health_rtt_ms\":0,\"capacity\":0,"
+          "\"draining\":false}]\n");
     CHECK(app::members_table(r).find("worker-a") != std::string::npos);
 }
 

@@ -24,7 +24,7 @@ TEST_CASE("admission_queue: FIFO places with positions, bounded", "[balance]") {
     CHECK(b->position == 2);
     CHECK(c->position == 3);
     CHECK(q.full());
-    CHECK_FALSE(q.enqueue("client-d", t0)); // full: RESOURCE_EXHAUSTED
+    CHECK_FALSE(q.enqueue("client-d", t0));  // full: RESOURCE_EXHAUSTED
     CHECK(q.in_order() == std::vector<admission_queue::ticket>{a->id, b->id, c->id});
     // The head leaves: everybody moves up.
     CHECK(q.remove(a->id));
@@ -43,8 +43,7 @@ TEST_CASE("admission_queue: a ticket is bound to the client that took it", "[bal
     CHECK_FALSE(q.position(a->id + 1000, "client-a"));
 }
 
-TEST_CASE("admission_queue: places time out; inactive ones must come back in time",
-          "[balance]") {
+TEST_CASE("admission_queue: places time out; inactive ones must come back in time", "[balance]") {
     admission_queue q(admission_config{.capacity = 4, .timeout = 10s, .rejoin_grace = 2s});
     const auto a = q.enqueue("a", t0);
     const auto b = q.enqueue("b", t0);
@@ -70,8 +69,7 @@ TEST_CASE("admission_queue: places time out; inactive ones must come back in tim
 
 TEST_CASE("admission_queue: retry-after is when the oldest place ends, within 100 ms..max",
           "[balance]") {
-    admission_queue q(
-        admission_config{.capacity = 1, .timeout = 10s, .retry_after_max = 5000ms});
+    admission_queue q(admission_config{.capacity = 1, .timeout = 10s, .retry_after_max = 5000ms});
     REQUIRE(q.enqueue("a", t0));
     CHECK(q.retry_after(t0) == 5000ms);
     CHECK(q.retry_after(t0 + 8s) == 2000ms);

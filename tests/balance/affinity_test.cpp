@@ -32,10 +32,9 @@ std::vector<backend> idle(const std::vector<std::string>& names) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("affinity: the key goes to its highest rendezvous score, without drawing",
-          "[balance]") {
+TEST_CASE("affinity: the key goes to its highest rendezvous score, without drawing", "[balance]") {
     affinity a;
     const std::vector<std::string> names{"w1", "w2", "w3"};
     const auto b = idle(names);
@@ -49,7 +48,7 @@ TEST_CASE("affinity: the key goes to its highest rendezvous score, without drawi
             }
         }
         CHECK(*a.pick(b, s, k) == best);
-        CHECK(*a.pick(b, s, k) == best); // the same key, the same worker
+        CHECK(*a.pick(b, s, k) == best);  // the same key, the same worker
     }
     CHECK(none.draws() == 0);
 }
@@ -59,7 +58,7 @@ TEST_CASE("affinity: the score is fixed across builds (every director maps a key
     // FNV-1a("k" 0x00 "w") then splitmix64: pinned so a change of hash is a visible decision.
     CHECK(affinity::score("k", "w") == affinity::score("k", "w"));
     CHECK(affinity::score("k", "w") != affinity::score("w", "k"));
-    CHECK(affinity::score("ab", "c") != affinity::score("a", "bc")); // the 0 byte separates
+    CHECK(affinity::score("ab", "c") != affinity::score("a", "bc"));  // the 0 byte separates
 }
 
 TEST_CASE("affinity: a loaded first choice gives way to the next score", "[balance]") {
@@ -96,7 +95,7 @@ TEST_CASE("affinity: 100 keys over 4 workers, one removed: only its keys move", 
     for (const auto& k : keys(100)) {
         before[k] = four[*a.pick(idle(four), g, k)];
     }
-    const std::vector<std::string> three{"w1", "w2", "w4"}; // w3 leaves
+    const std::vector<std::string> three{"w1", "w2", "w4"};  // w3 leaves
     std::size_t moved = 0;
     for (const auto& k : keys(100)) {
         const std::string after = three[*a.pick(idle(three), g, k)];
@@ -110,8 +109,7 @@ TEST_CASE("affinity: 100 keys over 4 workers, one removed: only its keys move", 
     CHECK(moved < 50);
 }
 
-TEST_CASE("affinity: 100 streams by key keep every worker within (1+eps) x average",
-          "[balance]") {
+TEST_CASE("affinity: 100 streams by key keep every worker within (1+eps) x average", "[balance]") {
     // Streams arrive one by one and stay (load accumulates), as 100 clients with 100 keys would.
     for (const double eps : {0.25, 0.1, 1.0}) {
         affinity a(eps);

@@ -10,7 +10,7 @@ TEST_CASE("member_snapshot: reported streams from the field, else the tag", "[ba
     m.tags["active_streams"] = "12";
     CHECK(m.reported_streams() == 12u);
     m.active_streams = 3;
-    CHECK(m.reported_streams() == 3u); // the field wins
+    CHECK(m.reported_streams() == 3u);  // the field wins
     m.active_streams.reset();
     for (const char* bad : {"", "-1", "1x", " 1", "99999999999", "0x10"}) {
         m.tags["active_streams"] = bad;

@@ -44,9 +44,9 @@ TEST_CASE("power_of_two: load is compared relative to capacity", "[balance]") {
     const std::array<backend, 3> b{{{"a", 6, 8}, {"b", 2, 2}, {"c", 1, 0}}};
     scripted_rng g({1, 0, 0, 1, 2, 0});
     random_source s(g);
-    CHECK(*p.pick(b, s) == 0); // b vs a: a (0.75 < 1.0)
-    CHECK(*p.pick(b, s) == 0); // a vs c: a
-    CHECK(*p.pick(b, s) == 0); // c vs a: a (0.75 < 1.0)
+    CHECK(*p.pick(b, s) == 0);  // b vs a: a (0.75 < 1.0)
+    CHECK(*p.pick(b, s) == 0);  // a vs c: a
+    CHECK(*p.pick(b, s) == 0);  // c vs a: a (0.75 < 1.0)
 }
 
 TEST_CASE("power_of_two: spreads picks over equal workers and favours the idle one", "[balance]") {
@@ -58,7 +58,7 @@ TEST_CASE("power_of_two: spreads picks over equal workers and favours the idle o
         ++hits[*p.pick(b, g)];
     }
     for (int h : hits) {
-        CHECK(h > 800); // 1000 expected each
+        CHECK(h > 800);  // 1000 expected each
         CHECK(h < 1200);
     }
     // Simulated load: each pick adds one stream; counts stay close (P2C keeps the gap small).

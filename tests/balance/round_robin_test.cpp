@@ -16,11 +16,11 @@ using rpcnetd::test::scripted_rng;
 
 namespace {
 std::string_view pick_name(round_robin& rr, std::span<const backend> b) {
-    scripted_rng none({}); // round robin must never draw
+    scripted_rng none({});  // round robin must never draw
     random_source s(none);
     return b[*rr.pick(b, s)].name;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("round_robin: cycles in name order whatever the candidate order", "[balance]") {
     round_robin rr;

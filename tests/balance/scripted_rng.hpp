@@ -32,4 +32,4 @@ private:
     std::size_t next_ = 0;
 };
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -19,7 +19,7 @@ tag_filter ok(std::string_view text) {
     REQUIRE(std::holds_alternative<tag_filter>(r));
     return std::get<tag_filter>(r);
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("tag_filter: parses k=v lists", "[balance]") {
     CHECK(ok("").empty());

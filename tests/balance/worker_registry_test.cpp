@@ -64,7 +64,7 @@ bool no_workers(worker_registry& r, time_point now, const tag_filter& f = {},
     return std::holds_alternative<errc>(a) && std::get<errc>(a) == errc::no_workers;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("worker_registry: the pool is the alive and suspect role=worker members", "[balance]") {
     auto r = make();
@@ -95,7 +95,7 @@ TEST_CASE("worker_registry: the pool is the alive and suspect role=worker member
         left.state = member_state::left;
         r.update(left, t0 + 1s);
         CHECK(r.pool(t0 + 1s).size() == 1);
-        CHECK(no_workers(r, t0 + 1s)); // only the suspect is left
+        CHECK(no_workers(r, t0 + 1s));  // only the suspect is left
     }
     SECTION("a member that drops the worker role leaves the pool") {
         auto w = worker("w1", 62001);
@@ -121,7 +121,7 @@ TEST_CASE("worker_registry: no_workers when nothing qualifies", "[balance]") {
     CHECK(no_workers(r, t0, tag_filter::parse_or_throw("gpu=a100")));
     r.mark_unhealthy("w1", t0);
     CHECK(no_workers(r, t0));
-    CHECK(r.lease_count() == 1); // only the one successful assignment made a lease
+    CHECK(r.lease_count() == 1);  // only the one successful assignment made a lease
 }
 
 TEST_CASE("worker_registry: exact picks from a scripted rng", "[balance]") {
@@ -175,8 +175,8 @@ TEST_CASE("worker_registry: leases count until released", "[balance]") {
     CHECK(r.connections("w1", t0) == 2u);
     CHECK(r.release(a.lease) == release_result::released);
     CHECK(r.connections("w1", t0) == 1u);
-    CHECK(r.release(a.lease) == release_result::unknown);          // twice
-    CHECK(r.release({0, 9999}) == release_result::unknown);        // never issued
+    CHECK(r.release(a.lease) == release_result::unknown);    // twice
+    CHECK(r.release({0, 9999}) == release_result::unknown);  // never issued
     CHECK(r.release(lease_id{}) == release_result::unknown);
 
     SECTION("the RAII handle releases on scope exit, and detach() keeps the lease") {
@@ -215,8 +215,8 @@ TEST_CASE("worker_registry: a lease belongs to its owner, and its id is 128 inje
           "[balance]") {
     std::vector<std::uint64_t> bits{0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0, 0, 0, 7};
     std::size_t next = 0;
-    auto r = worker_registry(make_balancer("least-connections"), {},
-                             [&] { return bits.at(next++); });
+    auto r =
+        worker_registry(make_balancer("least-connections"), {}, [&] { return bits.at(next++); });
     r.update(worker("w1", 62001), t0);
     rpcnetd::common::rng g(5);
     random_source s(g);
@@ -236,13 +236,11 @@ TEST_CASE("worker_registry: a lease belongs to its owner, and its id is 128 inje
     CHECK(r.owner_of(id) == "conn:1");
     CHECK(r.release(id, "conn:2") == release_result::not_owner);
     CHECK(r.release(id) == release_result::not_owner);
-    CHECK(r.connections("w1", t0) == 2u); // a refused release leaves the lease counting
+    CHECK(r.connections("w1", t0) == 2u);  // a refused release leaves the lease counting
     CHECK(r.release(id, "conn:1") == release_result::released);
     CHECK(r.release(id, "conn:1") == release_result::unknown);
     CHECK(r.connections("w1", t0) == 1u);
-    {
-        worker_registry::lease held(r, std::get<assignment>(b).lease, "conn:2");
-    }
+    { worker_registry::lease held(r, std::get<assignment>(b).lease, "conn:2"); }
     CHECK(r.connections("w1", t0) == 0u);
 }
 
@@ -253,7 +251,7 @@ TEST_CASE("worker_registry: reports reconcile leases of vanished clients", "[bal
     for (int i = 0; i < 3; ++i) {
         must_assign(r, g, t0 + 100ms);
     }
-    CHECK(r.connections("w1", t0 + 100ms) == 3u); // report 0, 3 live leases
+    CHECK(r.connections("w1", t0 + 100ms) == 3u);  // report 0, 3 live leases
 
     // A report that may predate the new streams does not lower the count.
     r.update(worker("w1", 62001, 2u, 2), t0 + 500ms);
@@ -305,14 +303,13 @@ TEST_CASE("worker_registry: direct observations reconcile even when the count is
     CHECK(r.connections("w1", t0 + 3s) == 2u);
     // The health check asks the worker itself.
     CHECK(r.observe_streams("w1", 0, t0 + 500ms));
-    CHECK(r.connections("w1", t0 + 500ms) == 2u); // too soon after the leases to trust
+    CHECK(r.connections("w1", t0 + 500ms) == 2u);  // too soon after the leases to trust
     CHECK(r.observe_streams("w1", 0, t0 + 1200ms));
     CHECK(r.connections("w1", t0 + 1200ms) == 0u);
     CHECK_FALSE(r.observe_streams("nobody", 0, t0));
 }
 
-TEST_CASE("worker_registry: a burst of assignments is not skewed by a stale report",
-          "[balance]") {
+TEST_CASE("worker_registry: a burst of assignments is not skewed by a stale report", "[balance]") {
     auto r = make("least-connections", {.report_grace = 1s});
     for (int i = 1; i <= 3; ++i) {
         r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), 0u, 1), t0);
@@ -348,7 +345,7 @@ TEST_CASE("worker_registry: unhealthy workers are skipped at once", "[balance]")
 
     SECTION("mark_healthy restores it") {
         CHECK(r.mark_healthy("w1"));
-        CHECK(must_assign(r, g, t0).worker == "w1"); // 0 vs 10 connections
+        CHECK(must_assign(r, g, t0).worker == "w1");  // 0 vs 10 connections
     }
     SECTION("a gossip update while still alive does not clear the mark") {
         r.update(worker("w1", 62001, std::nullopt, 2), t0 + 1s);
@@ -409,7 +406,8 @@ TEST_CASE("worker_registry: 30 concurrent clients over 3 workers stay within +-1
     }
 }
 
-TEST_CASE("worker_registry: a worker at its capacity tag is full until a stream ends", "[balance]") {
+TEST_CASE("worker_registry: a worker at its capacity tag is full until a stream ends",
+          "[balance]") {
     auto r = make();
     auto w1 = worker("w1", 62001);
     w1.tags["capacity"] = "2";
@@ -461,14 +459,14 @@ TEST_CASE("worker_registry: check() tells assignable, only full, or none", "[bal
     must_assign(r, g, t0);
     CHECK(r.check({}, {}, t0) == availability::full);
     CHECK(no_workers(r, t0));
-    CHECK(r.check(tag_filter(rpcnetd::balance::tag_map{{"gpu", "no"}}), {}, t0) == availability::none);
+    CHECK(r.check(tag_filter(rpcnetd::balance::tag_map{{"gpu", "no"}}), {}, t0) ==
+          availability::none);
     // Unhealthy or excluded workers are not "full": they are not waited for.
     r.mark_unhealthy("a", t0);
     CHECK(r.check({}, std::vector<std::string>{"b"}, t0) == availability::none);
 }
 
-TEST_CASE("worker_registry: a draining worker keeps its leases but is not assigned",
-          "[balance]") {
+TEST_CASE("worker_registry: a draining worker keeps its leases but is not assigned", "[balance]") {
     auto r = make();
     rpcnetd::common::rng g(2);
     r.update(worker("a", 1, 0), t0);
@@ -485,7 +483,7 @@ TEST_CASE("worker_registry: a draining worker keeps its leases but is not assign
     CHECK_FALSE(rows[1].assignable);
     CHECK(r.assignable_count(t0) == 1);
     b.incarnation = 3;
-    b.tags["draining"] = "false"; // undrain
+    b.tags["draining"] = "false";  // undrain
     r.update(b, t0);
     CHECK(r.assignable_count(t0) == 2);
 }

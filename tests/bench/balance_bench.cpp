@@ -38,7 +38,8 @@ struct result {
 };
 
 // Runs op() in batches until measure_for has passed.
-template <class Op> result run(Op&& op) {
+template <class Op>
+result run(Op&& op) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     result r;
@@ -116,7 +117,7 @@ void bench_registry(const char* strategy, std::size_t n) {
     print("registry_assign_release", strategy, n, r, checksum);
 }
 
-} // namespace
+}  // namespace
 
 int main() {
     for (const auto n : pool_sizes) {

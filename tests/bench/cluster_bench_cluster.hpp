@@ -24,7 +24,7 @@
 namespace rpcnetd::bench {
 
 struct bench_member {
-    std::string name; // the worker label; the director's name is learned from `members`
+    std::string name;  // the worker label; the director's name is learned from `members`
     std::string addr;
     std::vector<std::string> argv;
     std::unique_ptr<piped_process> proc;
@@ -102,8 +102,8 @@ public:
 
     // Client against the director with jsonl output, plus the given flags.
     std::unique_ptr<piped_process> start_client(std::vector<std::string> flags) const {
-        std::vector<std::string> argv{binary_, "client", "--director", director_.addr, "--output",
-                                      "jsonl"};
+        std::vector<std::string> argv{binary_,        "client",   "--director",
+                                      director_.addr, "--output", "jsonl"};
         append(argv, common_flags());
         append(argv, flags);
         return std::make_unique<piped_process>(std::move(argv));
@@ -111,8 +111,8 @@ public:
 
     // `rpcnetd members --output json` against the director; empty when it fails.
     std::vector<member_row> members() const {
-        std::vector<std::string> argv{binary_, "members", "--director", director_.addr, "--output",
-                                      "json"};
+        std::vector<std::string> argv{binary_,        "members",  "--director",
+                                      director_.addr, "--output", "json"};
         append(argv, common_flags());
         const auto r = test::run_command(std::move(argv), std::chrono::seconds(5));
         std::vector<member_row> out;
@@ -122,7 +122,8 @@ public:
         std::size_t pos = 0;
         while ((pos = r.output.find("{\"name\":", pos)) != std::string::npos) {
             const auto end = r.output.find("{\"name\":", pos + 1);
-            const std::string obj = r.output.substr(pos, end == std::string::npos ? end : end - pos);
+            const std::string obj =
+                r.output.substr(pos, end == std::string::npos ? end : end - pos);
             out.push_back({test::json_string(obj, "name").value_or(""),
                            test::json_string(obj, "addr").value_or(""),
                            test::json_string(obj, "state").value_or(""),
@@ -133,7 +134,8 @@ public:
     }
 
     // Polls members() every 50 ms until pred holds or the deadline passes.
-    template <class Pred> bool wait_members(Pred pred, bclock::time_point deadline) const {
+    template <class Pred>
+    bool wait_members(Pred pred, bclock::time_point deadline) const {
         for (;;) {
             if (pred(members())) {
                 return true;
@@ -201,4 +203,4 @@ private:
     std::vector<bench_member> workers_;
 };
 
-} // namespace rpcnetd::bench
+}  // namespace rpcnetd::bench

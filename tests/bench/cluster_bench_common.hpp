@@ -61,13 +61,18 @@ inline double percentile(std::vector<double> v, double p) {
         return std::nan("");
     }
     std::sort(v.begin(), v.end());
-    const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
     return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
 }
-inline double median(const std::vector<double>& v) { return percentile(v, 50); }
+inline double median(const std::vector<double>& v) {
+    return percentile(v, 50);
+}
 
 // JSON number or null (NaN is not valid JSON).
-inline std::string jnum(double x) { return std::isnan(x) ? "null" : fmt::format("{:.1f}", x); }
+inline std::string jnum(double x) {
+    return std::isnan(x) ? "null" : fmt::format("{:.1f}", x);
+}
 
 // "n=20 median=41.0ms p99=230.0ms min=.. max=.." for people.
 inline std::string describe_ms(const std::vector<double>& v) {
@@ -80,7 +85,7 @@ inline std::string describe_ms(const std::vector<double>& v) {
 
 // --- membership event lines: "🔴 NodeFailed node=worker-3 addr=... incarnation=... role=..." -----
 struct member_event_line {
-    std::string kind; // NodeJoined, NodeSuspect, NodeFailed, NodeLeft, NodeRecovered, ...
+    std::string kind;  // NodeJoined, NodeSuspect, NodeFailed, NodeLeft, NodeRecovered, ...
     std::string node;
 };
 
@@ -108,9 +113,10 @@ inline auto is_event(std::string kind, std::string node) {
     };
 }
 
-// --- /proc sampling --------------------------------------------------------------------------------
-// A field of /proc/PID/status in KiB ("VmRSS", or "RssAnon": the private part, without the
-// shared-library pages that every member maps), 0 when the process is gone.
+// --- /proc sampling
+// -------------------------------------------------------------------------------- A field of
+// /proc/PID/status in KiB ("VmRSS", or "RssAnon": the private part, without the shared-library
+// pages that every member maps), 0 when the process is gone.
 inline std::uint64_t status_kib(pid_t pid, std::string_view field) {
     std::ifstream in(fmt::format("/proc/{}/status", pid));
     std::string line;
@@ -166,7 +172,7 @@ inline std::uint64_t cpu_ns(pid_t pid) {
 struct idle_sample {
     std::vector<double> rss_mib;
     std::vector<double> anon_mib;
-    std::vector<double> cpu_percent; // of one core
+    std::vector<double> cpu_percent;  // of one core
 };
 
 // Samples CPU over `window` and RSS at its end for each pid.
@@ -198,4 +204,4 @@ inline int bench_main(const char* name, int argc, char** argv, int (*run)(const 
     }
 }
 
-} // namespace rpcnetd::bench
+}  // namespace rpcnetd::bench

@@ -49,7 +49,7 @@ struct idle_result {
 };
 
 idle_result measure_idle(bench_cluster& c, std::chrono::seconds window) {
-    std::this_thread::sleep_for(2s); // let join traffic settle
+    std::this_thread::sleep_for(2s);  // let join traffic settle
     std::vector<pid_t> pids{c.director().pid()};
     for (std::size_t i = 0; i < c.worker_count(); ++i) {
         pids.push_back(c.worker(i).pid());
@@ -62,9 +62,9 @@ void print_idle(const idle_result& r) {
                "median={:.1f}MiB); CPU median={:.3f}% max={:.3f}% of a core (director: {:.1f}MiB, "
                "{:.3f}%; targets <= 8MiB, <= 0.25%)\n",
                r.members, median(r.sample.rss_mib), percentile(r.sample.rss_mib, 100),
-               median(r.sample.anon_mib),
-               median(r.sample.cpu_percent), percentile(r.sample.cpu_percent, 100),
-               r.sample.rss_mib.at(0), r.sample.cpu_percent.at(0));
+               median(r.sample.anon_mib), median(r.sample.cpu_percent),
+               percentile(r.sample.cpu_percent, 100), r.sample.rss_mib.at(0),
+               r.sample.cpu_percent.at(0));
 }
 
 std::string idle_json(const idle_result& r) {
@@ -73,18 +73,17 @@ std::string idle_json(const idle_result& r) {
                        "\"cpu_pct_max\":{:.3f}}}",
                        r.members, jnum(median(r.sample.rss_mib)),
                        jnum(percentile(r.sample.rss_mib, 100)), jnum(median(r.sample.anon_mib)),
-                       median(r.sample.cpu_percent),
-                       percentile(r.sample.cpu_percent, 100));
+                       median(r.sample.cpu_percent), percentile(r.sample.cpu_percent, 100));
 }
 
 struct round_result {
     std::string victim;
-    std::optional<double> health_ms; // director's 🩺 line
-    std::optional<double> probe_ms;  // first probe client answered "waiting"
-    std::optional<double> report_ms; // director's 🚨 line (a probe reported the victim)
+    std::optional<double> health_ms;  // director's 🩺 line
+    std::optional<double> probe_ms;   // first probe client answered "waiting"
+    std::optional<double> report_ms;  // director's 🚨 line (a probe reported the victim)
     std::optional<double> first_failed_ms;
     std::optional<double> all_failed_ms;
-    std::size_t missing = 0; // survivors that never printed NodeFailed for the victim
+    std::size_t missing = 0;  // survivors that never printed NodeFailed for the victim
     std::optional<double> rejoin_ms;
 };
 
@@ -94,8 +93,8 @@ struct round_result {
 std::optional<double> probe_assign_stop(bench_cluster& c, const std::string& victim,
                                         bclock::time_point t0, bclock::time_point deadline) {
     while (bclock::now() < deadline) {
-        auto p = c.start_client({"--tokens", "1", "--filter", "label=" + victim, "--wait-timeout",
-                                 "1s"});
+        auto p = c.start_client(
+            {"--tokens", "1", "--filter", "label=" + victim, "--wait-timeout", "1s"});
         const auto first = p->wait_line(
             0,
             [](const std::string& l) {
@@ -137,16 +136,16 @@ round_result detection_round(bench_cluster& c, std::size_t victim_index) {
     const auto t0 = bclock::now();
     victim.proc->kill_and_reap();
     r.probe_ms = probe_assign_stop(c, r.victim, t0, t0 + 5s);
-    r.health_ms = line_after(c.director(), from[0],
-                             fmt::format("Worker {} failed its health check", r.victim), t0,
-                             t0 + 5s);
+    r.health_ms =
+        line_after(c.director(), from[0],
+                   fmt::format("Worker {} failed its health check", r.victim), t0, t0 + 5s);
     r.report_ms = line_after(c.director(), from[0],
                              fmt::format("Client reported worker {} failed", r.victim), t0, t0);
 
     std::vector<double> failed;
     for (std::size_t i = 0; i < survivors.size(); ++i) {
-        const auto l = survivors[i]->proc->wait_line(from[i], is_event("NodeFailed", r.victim),
-                                                     t0 + 15s);
+        const auto l =
+            survivors[i]->proc->wait_line(from[i], is_event("NodeFailed", r.victim), t0 + 15s);
         if (l) {
             failed.push_back(ms_between(t0, l->at));
         } else {
@@ -170,7 +169,8 @@ round_result detection_round(bench_cluster& c, std::size_t victim_index) {
         const auto l = survivors[i]->proc->wait_line(
             from[i],
             [&](const std::string& s) {
-                return is_event("NodeJoined", r.victim)(s) || is_event("NodeRecovered", r.victim)(s);
+                return is_event("NodeJoined", r.victim)(s) ||
+                       is_event("NodeRecovered", r.victim)(s);
             },
             t1 + 15s);
         all_back = all_back && l.has_value();
@@ -238,7 +238,8 @@ join_result join_convergence(bench_cluster& c, std::size_t n) {
     return j;
 }
 
-template <class F> std::vector<double> collect(const std::vector<round_result>& rs, F f) {
+template <class F>
+std::vector<double> collect(const std::vector<round_result>& rs, F f) {
     std::vector<double> out;
     for (const auto& r : rs) {
         if (const auto v = f(r)) {
@@ -310,8 +311,8 @@ int run(const bench_args& args) {
     const std::size_t rounds = args.count("--rounds", 10, 3);
     const std::size_t join_n = std::max<std::size_t>(2, args.count("--join-members", 30, 30));
     const auto idle_window = std::chrono::seconds(args.count("--idle-seconds", 10, 5));
-    const auto seed = args.value("--seed") ? std::stoull(*args.value("--seed"))
-                                           : std::random_device{}();
+    const auto seed =
+        args.value("--seed") ? std::stoull(*args.value("--seed")) : std::random_device{}();
     std::mt19937_64 rng(seed);
     const auto start = bclock::now();
     const std::string binary = binary_from(args);
@@ -349,7 +350,7 @@ int run(const bench_args& args) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     return bench_main("cluster_detection_bench", argc, argv, run);

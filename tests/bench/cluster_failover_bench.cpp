@@ -40,11 +40,11 @@ bool is_token(const std::string& line) {
 struct round_result {
     bclock::time_point signalled;
     std::string victim;
-    std::optional<double> gap_ms; // signal -> first token from another worker
-    std::string reason;           // the client's failover reason
-    std::string path; // the client's non-token events between the signal and that token
-    std::optional<double> director_failed_ms; // kill -> director prints NodeFailed (kill rounds)
-    std::optional<double> back_alive_ms;      // restart/SIGCONT -> alive again in members
+    std::optional<double> gap_ms;  // signal -> first token from another worker
+    std::string reason;            // the client's failover reason
+    std::string path;  // the client's non-token events between the signal and that token
+    std::optional<double> director_failed_ms;  // kill -> director prints NodeFailed (kill rounds)
+    std::optional<double> back_alive_ms;       // restart/SIGCONT -> alive again in members
 };
 
 // Waits for `n` more tokens, so that each round starts from a steady stream.
@@ -130,18 +130,18 @@ std::optional<round_result> run_round(bench_cluster& c, const piped_process& cli
 }
 
 void print_round(std::size_t i, const char* kind, const round_result& r) {
-    fmt::print("  {} round {:2}: victim={} next_token={} reason=\"{}\" path=[{}] director_failed={} "
-               "back_alive={}\n",
-               kind, i + 1, r.victim, r.gap_ms ? fmt::format("{:.1f}ms", *r.gap_ms) : "none",
-               r.reason, r.path,
-               r.director_failed_ms ? fmt::format("{:.0f}ms", *r.director_failed_ms) : "-",
-               r.back_alive_ms ? fmt::format("{:.0f}ms", *r.back_alive_ms) : "TIMEOUT");
+    fmt::print(
+        "  {} round {:2}: victim={} next_token={} reason=\"{}\" path=[{}] director_failed={} "
+        "back_alive={}\n",
+        kind, i + 1, r.victim, r.gap_ms ? fmt::format("{:.1f}ms", *r.gap_ms) : "none", r.reason,
+        r.path, r.director_failed_ms ? fmt::format("{:.0f}ms", *r.director_failed_ms) : "-",
+        r.back_alive_ms ? fmt::format("{:.0f}ms", *r.back_alive_ms) : "TIMEOUT");
 }
 
 struct order_check {
     std::size_t tokens = 0;
-    std::size_t duplicates = 0; // sequence not above the previous one
-    std::size_t gaps = 0;       // sequence skipped ahead
+    std::size_t duplicates = 0;  // sequence not above the previous one
+    std::size_t gaps = 0;        // sequence skipped ahead
     bool starts_at_one = false;
     bool ok() const { return tokens > 0 && starts_at_one && duplicates == 0 && gaps == 0; }
 };
@@ -203,8 +203,9 @@ void report(const std::vector<round_result>& kills, const std::vector<round_resu
     fmt::print("{{\"bench\":\"cluster_failover\",\"kill\":{},\"hang\":{},\"tokens\":{},"
                "\"duplicates\":{},\"gaps\":{},\"exactly_once_in_order\":{},\"min_round_gap_ms\":{},"
                "\"seconds\":{:.0f}}}\n",
-               json_block(kill_gaps, kill_missed, 50, 250), json_block(hang_gaps, hang_missed, 1500, {}),
-               order.tokens, order.duplicates, order.gaps, order.ok(), gap.count(),
+               json_block(kill_gaps, kill_missed, 50, 250),
+               json_block(hang_gaps, hang_missed, 1500, {}), order.tokens, order.duplicates,
+               order.gaps, order.ok(), gap.count(),
                std::chrono::duration<double>(bclock::now() - start).count());
 }
 
@@ -260,7 +261,7 @@ int run(const bench_args& args) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     return bench_main("cluster_failover_bench", argc, argv, run);

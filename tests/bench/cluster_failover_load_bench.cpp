@@ -169,8 +169,8 @@ bool all_streaming(const std::vector<std::unique_ptr<piped_process>>& clients,
     for (const auto& c : clients) {
         std::size_t seen = 0;
         if (!c->wait_line(
-                 c->line_count(), [&](const std::string& l) { return is_token(l) && ++seen >= 3; },
-                 deadline)) {
+                c->line_count(), [&](const std::string& l) { return is_token(l) && ++seen >= 3; },
+                deadline)) {
             return false;
         }
     }
@@ -347,7 +347,7 @@ int run(const bench_args& args) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     return bench_main("cluster_failover_load_bench", argc, argv, run);

@@ -10,8 +10,8 @@
 // Lifetime: the destructor SIGKILLs the child by PID (never by name), reaps it and joins the
 // reader. The child also gets PR_SET_PDEATHSIG=SIGKILL, so a crashed benchmark leaves no orphans.
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -68,7 +68,7 @@ public:
             ::dup2(fds[1], STDERR_FILENO);
             const int devnull = ::open("/dev/null", O_RDONLY);
             ::dup2(devnull, STDIN_FILENO);
-            ::setpgid(0, 0); // a Ctrl-C on the terminal reaches the benchmark, not every member
+            ::setpgid(0, 0);  // a Ctrl-C on the terminal reaches the benchmark, not every member
             ::execv(args[0], args.data());
             static const char msg[] = "exec failed\n";
             [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -146,7 +146,8 @@ public:
     // First line at index >= from that satisfies pred; waits (condition variable, no spinning)
     // until such a line arrives, the output ends, or the deadline passes. `*index` (optional)
     // receives the line's index.
-    std::optional<stamped_line> wait_line(std::size_t from, auto&& pred, bclock::time_point deadline,
+    std::optional<stamped_line> wait_line(std::size_t from, auto&& pred,
+                                          bclock::time_point deadline,
                                           std::size_t* index = nullptr) const {
         std::unique_lock lock(mu_);
         std::size_t i = from;
@@ -227,4 +228,4 @@ private:
     std::thread reader_;
 };
 
-} // namespace rpcnetd::bench
+}  // namespace rpcnetd::bench

@@ -36,7 +36,7 @@ struct trial {
     double msgs_per_member_s = 0;
     double bytes_per_member_s = 0;
     bool out_of_time = false;
-    test::traffic_breakdown traffic;   // steady state, --explain only
+    test::traffic_breakdown traffic;     // steady state, --explain only
     membership::swim_counters counters;  // steady state, summed over members
     double member_seconds = 0;
 };
@@ -95,8 +95,8 @@ trial run_trial(std::size_t n, double loss, std::uint64_t seed, wall_clock::time
     const double member_seconds =
         static_cast<double>(n) * std::max(1e-3, common::to_seconds(sim.now() - steady_start));
     t.member_seconds = member_seconds;
-    t.msgs_per_member_s = static_cast<double>(s1.datagrams_sent - s0.datagrams_sent) /
-                          member_seconds;
+    t.msgs_per_member_s =
+        static_cast<double>(s1.datagrams_sent - s0.datagrams_sent) / member_seconds;
     t.bytes_per_member_s = static_cast<double>(s1.bytes_sent - s0.bytes_sent) / member_seconds;
 
     const auto join_start = sim.now();
@@ -140,9 +140,8 @@ std::string seconds_cell(const std::vector<std::optional<double>>& xs, double pe
     }
     const double med = median(ok);
     const double worst = *std::max_element(ok.begin(), ok.end());
-    std::string misses = ok.size() < xs.size()
-                             ? fmt::format(" ({} t/o)", xs.size() - ok.size())
-                             : std::string{};
+    std::string misses =
+        ok.size() < xs.size() ? fmt::format(" ({} t/o)", xs.size() - ok.size()) : std::string{};
     return fmt::format("{:5.2f}s/{:4.1f}p max {:5.2f}s{}", med, med / period_s, worst, misses);
 }
 
@@ -153,16 +152,15 @@ void print_explain(const trial& t) {
     for (const auto& [kind, k] : b.kinds) {
         total += k.bytes;
     }
-    fmt::print("    steady state, per member per second: {:.1f} probe datagrams, {:.1f} gossip-only "
-               "datagrams, {:.0f} header bytes\n",
-               static_cast<double>(b.probe_datagrams) / ms,
-               static_cast<double>(b.gossip_datagrams) / ms,
-               static_cast<double>(b.header_bytes) / ms);
+    fmt::print(
+        "    steady state, per member per second: {:.1f} probe datagrams, {:.1f} gossip-only "
+        "datagrams, {:.0f} header bytes\n",
+        static_cast<double>(b.probe_datagrams) / ms, static_cast<double>(b.gossip_datagrams) / ms,
+        static_cast<double>(b.header_bytes) / ms);
     for (const auto& [kind, k] : b.kinds) {
         fmt::print("    {:<14} {:>9.2f} msg/m/s {:>9.0f} bytes/m/s {:>5.1f}%\n", kind,
                    static_cast<double>(k.count) / ms, static_cast<double>(k.bytes) / ms,
-                   total ? 100.0 * static_cast<double>(k.bytes) / static_cast<double>(total)
-                         : 0.0);
+                   total ? 100.0 * static_cast<double>(k.bytes) / static_cast<double>(total) : 0.0);
     }
     fmt::print("    updates received: {} of which {} already known ({:.0f}%)\n",
                b.updates_delivered, b.updates_redundant,
@@ -171,20 +169,19 @@ void print_explain(const trial& t) {
                                    : 0.0);
     const auto& c = t.counters;
     const double secs = ms;  // per member-second
-    fmt::print("    per member per second: probes {:.2f} (phi {:.3f}), ping-reqs {:.2f}, nacks {:.2f}, "
-               "probe failures {:.3f} (second chances {:.3f}), suspicions {:.3f}, refutations {:.3f}, failures {:.3f}, "
-               "push-pulls {:.3f}\n",
-               static_cast<double>(c.probes) / secs, static_cast<double>(c.phi_probes) / secs,
-               static_cast<double>(c.indirect_probes) / secs,
-               static_cast<double>(c.nacks_received) / secs,
-               static_cast<double>(c.probe_failures) / secs,
-               static_cast<double>(c.second_chances) / secs,
-               static_cast<double>(c.suspicions) / secs, static_cast<double>(c.refutations) / secs,
-               static_cast<double>(c.failures_declared) / secs,
-               static_cast<double>(c.push_pulls) / secs);
+    fmt::print(
+        "    per member per second: probes {:.2f} (phi {:.3f}), ping-reqs {:.2f}, nacks {:.2f}, "
+        "probe failures {:.3f} (second chances {:.3f}), suspicions {:.3f}, refutations {:.3f}, "
+        "failures {:.3f}, "
+        "push-pulls {:.3f}\n",
+        static_cast<double>(c.probes) / secs, static_cast<double>(c.phi_probes) / secs,
+        static_cast<double>(c.indirect_probes) / secs, static_cast<double>(c.nacks_received) / secs,
+        static_cast<double>(c.probe_failures) / secs, static_cast<double>(c.second_chances) / secs,
+        static_cast<double>(c.suspicions) / secs, static_cast<double>(c.refutations) / secs,
+        static_cast<double>(c.failures_declared) / secs, static_cast<double>(c.push_pulls) / secs);
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     bool quick = false;
@@ -249,9 +246,9 @@ int main(int argc, char** argv) {
                "suspicion_mult 4, fanout 3 every 100ms)\n");
     fmt::print("join/death: median seconds / protocol periods until every member knows, "
                "worst trial; first = first suspicion after kill -9\n");
-    fmt::print("{:>5} {:>5} {:>6} {:>34} {:>34} {:>8} {:>6} {:>9} {:>10}\n", "N", "loss",
-               "trials", "join (all know)", "death (all declare failed)", "first", "false",
-               "msg/m/s", "bytes/m/s");
+    fmt::print("{:>5} {:>5} {:>6} {:>34} {:>34} {:>8} {:>6} {:>9} {:>10}\n", "N", "loss", "trials",
+               "join (all know)", "death (all declare failed)", "first", "false", "msg/m/s",
+               "bytes/m/s");
     std::size_t cells_left = plan.size() * losses.size();
     for (const auto& [n, trials] : plan) {
         for (double loss : losses) {
@@ -288,14 +285,13 @@ int main(int argc, char** argv) {
             }
             fmt::print("{:>5} {:>4.0f}% {:>6} {:>34} {:>34} {:>7.2f}s {:>6} {:>9.1f} {:>10.0f}{}\n",
                        n, loss * 100, done, seconds_cell(joins, period_s),
-                       seconds_cell(deaths, period_s), f.empty() ? NAN : median(f),
-                       false_failures, msgs / done, bytes / done,
-                       cut_short ? "  (cut short: wall budget)" : "");
+                       seconds_cell(deaths, period_s), f.empty() ? NAN : median(f), false_failures,
+                       msgs / done, bytes / done, cut_short ? "  (cut short: wall budget)" : "");
             std::fflush(stdout);
         }
     }
-    fmt::print("wall time {:.1f}s\n",
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start)
-                   .count());
+    fmt::print(
+        "wall time {:.1f}s\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
     return 0;
 }

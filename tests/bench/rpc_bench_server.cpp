@@ -34,7 +34,7 @@ net::awaitable<void> serve_until_signal(rpc::server* srv, asio::io_context* ioc,
     ioc->stop();
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     std::string port = "50551";
@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
         rpc::server srv(ioc.get_executor(), o);
         app::register_bench_service(srv, "bench");
         srv.start();
-        std::printf("READY port=%u pid=%d\n", srv.local_endpoint().port(), static_cast<int>(::getpid()));
+        std::printf("READY port=%u pid=%d\n", srv.local_endpoint().port(),
+                    static_cast<int>(::getpid()));
         std::fflush(stdout);
         asio::co_spawn(ioc, serve_until_signal(&srv, &ioc, max_seconds), asio::detached);
         ioc.run();

@@ -28,7 +28,7 @@ std::unique_ptr<X509, x509_deleter> load(const std::string& path) {
     return std::unique_ptr<X509, x509_deleter>(cert);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("certs: committed test certificate has more than a year left", "[certs]") {
     auto cert = load(rpcnetd::test::source_dir() + "/certs/test_cert.pem");

@@ -66,8 +66,8 @@ TEST_CASE("options: environment variables apply and flags win", "[cli]") {
     CHECK(w.failures.enabled);
     CHECK(w.common.log_level == "debug");
 
-    auto w2 = std::get<cli::worker_config>(
-        parse({"worker", "--label", "worker-a", "--addr", "127.0.0.1:7100", "--log-level", "warn"}));
+    auto w2 = std::get<cli::worker_config>(parse(
+        {"worker", "--label", "worker-a", "--addr", "127.0.0.1:7100", "--log-level", "warn"}));
     CHECK(w2.label == "worker-a");
     CHECK(w2.member.name == "worker-a");
     CHECK(w2.member.addr.port == 7100);
@@ -82,17 +82,17 @@ TEST_CASE("options: environment variables apply and flags win", "[cli]") {
 
 TEST_CASE("options: worker tags, client filter, durations", "[cli]") {
     fake_env().clear();
-    auto w = std::get<cli::worker_config>(parse(
-        {"worker", "--tag", "gpu=true", "--tag", "zone=eu", "--simulate-failures",
-         "--token-interval", "0ms", "--join", "127.0.0.1:1,127.0.0.1:2"}));
+    auto w = std::get<cli::worker_config>(
+        parse({"worker", "--tag", "gpu=true", "--tag", "zone=eu", "--simulate-failures",
+               "--token-interval", "0ms", "--join", "127.0.0.1:1,127.0.0.1:2"}));
     CHECK(w.member.tags.at("gpu") == "true");
     CHECK(w.member.tags.at("zone") == "eu");
     CHECK(w.failures.enabled);
     CHECK(w.token_interval == 0ms);
     CHECK(w.member.join.size() == 2);
 
-    auto c = std::get<cli::client_config>(parse(
-        {"client", "--filter", "gpu=true,zone=eu", "--tokens", "200", "--output", "jsonl"}));
+    auto c = std::get<cli::client_config>(
+        parse({"client", "--filter", "gpu=true,zone=eu", "--tokens", "200", "--output", "jsonl"}));
     CHECK(c.filter.size() == 2);
     CHECK(c.tokens == 200);
     CHECK(c.output == cli::client_output::jsonl);
@@ -137,8 +137,8 @@ TEST_CASE("options: high-availability flags (#10)", "[cli]") {
     CHECK(d.queue_size == 128);
     CHECK(d.queue_timeout == std::chrono::seconds(30));
     CHECK(d.affinity_epsilon == Approx(0.25));
-    d = std::get<cli::director_config>(parse({"director", "--strategy", "power-of-two",
-                                              "--queue-size", "0", "--queue-timeout", "2s"}));
+    d = std::get<cli::director_config>(parse(
+        {"director", "--strategy", "power-of-two", "--queue-size", "0", "--queue-timeout", "2s"}));
     CHECK(d.strategy == cli::balance_strategy::power_of_two);
     CHECK(d.queue_size == 0);
     CHECK(d.queue_timeout == std::chrono::seconds(2));
@@ -148,8 +148,8 @@ TEST_CASE("options: high-availability flags (#10)", "[cli]") {
     CHECK(d.affinity_epsilon == Approx(0.5));
     const auto c = std::get<cli::client_config>(parse({"client", "--affinity", "user-7"}));
     CHECK(c.affinity == "user-7");
-    const auto dr = std::get<cli::drain_config>(
-        parse({"drain", "--target", "127.0.0.1:62001", "--handoff"}));
+    const auto dr =
+        std::get<cli::drain_config>(parse({"drain", "--target", "127.0.0.1:62001", "--handoff"}));
     CHECK(dr.drain);
     CHECK(dr.handoff);
     const auto un = std::get<cli::drain_config>(parse({"undrain", "--target", "127.0.0.1:62001"}));
@@ -211,9 +211,9 @@ TEST_CASE("options: help and version are requests, not errors", "[cli]") {
 
 TEST_CASE("options: keys takes an action, a key file and the current gossip key", "[cli][keys]") {
     fake_env().clear();
-    const auto c = std::get<cli::keys_config>(parse(
-        {"keys", "install", "--director", "127.0.0.1:7000", "--key-file", "new.key",
-         "--gossip-key", "cur.key"}));
+    const auto c =
+        std::get<cli::keys_config>(parse({"keys", "install", "--director", "127.0.0.1:7000",
+                                          "--key-file", "new.key", "--gossip-key", "cur.key"}));
     CHECK(c.action == cli::keys_action::install);
     CHECK(c.director.port == 7000);
     CHECK(c.key_file == "new.key");
@@ -235,13 +235,15 @@ TEST_CASE("options: keys takes an action, a key file and the current gossip key"
 TEST_CASE("options: --http-addr is off by default and must be an address to bind", "[cli]") {
     fake_env().clear();
     CHECK_FALSE(std::get<cli::director_config>(parse({"director"})).member.http_addr);
-    const auto d = std::get<cli::director_config>(parse({"director", "--http-addr", "127.0.0.1:9464"}));
+    const auto d =
+        std::get<cli::director_config>(parse({"director", "--http-addr", "127.0.0.1:9464"}));
     REQUIRE(d.member.http_addr);
     CHECK(d.member.http_addr->port == 9464);
     const auto w = std::get<cli::worker_config>(parse({"worker", "--http-addr", "localhost:9465"}));
     REQUIRE(w.member.http_addr);
     CHECK(w.member.http_addr->host == "localhost");
-    CHECK(std::get<cli::worker_config>(parse({"worker", "--http-addr", "[::1]:9465"})).member.http_addr);
+    CHECK(std::get<cli::worker_config>(parse({"worker", "--http-addr", "[::1]:9465"}))
+              .member.http_addr);
     CHECK_THROWS_WITH(parse({"director", "--http-addr", "9464"}), Catch::Contains("--http-addr"));
     CHECK_THROWS_WITH(parse({"worker", "--http-addr", "example.com:9464"}),
                       Catch::Contains("--http-addr"));
@@ -268,8 +270,8 @@ TEST_CASE("options: worker --exec flags (issue #8)", "[cli][exec]") {
     }
     SECTION("--exec-shell runs /bin/sh -c; explicit limits") {
         auto w = std::get<cli::worker_config>(
-            parse({"worker", "--exec-shell", "yes | head", "--max-jobs", "3", "--job-timeout",
-                   "5s", "--exec-kill-timeout", "500ms", "--max-token-bytes", "100"}));
+            parse({"worker", "--exec-shell", "yes | head", "--max-jobs", "3", "--job-timeout", "5s",
+                   "--exec-kill-timeout", "500ms", "--max-token-bytes", "100"}));
         CHECK(w.exec.argv == std::vector<std::string>{"/bin/sh", "-c", "yes | head"});
         CHECK(w.exec.max_jobs == 3);
         CHECK(w.member.tags.at("capacity") == "3");
@@ -291,8 +293,8 @@ TEST_CASE("options: client --prompt-file, --output raw, --resume-context-limit",
     auto c = std::get<cli::client_config>(parse({"client"}));
     CHECK(c.prompt_file.empty());
     CHECK(c.resume_context_limit == 1024 * 1024);
-    c = std::get<cli::client_config>(parse({"client", "--prompt-file", "-", "--output", "raw",
-                                            "--resume-context-limit", "0"}));
+    c = std::get<cli::client_config>(
+        parse({"client", "--prompt-file", "-", "--output", "raw", "--resume-context-limit", "0"}));
     CHECK(c.prompt_file == "-");
     CHECK(c.output == cli::client_output::raw);
     CHECK(c.resume_context_limit == 0);

@@ -18,7 +18,9 @@ std::optional<std::string> director_env(const char* name) {
     return std::nullopt;
 }
 
-std::optional<std::string> no_env(const char*) { return std::nullopt; }
+std::optional<std::string> no_env(const char*) {
+    return std::nullopt;
+}
 
 cli::command parse(std::vector<std::string> args, cli::env_lookup env) {
     std::vector<const char*> argv{"rpcnetd"};
@@ -28,7 +30,7 @@ cli::command parse(std::vector<std::string> args, cli::env_lookup env) {
     return cli::parse_command_line(static_cast<int>(argv.size()), argv.data(), env);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("options: stats mode takes --target and --output text|json", "[cli]") {
     auto d = std::get<cli::stats_config>(parse({"stats"}, no_env));

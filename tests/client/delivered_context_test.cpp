@@ -14,8 +14,7 @@ TEST_CASE("delivered_context: lines end with newline, chunks are kept as they ar
     CHECK(dropped == 0);
 }
 
-TEST_CASE("delivered_context: keeps the last limit bytes and counts the dropped ones",
-          "[client]") {
+TEST_CASE("delivered_context: keeps the last limit bytes and counts the dropped ones", "[client]") {
     delivered_context c(10);
     std::string all;
     for (int i = 0; i < 100; ++i) {

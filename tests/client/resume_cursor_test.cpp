@@ -16,7 +16,7 @@ TEST_CASE("resume_cursor: delivers the current stream in order", "[client]") {
     resume_cursor c(5);
     CHECK(c.next_from() == 1);
     CHECK(c.last_delivered() == 0);
-    CHECK(c.on_token(1, 1) == token_verdict::stale_stream); // nothing begun yet
+    CHECK(c.on_token(1, 1) == token_verdict::stale_stream);  // nothing begun yet
     REQUIRE(c.begin_stream(1));
     for (std::uint64_t s = 1; s <= 5; ++s) {
         CHECK(c.on_token(1, s) == token_verdict::deliver);
@@ -41,7 +41,7 @@ TEST_CASE("resume_cursor: duplicates, gaps and stale streams are not delivered",
     SECTION("a gap abandons the stream; resume from last + 1 on a fresh stream") {
         CHECK(c.on_token(10, 4) == token_verdict::gap);
         CHECK_FALSE(c.current_stream());
-        CHECK(c.on_token(10, 3) == token_verdict::stale_stream); // even the missing one
+        CHECK(c.on_token(10, 3) == token_verdict::stale_stream);  // even the missing one
         CHECK(c.next_from() == 3);
         REQUIRE(c.begin_stream(11));
         CHECK(c.on_token(11, 3) == token_verdict::deliver);
@@ -82,7 +82,7 @@ TEST_CASE("resume_cursor: a sequence beyond the target is never delivered", "[cl
     REQUIRE(c.begin_stream(1));
     CHECK(c.on_token(1, 1) == token_verdict::deliver);
     CHECK(c.on_token(1, 7) == token_verdict::past_target);
-    CHECK(c.current_stream() == 1u); // not a failure: the tokens the user wants may still come
+    CHECK(c.current_stream() == 1u);  // not a failure: the tokens the user wants may still come
     CHECK(c.on_token(1, 2) == token_verdict::deliver);
 }
 
@@ -130,18 +130,18 @@ std::vector<std::uint64_t> run_hostile(std::uint64_t target, std::uint64_t seed,
 
     for (int step = 0; step < 1'000'000 && !c.done(); ++step) {
         const auto r = roll(100);
-        if (r < 55) { // the normal case
+        if (r < 55) {  // the normal case
             const auto v = c.on_token(cur.id, cur.next);
             if (v == token_verdict::deliver) {
                 delivered.push_back(cur.next);
             }
             ++cur.next;
-        } else if (r < 65) { // replay of something already sent on this stream
+        } else if (r < 65) {  // replay of something already sent on this stream
             const auto s = cur.next > 1 ? 1 + roll(cur.next - 1) : 1;
             if (c.on_token(cur.id, s) == token_verdict::deliver) {
                 delivered.push_back(s);
             }
-        } else if (r < 80 && !abandoned.empty()) { // a late frame from an abandoned stream
+        } else if (r < 80 && !abandoned.empty()) {  // a late frame from an abandoned stream
             auto& old = abandoned[roll(abandoned.size())];
             const std::uint64_t s = roll(2) == 0 ? old.next++ : c.next_from();
             if (c.on_token(old.id, s) == token_verdict::deliver) {
@@ -150,7 +150,7 @@ std::vector<std::uint64_t> run_hostile(std::uint64_t target, std::uint64_t seed,
             if (roll(4) == 0) {
                 (void)c.on_end(old.id);
             }
-        } else if (r < 85) { // the worker skips ahead: the client must treat it as a failure
+        } else if (r < 85) {  // the worker skips ahead: the client must treat it as a failure
             cur.next += 1 + roll(3);
             const auto v = c.on_token(cur.id, cur.next);
             if (v == token_verdict::deliver) {
@@ -158,13 +158,13 @@ std::vector<std::uint64_t> run_hostile(std::uint64_t target, std::uint64_t seed,
             } else if (v == token_verdict::gap) {
                 fail_over();
             }
-        } else if (r < 88) { // the worker ends the stream early
+        } else if (r < 88) {  // the worker ends the stream early
             if (c.on_end(cur.id) == end_verdict::premature) {
                 fail_over();
             }
-        } else if (r < 93) { // reset or idle timeout
+        } else if (r < 93) {  // reset or idle timeout
             fail_over();
-        } else { // several tokens in a row
+        } else {  // several tokens in a row
             for (int i = 0; i < 5; ++i) {
                 if (c.on_token(cur.id, cur.next) == token_verdict::deliver) {
                     delivered.push_back(cur.next);
@@ -181,7 +181,7 @@ std::vector<std::uint64_t> run_hostile(std::uint64_t target, std::uint64_t seed,
     return delivered;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("resume_cursor: under any interleaving the user sees 1..N once each, in order",
           "[client]") {

@@ -27,13 +27,18 @@ TEST_CASE("json: booleans, numbers, nested objects, insertion order", "[common]"
               .add("zero", 0.0)
               .add("nan", std::numeric_limits<double>::quiet_NaN())
               .add("inner", inner)
-              .str() == R"({"ok":true,"no":false,"ms":0.413,"zero":0,"nan":0,"inner":{"z":1,"a":2}})");
+              .str() ==
+          R"({"ok":true,"no":false,"ms":0.413,"zero":0,"nan":0,"inner":{"z":1,"a":2}})");
 }
 
 TEST_CASE("json: text that is not UTF-8 still makes valid JSON", "[common]") {
     // A lone continuation byte and a truncated sequence become U+FFFD; valid text is kept.
-    CHECK(json_object().add("name", "a\x80" "b\xE2\x82").add("ok", "\xE2\x82\xAC").str() ==
-          "{\"name\":\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\",\"ok\":\"\xE2\x82\xAC\"}");
+    CHECK(json_object()
+              .add("name", "a\x80"
+                           "b\xE2\x82")
+              .add("ok", "\xE2\x82\xAC")
+              .str() == "{\"name\":\"a\xEF\xBF\xBD"
+                        "b\xEF\xBF\xBD\xEF\xBF\xBD\",\"ok\":\"\xE2\x82\xAC\"}");
     std::string out;
     rpcnetd::common::append_json_string(out, "q\"\x1f");
     CHECK(out == R"("q\"\u001f")");

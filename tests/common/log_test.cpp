@@ -49,7 +49,7 @@ bool parse_invalid_utf8() {
     return e.ParseFromString(wire);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("log: levels follow RUST_LOG style filters", "[common]") {
     CHECK(common::parse_log_level("info") == spdlog::level::info);

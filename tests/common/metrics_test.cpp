@@ -46,7 +46,7 @@ TEST_CASE("histogram buckets are cumulative and end with +Inf, _sum and _count",
     h.observe(0.05);
     h.observe(0.1);  // on the bound: counts in le="0.1"
     h.observe(0.7);
-    h.observe(3);    // above every bound: only in +Inf
+    h.observe(3);                                         // above every bound: only in +Inf
     h.observe(std::numeric_limits<double>::quiet_NaN());  // ignored
     CHECK(h.cumulative() == std::vector<std::uint64_t>{2, 2, 3});
     CHECK(h.count() == 4);

@@ -28,7 +28,7 @@ TEST_CASE("utf8: refuses what protobuf would refuse", "[common]") {
     CHECK_FALSE(valid_utf8("\xED\xA0\x80"));      // surrogate U+D800
     CHECK_FALSE(valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
     CHECK_FALSE(valid_utf8("\xF5\x80\x80\x80"));
-    CHECK_FALSE(valid_utf8("ok\xE2\x28\xA1"));    // bad continuation
+    CHECK_FALSE(valid_utf8("ok\xE2\x28\xA1"));  // bad continuation
 }
 
 #include "proto/rpcnetd.pb.h"

@@ -22,13 +22,13 @@ phi_config config_1s() {
     c.first_heartbeat_estimate = 1000ms;
     return c;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("phi_detector: logistic approximation values", "[failure]") {
     CHECK(phi_of(1000, 1000, 100) == Approx(0.30103).epsilon(1e-4));  // at the mean: P = 1/2
     CHECK(phi_of(0, 1000, 100) == Approx(0.0).margin(1e-6));
-    CHECK(phi_of(1100, 1000, 100) == Approx(0.7995).epsilon(1e-3));   // one sigma late
-    CHECK(phi_of(1300, 1000, 100) == Approx(2.9095).epsilon(1e-3));   // three sigma late
+    CHECK(phi_of(1100, 1000, 100) == Approx(0.7995).epsilon(1e-3));  // one sigma late
+    CHECK(phi_of(1300, 1000, 100) == Approx(2.9095).epsilon(1e-3));  // three sigma late
     CHECK(phi_of(1500, 1000, 100) > 5.0);
 }
 

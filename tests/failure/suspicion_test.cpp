@@ -29,8 +29,8 @@ TEST_CASE("suspicion: timeout shrinks with confirmations", "[failure]") {
     const auto max = std::chrono::duration_cast<rpcnetd::common::duration>(4800ms);
     CHECK(suspicion_timeout(min, max, 0, 2) == max);
     // 4800 - 4000 * log(2) / log(3) = 2276.28 ms
-    const double c1 = std::chrono::duration<double, std::milli>(suspicion_timeout(min, max, 1, 2))
-                          .count();
+    const double c1 =
+        std::chrono::duration<double, std::milli>(suspicion_timeout(min, max, 1, 2)).count();
     CHECK(c1 == Approx(2276.28).epsilon(1e-4));
     CHECK(suspicion_timeout(min, max, 2, 2) == min);
     CHECK(suspicion_timeout(min, max, 7, 2) == min);

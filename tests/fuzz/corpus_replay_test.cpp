@@ -52,7 +52,7 @@ void replay(const std::string& target, target_fn fn) {
     }
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("fuzz corpus: frame_decoder", "[fuzz]") {
     replay("frame_decoder", rpcnetd::fuzz::fuzz_frame_decoder);
@@ -77,9 +77,8 @@ TEST_CASE("fuzz corpus: proto_bodies", "[fuzz]") {
 
 TEST_CASE("fuzz targets: empty and one-byte inputs", "[fuzz]") {
     for (const target_fn fn : {rpcnetd::fuzz::fuzz_frame_decoder,
-                               rpcnetd::fuzz::fuzz_gossip_envelope,
-                               rpcnetd::fuzz::fuzz_swim_codec, rpcnetd::fuzz::fuzz_swim_state,
-                               rpcnetd::fuzz::fuzz_proto_bodies}) {
+                               rpcnetd::fuzz::fuzz_gossip_envelope, rpcnetd::fuzz::fuzz_swim_codec,
+                               rpcnetd::fuzz::fuzz_swim_state, rpcnetd::fuzz::fuzz_proto_bodies}) {
         REQUIRE_NOTHROW(fn({}));
         for (int b = 0; b < 256; ++b) {
             const std::array<std::uint8_t, 1> one{static_cast<std::uint8_t>(b)};

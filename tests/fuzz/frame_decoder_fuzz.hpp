@@ -131,12 +131,11 @@ inline void check_same(const outcome& got, const outcome& want) {
     }
 }
 
-} // namespace frame_fuzz
+}  // namespace frame_fuzz
 
 inline void fuzz_frame_decoder(std::span<const std::uint8_t> data) {
     byte_reader in(data);
-    static constexpr std::array<std::uint32_t, 4> max_bodies{0, 16, 1024,
-                                                             rpc::limits{}.max_frame};
+    static constexpr std::array<std::uint32_t, 4> max_bodies{0, 16, 1024, rpc::limits{}.max_frame};
     const std::uint32_t max_body = max_bodies[in.u8() & 3U];
     std::minstd_rand chunk_rng(in.u8() + 1U);
     const auto stream = in.rest();
@@ -144,8 +143,8 @@ inline void fuzz_frame_decoder(std::span<const std::uint8_t> data) {
     const auto want = frame_fuzz::reference(stream, max_body);
     frame_fuzz::check_same(frame_fuzz::decode(stream, max_body, [] { return SIZE_MAX; }), want);
     std::uniform_int_distribution<std::size_t> chunk(1, 40);
-    frame_fuzz::check_same(
-        frame_fuzz::decode(stream, max_body, [&] { return chunk(chunk_rng); }), want);
+    frame_fuzz::check_same(frame_fuzz::decode(stream, max_body, [&] { return chunk(chunk_rng); }),
+                           want);
     if (stream.size() <= 512) {
         frame_fuzz::check_same(frame_fuzz::decode(stream, max_body, [] { return std::size_t{1}; }),
                                want);
@@ -161,4 +160,4 @@ inline void fuzz_frame_decoder(std::span<const std::uint8_t> data) {
     }
 }
 
-} // namespace rpcnetd::fuzz
+}  // namespace rpcnetd::fuzz

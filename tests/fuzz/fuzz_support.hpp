@@ -29,8 +29,8 @@ struct invariant_violation : std::logic_error {
 #define RPCNETD_FUZZ_CHECK(cond)                                                                   \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            throw ::rpcnetd::fuzz::invariant_violation(__FILE__ ":" RPCNETD_FUZZ_STR(__LINE__)     \
-                                                       ": " #cond);                                \
+            throw ::rpcnetd::fuzz::invariant_violation(__FILE__                                    \
+                                                       ":" RPCNETD_FUZZ_STR(__LINE__) ": " #cond); \
         }                                                                                          \
     } while (0)
 
@@ -83,4 +83,4 @@ inline std::span<const std::uint8_t> as_bytes(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-} // namespace rpcnetd::fuzz
+}  // namespace rpcnetd::fuzz

@@ -63,7 +63,7 @@ inline void seal_mutate_open(byte_reader& in) {
     RPCNETD_FUZZ_CHECK(!ring().open(extended, aad));
 }
 
-} // namespace envelope_fuzz
+}  // namespace envelope_fuzz
 
 inline void fuzz_gossip_envelope(std::span<const std::uint8_t> data) {
     using membership::gossip_cipher;
@@ -91,4 +91,4 @@ inline void fuzz_gossip_envelope(std::span<const std::uint8_t> data) {
     }
 }
 
-} // namespace rpcnetd::fuzz
+}  // namespace rpcnetd::fuzz

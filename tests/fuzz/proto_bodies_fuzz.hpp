@@ -49,8 +49,11 @@ inline void merge_members(const google::protobuf::RepeatedPtrField<v1::MemberSta
     common::rng rng(7);
     auto now = common::time_point{} + 1h;
     membership::swim_state s(cfg, "n0", {"10.0.0.0", 7946}, {}, rng, now, 1000);
-    s.seed_members({{"n1", {"10.0.0.1", 7946}, membership::make_incarnation(1000, 0),
-                     membership::member_status::alive, {}}},
+    s.seed_members({{"n1",
+                     {"10.0.0.1", 7946},
+                     membership::make_incarnation(1000, 0),
+                     membership::member_status::alive,
+                     {}}},
                    now);
     swim_observer observer(cfg);
     observer.check(s, {});
@@ -61,7 +64,7 @@ inline void merge_members(const google::protobuf::RepeatedPtrField<v1::MemberSta
     RPCNETD_FUZZ_CHECK(s.next_deadline() > now);
 }
 
-} // namespace proto_fuzz
+}  // namespace proto_fuzz
 
 inline void fuzz_proto_bodies(std::span<const std::uint8_t> data) {
     byte_reader in(data);
@@ -126,4 +129,4 @@ inline void fuzz_proto_bodies(std::span<const std::uint8_t> data) {
     }
 }
 
-} // namespace rpcnetd::fuzz
+}  // namespace rpcnetd::fuzz

@@ -104,13 +104,16 @@ void codec_seeds(seed_writer& w) {
 
 void proto_seeds(seed_writer& w) {
     rpcnetd::v1::PushPullRequest pp;
-    rpcnetd::membership::fill(*pp.mutable_members(),
-                              {{"n1", {"10.0.0.1", 7946}, 3, rpcnetd::membership::member_status::alive,
-                                {{"role", "worker"}}},
-                               {"n0", {"10.0.0.0", 7946}, 9, rpcnetd::membership::member_status::suspect,
-                                {}},
-                               {"n2", {"::1", 7946}, 1, rpcnetd::membership::member_status::failed, {}},
-                               {"n3", {"h", 1}, 2, rpcnetd::membership::member_status::left, {}}});
+    rpcnetd::membership::fill(
+        *pp.mutable_members(),
+        {{"n1",
+          {"10.0.0.1", 7946},
+          3,
+          rpcnetd::membership::member_status::alive,
+          {{"role", "worker"}}},
+         {"n0", {"10.0.0.0", 7946}, 9, rpcnetd::membership::member_status::suspect, {}},
+         {"n2", {"::1", 7946}, 1, rpcnetd::membership::member_status::failed, {}},
+         {"n3", {"h", 1}, 2, rpcnetd::membership::member_status::left, {}}});
     pp.set_cluster("c");
     pp.set_join(true);
     w.add("proto_bodies", "push-pull-request", cat({{8}, of(pp.SerializeAsString())}));
@@ -138,7 +141,7 @@ void proto_seeds(seed_writer& w) {
     w.add("proto_bodies", "end", cat({{2}, of(end.SerializeAsString())}));
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("fuzz seeds: write the hand-made seed corpus", "[.fuzz_seeds]") {
     const char* dir = std::getenv("RPCNETD_FUZZ_SEED_DIR");

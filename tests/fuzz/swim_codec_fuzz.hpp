@@ -57,4 +57,4 @@ inline void fuzz_swim_codec(std::span<const std::uint8_t> data) {
     RPCNETD_FUZZ_CHECK(wire::encode_packet(q->sender, q_messages) == again);
 }
 
-} // namespace rpcnetd::fuzz
+}  // namespace rpcnetd::fuzz

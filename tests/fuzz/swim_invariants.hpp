@@ -121,4 +121,4 @@ private:
     std::vector<std::uint32_t> seqs_;
 };
 
-} // namespace rpcnetd::fuzz
+}  // namespace rpcnetd::fuzz

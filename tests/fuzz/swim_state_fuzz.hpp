@@ -52,9 +52,11 @@ public:
           observer_(cfg_) {
         std::vector<membership::member> known;
         for (std::size_t i = 1; i < cluster_size; ++i) {
-            known.push_back({"n" + std::to_string(i), member_addr(i), membership::make_incarnation(
-                                                                          1000, 0),
-                             membership::member_status::alive, {}});
+            known.push_back({"n" + std::to_string(i),
+                             member_addr(i),
+                             membership::make_incarnation(1000, 0),
+                             membership::member_status::alive,
+                             {}});
         }
         state_.seed_members(known, now_);
         observer_.check(state_, {});
@@ -89,9 +91,8 @@ private:
         } else if (in_.u8() == 0) {
             observer_.check(state_, state_.leave(now_));
         } else {
-            observer_.check(state_, state_.join({member_addr(1), member_addr(0),
-                                                 pick_addr("")},
-                                                now_));
+            observer_.check(state_,
+                            state_.join({member_addr(1), member_addr(0), pick_addr("")}, now_));
         }
     }
 
@@ -236,7 +237,7 @@ private:
     swim_observer observer_;
 };
 
-} // namespace swim_fuzz
+}  // namespace swim_fuzz
 
 inline void fuzz_swim_state(std::span<const std::uint8_t> data) {
     byte_reader in(data);
@@ -244,4 +245,4 @@ inline void fuzz_swim_state(std::span<const std::uint8_t> data) {
     d.run();
 }
 
-} // namespace rpcnetd::fuzz
+}  // namespace rpcnetd::fuzz

@@ -69,7 +69,8 @@ struct running_server {
     }
     ~running_server() {
         std::promise<void> stopped;
-        net::asio::co_spawn(ioc, srv.stop(), [&](const std::exception_ptr&) { stopped.set_value(); });
+        net::asio::co_spawn(ioc, srv.stop(),
+                            [&](const std::exception_ptr&) { stopped.set_value(); });
         stopped.get_future().wait();
         ioc.stop();
         thread.join();
@@ -77,7 +78,7 @@ struct running_server {
     unsigned short port() const { return srv.local_endpoint().port; }
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("http server: GET answers, other methods 405, unknown paths 404", "[http]") {
     running_server s(http::server_options{});
@@ -92,8 +93,9 @@ TEST_CASE("http server: GET answers, other methods 405, unknown paths 404", "[ht
 
 TEST_CASE("http server: keep-alive serves several requests on one connection", "[http]") {
     running_server s(http::server_options{});
-    const auto raw = http_exchange(s.port(), "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
-                                             "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    const auto raw =
+        http_exchange(s.port(), "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
+                                "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     std::size_t answers = 0;
     for (auto at = raw.find("HTTP/1.1 200"); at != std::string::npos;
          at = raw.find("HTTP/1.1 200", at + 1)) {

@@ -18,7 +18,7 @@ namespace {
 std::size_t lines(const std::string& s) {
     return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("cli process: unknown flag exits 2 with one line", "[cli][integration]") {
     auto r = run_command({rpcnetd_binary(), "--bogus"}, 10s);
@@ -48,7 +48,7 @@ TEST_CASE("cli process: a key file that group or others can read exits 2 naming 
         const rpcnetd::test::gossip_key_file key;
         ::chmod(key.path().c_str(), 0644);
         std::vector<std::string> argv{rpcnetd_binary(), "director", "--addr", addr,
-                                      "--gossip-key", key.path()};
+                                      "--gossip-key",   key.path()};
         argv.insert(argv.end(), dev.begin(), dev.end());
         auto r = run_command(argv, 10s);
         CHECK(r.exit_code == 2);
@@ -64,8 +64,8 @@ TEST_CASE("cli process: a key file that group or others can read exits 2 naming 
                             20s)
                     .exit_code == 0);
         ::chmod((dir + "/k.pem").c_str(), 0640);
-        auto r = run_command({rpcnetd_binary(), "worker", "--addr", addr, "--cert",
-                              dir + "/c.pem", "--key", dir + "/k.pem"},
+        auto r = run_command({rpcnetd_binary(), "worker", "--addr", addr, "--cert", dir + "/c.pem",
+                              "--key", dir + "/k.pem"},
                              10s);
         run_command({"/bin/rm", "-rf", dir}, 5s);
         CHECK(r.exit_code == 2);
@@ -91,8 +91,8 @@ TEST_CASE("cli process: help and version exit 0", "[cli][integration]") {
 TEST_CASE("cli process: a name and tags too large for one gossip datagram exit 2 with the reason",
           "[cli][integration]") {
     const std::string addr = "127.0.0.1:" + std::to_string(rpcnetd::test::free_port());
-    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--addr", addr, "--join", addr,
-                                  "--label", std::string(200, 'w')};
+    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--addr",  addr,
+                                  "--join",         addr,     "--label", std::string(200, 'w')};
     for (int i = 0; i < 5; ++i) {  // each flag is valid alone; together they do not fit
         argv.push_back("--tag");
         argv.push_back("k" + std::to_string(i) + "=" + std::string(250, 'v'));

@@ -28,7 +28,7 @@ std::string wait_tokens(child_process& client, std::size_t n, std::chrono::milli
     return {};
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("cluster: client receives 1..200 exactly once through director and 2 workers",
           "[cluster][integration]") {
@@ -56,7 +56,7 @@ TEST_CASE("cluster: kill -9 of the serving worker twice loses and repeats nothin
     auto client = c.start_client({"--tokens", "400"});
     // Each killed worker is restarted at once (same label and address), so it *could* serve the
     // client again: the check below is about the killed process, not about an absent label.
-    std::vector<std::pair<std::string, std::size_t>> kills; // label, tokens seen at the kill
+    std::vector<std::pair<std::string, std::size_t>> kills;  // label, tokens seen at the kill
     std::size_t at = 50;
     for (int round = 0; round < 2; ++round) {
         const std::string serving = wait_tokens(*client, at, 30s);
@@ -86,7 +86,7 @@ TEST_CASE("cluster: kill -9 of the serving worker twice loses and repeats nothin
             }
         }
         REQUIRE(failover);
-        std::size_t assigned_from = run.token_workers.size(); // none yet
+        std::size_t assigned_from = run.token_workers.size();  // none yet
         for (const auto& st : run.steps) {
             if (st.event == "assigned" && st.tokens_before >= *failover && st.worker == label) {
                 assigned_from = std::min(assigned_from, st.tokens_before);
@@ -101,11 +101,17 @@ TEST_CASE("cluster: kill -9 of the serving worker twice loses and repeats nothin
 TEST_CASE("cluster: simulated failures cause lossless failovers and the worker rejoins",
           "[cluster][integration]") {
     cluster c;
-    const std::vector<std::string> cycle{"--simulate-failures", "--failure-healthy", "3s",
-                                         "--failure-warning", "1s", "--failure-failed", "2s",
-                                         "--token-interval", "20ms"};
+    const std::vector<std::string> cycle{"--simulate-failures",
+                                         "--failure-healthy",
+                                         "3s",
+                                         "--failure-warning",
+                                         "1s",
+                                         "--failure-failed",
+                                         "2s",
+                                         "--token-interval",
+                                         "20ms"};
     c.add_worker("worker-a", cycle);
-    std::this_thread::sleep_for(2500ms); // offset the cycles so both never fail together
+    std::this_thread::sleep_for(2500ms);  // offset the cycles so both never fail together
     c.add_worker("worker-b", cycle);
     REQUIRE(c.wait_alive_workers(2, 20s));
     auto client = c.start_client({"--tokens", "600"});
@@ -184,8 +190,8 @@ TEST_CASE("cluster: least-connections spreads 30 clients evenly and counts retur
         // A generous idle timeout: this test is about balancing, and 34 processes on two cores
         // (sanitizer builds) can stall a stream long enough to trigger a legitimate failover.
         // --tokens 0 streams until stopped, so all 30 overlap however slowly they start.
-        clients.push_back(c.start_client({"--tokens", "0", "--stream-idle-timeout", "10s",
-                                          "--connect-timeout", "10s"}));
+        clients.push_back(c.start_client(
+            {"--tokens", "0", "--stream-idle-timeout", "10s", "--connect-timeout", "10s"}));
     }
     // Judged by the workers' own counts of running Worker.Generate streams (Node.Stats
     // worker.active_streams), not by the director's estimate that the balancer itself uses.
@@ -260,7 +266,8 @@ TEST_CASE("cluster: tag filters pick matching workers or wait", "[cluster][integ
         CHECK(std::all_of(run.token_workers.begin(), run.token_workers.end(),
                           [](const std::string& w) { return w == "worker-gpu"; }));
     }
-    auto nobody = c.start_client({"--tokens", "10", "--filter", "zone=mars", "--wait-timeout", "2s"});
+    auto nobody =
+        c.start_client({"--tokens", "10", "--filter", "zone=mars", "--wait-timeout", "2s"});
     auto code = nobody->wait_exit(30s);
     REQUIRE(code);
     CHECK(*code == 1);
@@ -286,7 +293,7 @@ TEST_CASE("cluster: events replays recent history then follows joins and leaves,
     auto common = c.common_flags();
     const auto follower = [&](const std::string& replay) {
         std::vector<std::string> argv{rpcnetd_binary(), "events", "--director", c.director_addr(),
-                                      "--output", "jsonl", "--replay", replay};
+                                      "--output",       "jsonl",  "--replay",   replay};
         argv.insert(argv.end(), common.begin(), common.end());
         return std::make_unique<child_process>(argv);
     };
@@ -317,14 +324,14 @@ TEST_CASE("cluster: events replays recent history then follows joins and leaves,
     INFO("replay 0 printed: " << live_only->output());
     CHECK(live_only->output().find(joined) == std::string::npos);
 
-    std::vector<std::string> margv{rpcnetd_binary(), "members", "--director", c.director_addr(),
-                                   "--output", "json"};
+    std::vector<std::string> margv{rpcnetd_binary(),  "members",  "--director",
+                                   c.director_addr(), "--output", "json"};
     margv.insert(margv.end(), common.begin(), common.end());
     const auto r = run_command(margv, 10s);
     CHECK(r.exit_code == 0);
     CHECK(r.output.rfind("[{\"name\":", 0) == 0);
-    for (const char* key : {"\"addr\":", "\"state\":", "\"incarnation\":", "\"tags\":{",
-                            "\"active_streams\":"}) {
+    for (const char* key :
+         {"\"addr\":", "\"state\":", "\"incarnation\":", "\"tags\":{", "\"active_streams\":"}) {
         CHECK(r.output.find(key) != std::string::npos);
     }
 }

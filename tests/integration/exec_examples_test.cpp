@@ -38,12 +38,11 @@ run_result run_in_env(std::vector<std::string> env, const std::string& program,
         cmd += " '" + a + "'";
     }
     cmd += " < '" + stdin_file + "'";
-    return run_command({"/usr/bin/env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "/bin/sh",
-                        "-c", cmd},
-                       30s);
+    return run_command(
+        {"/usr/bin/env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "/bin/sh", "-c", cmd}, 30s);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("examples: markov.sh is deterministic in RPCNETD_SEED", "[exec][examples]") {
     const auto prog = source_dir() + "/examples/markov/markov.sh";
@@ -57,7 +56,7 @@ TEST_CASE("examples: markov.sh is deterministic in RPCNETD_SEED", "[exec][exampl
     CHECK(std::count(a.output.begin(), a.output.end(), '\n') == 50);
     CHECK(a.output == b.output);
     CHECK(a.output != c.output);
-    CHECK(a.output.rfind("Alice ", 0) == 0); // the prompt's first word starts the chain
+    CHECK(a.output.rfind("Alice ", 0) == 0);  // the prompt's first word starts the chain
 }
 
 TEST_CASE("examples: complete.sh sends prompt + context and streams the pieces",
@@ -69,15 +68,14 @@ TEST_CASE("examples: complete.sh sends prompt + context and streams the pieces",
     const auto prompt = (dir / "prompt").string();
     std::ofstream(context) << "Once upon a time";
     std::ofstream(prompt) << "Tell a story: ";
-    child_process server({source_dir() + "/tests/support/fake_completions.py", record,
-                          " there, was a, fox.", "20"});
+    child_process server(
+        {source_dir() + "/tests/support/fake_completions.py", record, " there, was a, fox.", "20"});
     REQUIRE(server.wait_for_output("\n", 10s));
     const auto port = std::stoi(server.output());
-    const auto r = run_in_env({"RPCNETD_CONTEXT_FILE=" + context, "RPCNETD_CONTEXT_DROPPED=0",
-                               "RPCNETD_RESUME_FROM=4"},
-                              source_dir() + "/examples/openai-continue/complete.sh",
-                              {"http://127.0.0.1:" + std::to_string(port), "fake-model", "16"},
-                              prompt);
+    const auto r = run_in_env(
+        {"RPCNETD_CONTEXT_FILE=" + context, "RPCNETD_CONTEXT_DROPPED=0", "RPCNETD_RESUME_FROM=4"},
+        source_dir() + "/examples/openai-continue/complete.sh",
+        {"http://127.0.0.1:" + std::to_string(port), "fake-model", "16"}, prompt);
     server.signal(SIGTERM);
     CHECK(r.exit_code == 0);
     CHECK(r.output == " there was a fox.");

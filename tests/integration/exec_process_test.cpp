@@ -73,8 +73,8 @@ std::string run_locally(const std::string& program, const std::string& job) {
 // `rpcnetd client --output raw` with stdout to `out_file` (stderr to the process log).
 std::unique_ptr<child_process> raw_client(cluster& c, const std::string& out_file,
                                           std::vector<std::string> flags) {
-    std::string cmd = "exec '" + rpcnetd_binary() + "' client --director " + c.director_addr() +
-                      " --output raw";
+    std::string cmd =
+        "exec '" + rpcnetd_binary() + "' client --director " + c.director_addr() + " --output raw";
     for (const auto& f : c.common_flags()) {
         cmd += " '" + f + "'";
     }
@@ -139,7 +139,9 @@ std::vector<int> zombie_children(pid_t pid, std::size_t* children = nullptr) {
     return zombies;
 }
 
-bool group_gone(pid_t pgid) { return ::kill(-pgid, 0) != 0 && errno == ESRCH; }
+bool group_gone(pid_t pgid) {
+    return ::kill(-pgid, 0) != 0 && errno == ESRCH;
+}
 
 // A deterministic program (replay): 200 lines derived from the seed, 10 ms apart.
 const char* slow_deterministic =
@@ -150,7 +152,7 @@ const char* slow_deterministic =
     "  i=$((i+1)); sleep 0.01\n"
     "done\n";
 
-} // namespace
+}  // namespace
 
 TEST_CASE("exec: replay survives kill -9 of the serving worker twice, byte-identical",
           "[exec][integration]") {
@@ -249,8 +251,7 @@ TEST_CASE("exec: continue hands the delivered text to the next worker, exactly o
 TEST_CASE("exec: a failing program ends the job with exit 3 and its stderr, no failover",
           "[exec][integration]") {
     scratch_dir dir;
-    const auto prog =
-        dir.script("fail.sh", "echo partial\necho \"boom: bad input\" >&2\nexit 7\n");
+    const auto prog = dir.script("fail.sh", "echo partial\necho \"boom: bad input\" >&2\nexit 7\n");
     cluster c;
     c.add_worker("worker-a", {"--exec", prog});
     c.add_worker("worker-b", {"--exec", prog});
@@ -295,15 +296,16 @@ TEST_CASE("exec: client Ctrl-C kills the job's whole process group; 100 jobs lea
     const auto hang = dir.script("hang.sh", "sleep 1000 &\nsleep 1000 &\necho $$\nwait\n");
     const auto quick = dir.script("quick.sh", "echo one\necho two\n");
     cluster c;
-    c.add_worker("worker-a", {"--exec-shell", "if [ \"$RPCNETD_PROMPT\" = hang ]; then exec " +
-                                                  hang + "; else exec " + quick + "; fi",
+    c.add_worker("worker-a", {"--exec-shell",
+                              "if [ \"$RPCNETD_PROMPT\" = hang ]; then exec " + hang +
+                                  "; else exec " + quick + "; fi",
                               "--max-jobs", "8"});
     REQUIRE(c.wait_alive_workers(1, 20s));
     const pid_t worker_pid = c.worker(0).pid();
 
     auto client = c.start_client({"--prompt", "hang"});
-    REQUIRE(poll_until([&] { return !parse_client_output(client->output()).sequences.empty(); },
-                       20s));
+    REQUIRE(
+        poll_until([&] { return !parse_client_output(client->output()).sequences.empty(); }, 20s));
     std::string pg_text;
     for (const auto& line : split_lines(client->output())) {
         if (json_string(line, "event") == "token") {
@@ -319,7 +321,7 @@ TEST_CASE("exec: client Ctrl-C kills the job's whole process group; 100 jobs lea
     for (int i = 0; i < 100; ++i) {
         auto r = run_command(
             [&] {
-                std::vector<std::string> argv{rpcnetd_binary(), "client", "--director",
+                std::vector<std::string> argv{rpcnetd_binary(),  "client",   "--director",
                                               c.director_addr(), "--output", "raw"};
                 for (auto& f : c.common_flags()) {
                     argv.push_back(f);
@@ -331,8 +333,8 @@ TEST_CASE("exec: client Ctrl-C kills the job's whole process group; 100 jobs lea
         REQUIRE(r.output.find("one\ntwo\n") != std::string::npos);
     }
     std::size_t children = 0;
-    CHECK(poll_until([&] { return zombie_children(worker_pid, &children).empty() && children == 0; },
-                     5s));
+    CHECK(poll_until(
+        [&] { return zombie_children(worker_pid, &children).empty() && children == 0; }, 5s));
     CHECK(zombie_children(worker_pid).empty());
 }
 
@@ -370,8 +372,8 @@ TEST_CASE("exec: a full worker is not assigned; the waiting client gets it when 
     c.add_worker("worker-a", {"--exec", prog, "--max-jobs", "1"});
     REQUIRE(c.wait_alive_workers(1, 20s));
     auto first = c.start_client({});
-    REQUIRE(poll_until([&] { return !parse_client_output(first->output()).sequences.empty(); },
-                       20s));
+    REQUIRE(
+        poll_until([&] { return !parse_client_output(first->output()).sequences.empty(); }, 20s));
     auto second = c.start_client({});
     const auto code1 = first->wait_exit(30s);
     REQUIRE(code1);
@@ -454,7 +456,7 @@ rpcnetd::net::awaitable<void> second_call_refused(std::string addr, rpcnetd::rpc
     c.close();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("exec: a worker at --max-jobs refuses Generate with RESOURCE_EXHAUSTED",
           "[exec][integration]") {

@@ -41,8 +41,8 @@ std::vector<std::string> under_ulimit(const std::string& how, std::vector<std::s
 
 std::vector<std::string> worker_argv(cluster& c, const std::string& addr,
                                      std::vector<std::string> extra) {
-    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--label", "fd", "--addr", addr,
-                                  "--join", c.director_addr()};
+    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--label", "fd",
+                                  "--addr",         addr,     "--join",  c.director_addr()};
     for (auto& f : c.common_flags()) {
         argv.push_back(f);
     }
@@ -50,7 +50,7 @@ std::vector<std::string> worker_argv(cluster& c, const std::string& addr,
     return argv;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("fd limit process: a worker started with soft nofile 64 raises it and serves 200 "
           "idle clients",
@@ -71,9 +71,10 @@ TEST_CASE("fd limit process: a worker started with soft nofile 64 raises it and 
     CHECK(soft != "64");
     CHECK(w.output().find("file descriptor limit too low") == std::string::npos);
 
-    std::vector<std::string> bench{rpcnetd_binary(), "bench", "--mode", "idle", "--target", addr,
-                                   "--channels", "200", "--streams", "200", "--server-pid",
-                                   std::to_string(w.pid()), "--output", "json"};
+    std::vector<std::string> bench{
+        rpcnetd_binary(), "bench", "--mode",    "idle", "--target",     addr,
+        "--channels",     "200",   "--streams", "200",  "--server-pid", std::to_string(w.pid()),
+        "--output",       "json"};
     for (auto& f : c.common_flags()) {
         bench.push_back(f);
     }

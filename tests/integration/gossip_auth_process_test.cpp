@@ -84,7 +84,7 @@ TEST_CASE("gossip auth: forged and random datagrams change nothing", "[membershi
             buf[j] = static_cast<std::uint8_t>(gen());
         }
         if (i % 2 == 0) {
-            buf[0] = gossip_cipher::version; // looks like an envelope, fails authentication
+            buf[0] = gossip_cipher::version;  // looks like an envelope, fails authentication
         }
         ::sendto(sock, buf.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
     }

@@ -90,8 +90,8 @@ public:
 
     // True when the kernel took the whole datagram.
     bool send(std::span<const std::uint8_t> d) {
-        const auto n = ::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to_),
-                                sizeof to_);
+        const auto n =
+            ::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to_), sizeof to_);
         return n == static_cast<ssize_t>(d.size());
     }
     // Datagrams waiting on the socket (read and discarded). ICMP errors are not datagrams.
@@ -134,14 +134,13 @@ std::vector<std::vector<std::uint8_t>> forged_packets(const member_view& directo
     for (const std::string& sender : {worker.name, std::string("intruder")}) {
         out.push_back(encode(sender, {wire::failed_msg{worker.name, worker.incarnation, sender}}));
         out.push_back(encode(sender, {wire::failed_msg{worker.name, huge, sender}}));
-        out.push_back(encode(sender, {wire::suspect_msg{director.name, director.incarnation,
-                                                        sender}}));
-        out.push_back(encode(sender, {wire::suspect_msg{worker.name, worker.incarnation,
-                                                        sender}}));
+        out.push_back(
+            encode(sender, {wire::suspect_msg{director.name, director.incarnation, sender}}));
+        out.push_back(encode(sender, {wire::suspect_msg{worker.name, worker.incarnation, sender}}));
         out.push_back(encode(sender, {wire::left_msg{worker.name, huge}}));
         out.push_back(encode(sender, {wire::alive_msg{worker.name, hijack, huge, {}}}));
-        out.push_back(encode(sender, {wire::alive_msg{"intruder", worker_ep, huge,
-                                                      {{"role", "worker"}}}}));
+        out.push_back(
+            encode(sender, {wire::alive_msg{"intruder", worker_ep, huge, {{"role", "worker"}}}}));
         out.push_back(encode(sender, {wire::ping_msg{7, director.name}}));
         out.push_back(encode(sender, {wire::ping_msg{8, director.name},
                                       wire::failed_msg{worker.name, huge, sender},
@@ -167,10 +166,14 @@ public:
 
     std::span<const std::uint8_t> next() {
         switch (count_++ % 4) {
-        case 0: return random_bytes(false);
-        case 1: return random_bytes(true);
-        case 2: return sealed_[gen_() % sealed_.size()];
-        default: return plain_[gen_() % plain_.size()];
+        case 0:
+            return random_bytes(false);
+        case 1:
+            return random_bytes(true);
+        case 2:
+            return sealed_[gen_() % sealed_.size()];
+        default:
+            return plain_[gen_() % plain_.size()];
         }
     }
 
@@ -222,7 +225,7 @@ flood_result flood(flood_socket& sock, datagram_mix& mix, double rate,
             }
         }
         r.replies += sock.drain();
-        std::this_thread::sleep_for(10ms); // pacing, not waiting for an outcome
+        std::this_thread::sleep_for(10ms);  // pacing, not waiting for an outcome
         now = std::chrono::steady_clock::now();
     }
     r.seconds = std::chrono::duration<double>(now - start).count();
@@ -238,7 +241,7 @@ std::optional<member_view> find(const std::vector<member_view>& ms, const std::s
     return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("gossip flood: 30 s aimed at 12k datagrams/s are all rejected or counted as kernel drops",
           "[membership][integration][flood]") {

@@ -26,9 +26,9 @@ struct extra_director {
 // A second director joining the cluster's first one (on a free port unless addr is given).
 extra_director add_director(cluster& c, const std::string& name, std::string addr = {}) {
     extra_director d{addr.empty() ? "127.0.0.1:" + std::to_string(free_port()) : addr, nullptr};
-    std::vector<std::string> argv{rpcnetd_binary(), "director",         "--addr", d.addr,
-                                  "--name",         name,               "--join", c.director_addr(),
-                                  "--status-interval", "1s"};
+    std::vector<std::string> argv{
+        rpcnetd_binary(),  "director",          "--addr", d.addr, "--name", name, "--join",
+        c.director_addr(), "--status-interval", "1s"};
     for (auto& f : c.common_flags()) {
         argv.push_back(f);
     }
@@ -54,8 +54,8 @@ std::optional<std::uint64_t> counter(cluster& c, const std::string& target,
 
 std::unique_ptr<child_process> client_at(cluster& c, const std::string& directors,
                                          std::vector<std::string> flags) {
-    std::vector<std::string> argv{rpcnetd_binary(), "client", "--director", directors, "--output",
-                                  "jsonl"};
+    std::vector<std::string> argv{rpcnetd_binary(), "client",   "--director",
+                                  directors,        "--output", "jsonl"};
     for (auto& f : c.common_flags()) {
         argv.push_back(f);
     }
@@ -121,7 +121,7 @@ bool all_streaming(const std::vector<std::unique_ptr<child_process>>& clients,
     });
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("ha: two directors, three workers, 30 clients split over both: 10 +- 2 each",
           "[ha][integration]") {
@@ -148,9 +148,8 @@ TEST_CASE("ha: two directors, three workers, 30 clients split over both: 10 +- 2
             return total == 30;
         },
         20s);
-    WARN("streams by the workers' own count: a=" << streams["worker-a"]
-                                                  << " b=" << streams["worker-b"]
-                                                  << " c=" << streams["worker-c"]);
+    WARN("streams by the workers' own count: a="
+         << streams["worker-a"] << " b=" << streams["worker-b"] << " c=" << streams["worker-c"]);
     CHECK(settled);
     for (const auto& l : labels) {
         CHECK(streams[l] >= 8);
@@ -177,8 +176,8 @@ TEST_CASE("ha: kill -9 of a client's director: stream goes on, next assignment f
 
     const std::string both = c.director_addr() + "," + d2.addr;
     auto client = client_at(c, both, {"--tokens", "400"});
-    REQUIRE(poll([&] { return parse_client_output(client->output()).sequences.size() >= 30; },
-                 30s));
+    REQUIRE(
+        poll([&] { return parse_client_output(client->output()).sequences.size() >= 30; }, 30s));
     const auto first = parse_client_output(client->output());
     REQUIRE(first.assigned_by.size() == 1);
     const std::string used = first.assigned_by[0];
@@ -189,9 +188,9 @@ TEST_CASE("ha: kill -9 of a client's director: stream goes on, next assignment f
 
     // The running stream is untouched: tokens keep coming from the same worker, no failover.
     const std::size_t at_kill = parse_client_output(client->output()).sequences.size();
-    REQUIRE(poll(
-        [&] { return parse_client_output(client->output()).sequences.size() >= at_kill + 30; },
-        20s));
+    REQUIRE(
+        poll([&] { return parse_client_output(client->output()).sequences.size() >= at_kill + 30; },
+             20s));
     {
         const auto run = parse_client_output(client->output());
         CHECK(run.failovers == 0);
@@ -207,12 +206,12 @@ TEST_CASE("ha: kill -9 of a client's director: stream goes on, next assignment f
         std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - new_start).count();
     WARN("new client listing a dead and a live director: first token after " << first_token_ms
                                                                              << " ms");
-    CHECK(first_token_ms < 5000); // 1 s when the machine is idle; generous under load
+    CHECK(first_token_ms < 5000);  // 1 s when the machine is idle; generous under load
 
     // The serving worker dies: the next assignment comes from the surviving director.
     const std::string serving = parse_client_output(client->output()).token_workers.back();
-    const auto idx = static_cast<std::size_t>(
-        std::find(labels.begin(), labels.end(), serving) - labels.begin());
+    const auto idx =
+        static_cast<std::size_t>(std::find(labels.begin(), labels.end(), serving) - labels.begin());
     REQUIRE(idx < labels.size());
     c.worker(idx).signal(SIGKILL);
     const auto code = client->wait_exit(60s);
@@ -226,8 +225,7 @@ TEST_CASE("ha: kill -9 of a client's director: stream goes on, next assignment f
         CHECK(run.assigned_by[i] == other);
     }
     CHECK(fresh->wait_exit(30s) == std::optional<int>(0));
-    CHECK(parse_client_output(fresh->output()).assigned_by ==
-          std::vector<std::string>{other});
+    CHECK(parse_client_output(fresh->output()).assigned_by == std::vector<std::string>{other});
 }
 
 TEST_CASE("ha: 3 workers of capacity 1, 5 clients: two queue, every job completes once",
@@ -268,7 +266,7 @@ TEST_CASE("ha: a full queue answers RESOURCE_EXHAUSTED and the client retries",
     std::vector<std::unique_ptr<child_process>> clients;
     for (int i = 0; i < 3; ++i) {
         clients.push_back(c.start_client({"--tokens", "60"}));
-        std::this_thread::sleep_for(300ms); // in order: served, queued, turned away
+        std::this_thread::sleep_for(300ms);  // in order: served, queued, turned away
     }
     std::size_t turned_away = 0;
     for (auto& cl : clients) {
@@ -306,8 +304,8 @@ TEST_CASE("ha: drain lets running streams finish, handoff resumes them elsewhere
     // Drain worker-a: nothing new reaches it; its three finish there.
     REQUIRE(drain(c, b, {"undrain"}));
     REQUIRE(drain(c, a));
-    REQUIRE(poll([&] { return draining(c, "worker-a", true) && draining(c, "worker-b", false); },
-                 10s));
+    REQUIRE(
+        poll([&] { return draining(c, "worker-a", true) && draining(c, "worker-b", false); }, 10s));
     std::vector<std::unique_ptr<child_process>> after;
     for (int i = 0; i < 3; ++i) {
         after.push_back(c.start_client({"--tokens", "300"}));
@@ -343,8 +341,8 @@ TEST_CASE("ha: drain lets running streams finish, handoff resumes them elsewhere
     // Undrain worker-b, drain worker-a: a new client is served by worker-b again.
     REQUIRE(drain(c, b, {"undrain"}));
     REQUIRE(drain(c, a));
-    REQUIRE(poll([&] { return draining(c, "worker-b", false) && draining(c, "worker-a", true); },
-                 10s));
+    REQUIRE(
+        poll([&] { return draining(c, "worker-b", false) && draining(c, "worker-a", true); }, 10s));
     auto last = c.start_client({"--tokens", "10"});
     CHECK(last->wait_exit(30s) == std::optional<int>(0));
     const auto run = parse_client_output(last->output());
@@ -365,14 +363,12 @@ TEST_CASE("ha: a restarted director rebuilds its pool from gossip and assigns ag
     const auto restart = steady::now();
     d2 = add_director(c, "director-2", d2.addr);
     REQUIRE(poll([&] { return alive_workers(c.members(d2.addr)) == 2; }, 20s));
-    const auto pool_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             steady::now() - restart)
-                             .count();
+    const auto pool_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - restart).count();
     auto client = client_at(c, d2.addr, {"--tokens", "5"});
     CHECK(client->wait_exit(30s) == std::optional<int>(0));
-    const auto served_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               steady::now() - restart)
-                               .count();
+    const auto served_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - restart).count();
     WARN("restarted director: both workers alive in its pool " << pool_ms
                                                                << " ms after the restart; a "
                                                                   "client served by it after "

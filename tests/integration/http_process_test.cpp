@@ -74,8 +74,8 @@ void require_promtool_accepts(const std::string& page, const std::string& what) 
         std::ofstream f(path, std::ios::binary);
         f << page;
     }
-    const auto r = run_command(
-        {"/bin/sh", "-c", std::string("promtool check metrics < ") + path}, 30s);
+    const auto r =
+        run_command({"/bin/sh", "-c", std::string("promtool check metrics < ") + path}, 30s);
     std::remove(path);
     INFO(what << " /metrics:\n" << page << "\npromtool said:\n" << r.output);
     CHECK(r.exit_code == 0);
@@ -90,7 +90,7 @@ std::string member_object(const std::string& json, const std::string& name) {
     return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("http: promtool accepts both /metrics; healthz, readyz, members, 405, big headers",
           "[http][integration]") {
@@ -125,7 +125,7 @@ TEST_CASE("http: promtool accepts both /metrics; healthz, readyz, members, 405, 
     // A 64 KiB header is refused (431, or the connection closed without an answer), and
     // neither the RPC server nor the HTTP endpoint is disturbed by it.
     const auto huge = http_exchange(dport, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                                          std::string(64 * 1024, 'a') + "\r\n\r\n");
+                                               std::string(64 * 1024, 'a') + "\r\n\r\n");
     CHECK(huge.find(" 200 ") == std::string::npos);
     if (!huge.empty()) {
         CHECK(huge.rfind("HTTP/1.1 431", 0) == 0);
@@ -139,8 +139,7 @@ TEST_CASE("http: promtool accepts both /metrics; healthz, readyz, members, 405, 
     CHECK(sample(dmetrics.body, "rpcnetd_http_refused_total").value_or(0) >= 1.0);
     CHECK(dmetrics.body.find("rpcnetd_rpc_connections_accepted_total ") != std::string::npos);
     CHECK(dmetrics.body.find("rpcnetd_gossip_probes_total ") != std::string::npos);
-    CHECK(dmetrics.body.find("rpcnetd_probe_rtt_seconds_bucket{le=\"+Inf\"}") !=
-          std::string::npos);
+    CHECK(dmetrics.body.find("rpcnetd_probe_rtt_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
     CHECK(dmetrics.body.find("rpcnetd_director_assign_duration_seconds_count ") !=
           std::string::npos);
     require_promtool_accepts(dmetrics.body, "director");
@@ -196,8 +195,8 @@ TEST_CASE("http: a worker killed with kill -9 is unassignable within 1 s and the
     // Measured (printed, not asserted): when /members first shows it unassignable.
     std::optional<long long> seen_ms;
     while (!seen_ms && std::chrono::steady_clock::now() < killed_at + 5s) {
-        if (member_object(http_get(dport, "/members").body, serving)
-                .find("\"assignable\":false") != std::string::npos) {
+        if (member_object(http_get(dport, "/members").body, serving).find("\"assignable\":false") !=
+            std::string::npos) {
             seen_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - killed_at)
                           .count();

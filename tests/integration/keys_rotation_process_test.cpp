@@ -26,7 +26,7 @@ namespace {
 
 run_result keys(cluster& c, const std::string& action, const std::string& current,
                 const std::string& key = {}) {
-    std::vector<std::string> argv{rpcnetd_binary(), "keys", action, "--director",
+    std::vector<std::string> argv{rpcnetd_binary(),  "keys",         action, "--director",
                                   c.director_addr(), "--gossip-key", current};
     if (!key.empty()) {
         argv.push_back("--key-file");
@@ -49,8 +49,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     return n;
 }
 
-
-} // namespace
+}  // namespace
 
 TEST_CASE("keys: rotating the gossip key under a live stream declares no failure",
           "[membership][integration][keys]") {
@@ -58,8 +57,7 @@ TEST_CASE("keys: rotating the gossip key under a live stream declares no failure
     const gossip_key_file b;
     cluster c({"--gossip-key", a.path()});
     c.add_worker("worker-a", {"--gossip-key", a.path(), "--token-interval", "50ms"});
-    c.add_worker("worker-b", {"--gossip-key", a.path(),
-                              "--token-interval", "50ms"});
+    c.add_worker("worker-b", {"--gossip-key", a.path(), "--token-interval", "50ms"});
     REQUIRE(c.wait_alive_workers(2, 30s));
 
     constexpr std::uint64_t tokens = 200;  // 10 s at 50 ms: the rotation runs inside it
@@ -129,8 +127,8 @@ TEST_CASE("keys: a replayed authenticated datagram gets no answer from a real me
         const std::vector<rpcnetd::membership::wire::message> m{
             rpcnetd::membership::wire::ping_msg{seq, "director"}};
         const auto packet = rpcnetd::membership::wire::encode_packet("peer", m);
-        return cipher.seal(rpcnetd::membership::replay_stamp{"peer", 1, sequence}.prepend_to(packet),
-                           "rpcnetd");
+        return cipher.seal(
+            rpcnetd::membership::replay_stamp{"peer", 1, sequence}.prepend_to(packet), "rpcnetd");
     };
     // The ack for ping `seq`, if one arrives before the socket timeout.
     auto exchange = [&](const std::vector<std::uint8_t>& d, std::uint32_t seq) {
@@ -159,8 +157,8 @@ TEST_CASE("keys: a replayed authenticated datagram gets no answer from a real me
         }
     };
     const auto captured = sealed_ping(1, 77);
-    CHECK(exchange(captured, 77));         // the original is answered
-    CHECK_FALSE(exchange(captured, 77));   // its replay is not
+    CHECK(exchange(captured, 77));        // the original is answered
+    CHECK_FALSE(exchange(captured, 77));  // its replay is not
     CHECK_FALSE(exchange(captured, 77));
     CHECK(exchange(sealed_ping(2, 78), 78));  // the sender's next datagram is
     ::close(sock);

@@ -77,7 +77,7 @@ net::awaitable<void> leases_belong_to_their_client(common::endpoint director) {
     other.close();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("director: a lease belongs to the client it was assigned to", "[cluster][integration]") {
     cluster c;

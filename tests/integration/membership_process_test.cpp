@@ -39,7 +39,7 @@ std::optional<member_view> find(cluster& c, const std::string& name) {
     return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("membership process: join, kill -9, SIGTERM and SIGSTOP across six members",
           "[membership][integration]") {
@@ -52,7 +52,8 @@ TEST_CASE("membership process: join, kill -9, SIGTERM and SIGSTOP across six mem
     for (std::size_t i = 0; i < 5; ++i) {
         for (std::size_t j = 0; j < 5; ++j) {
             if (i != j) {
-                CHECK(c.worker(i).wait_for_output("NodeJoined node=worker-" + std::to_string(j), 20s));
+                CHECK(c.worker(i).wait_for_output("NodeJoined node=worker-" + std::to_string(j),
+                                                  20s));
             }
         }
     }
@@ -66,7 +67,7 @@ TEST_CASE("membership process: join, kill -9, SIGTERM and SIGSTOP across six mem
         c.worker(1).signal(SIGTERM);
         CHECK(c.worker(1).wait_exit(20s) == std::optional<int>(0));
         CHECK(all_report(c, {0, 2, 3, 4}, "NodeLeft node=worker-1", 30s));
-        std::this_thread::sleep_for(3s); // would a failure be declared late?
+        std::this_thread::sleep_for(3s);  // would a failure be declared late?
         CHECK(c.director().output().find("NodeFailed node=worker-1") == std::string::npos);
         for (std::size_t i : {0, 2, 3, 4}) {
             CHECK(c.worker(i).output().find("NodeFailed node=worker-1") == std::string::npos);

@@ -15,8 +15,8 @@ namespace {
 
 std::vector<std::string> worker_argv(cluster& c, const std::string& label,
                                      const std::string& addr) {
-    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--label", label, "--addr", addr,
-                                  "--join", c.director_addr()};
+    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--label", label,
+                                  "--addr",         addr,     "--join",  c.director_addr()};
     for (auto& f : c.common_flags()) {
         argv.push_back(f);
     }
@@ -42,7 +42,7 @@ void check_assignable(cluster& c, const std::string& worker) {
     }
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("name conflict process: a newcomer with a live member's name is refused",
           "[membership][integration]") {
@@ -69,8 +69,8 @@ TEST_CASE("name conflict process: a newcomer with a live member's name is refuse
     // The director's log and `events` show the conflict, holder first.
     const std::string addrs = holder_addr + "," + newcomer_addr;
     CHECK(c.director().wait_for_output("NameConflict node=same addrs=" + addrs, 10s));
-    std::vector<std::string> events{rpcnetd_binary(), "events",   "--director", c.director_addr(),
-                                    "--output",       "jsonl",    "--replay",   "50"};
+    std::vector<std::string> events{rpcnetd_binary(), "events", "--director", c.director_addr(),
+                                    "--output",       "jsonl",  "--replay",   "50"};
     for (auto& f : c.common_flags()) {
         events.push_back(f);
     }
@@ -97,8 +97,8 @@ TEST_CASE("name conflict process: a member restarted elsewhere after kill -9 tak
     const std::string newcomer_addr = "127.0.0.1:" + std::to_string(free_port());
 
     child_process newcomer(worker_argv(c, "same", newcomer_addr));
-    CHECK(c.wait_members([&](const auto& ms) { return listed_at(ms, "same", newcomer_addr); },
-                         20s));
+    CHECK(
+        c.wait_members([&](const auto& ms) { return listed_at(ms, "same", newcomer_addr); }, 20s));
     INFO(newcomer.output());
     CHECK(newcomer.running());
     check_assignable(c, "same");

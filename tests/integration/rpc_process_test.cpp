@@ -5,9 +5,9 @@
 #include "../rpc/loopback.hpp"
 #include "support/cluster.hpp"
 
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/read.hpp>
 
 #include <fstream>
 #include <iostream>
@@ -119,12 +119,11 @@ net::awaitable<void> concurrent_streams(common::endpoint target) {
     int done = 0;
     net::asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
     for (std::size_t i = 0; i < 64; ++i) {
-        net::asio::co_spawn(ex, one_stream(c, 2000, &received[i]),
-                            [&](const std::exception_ptr&) {
-                                if (++done == 64) {
-                                    all_done.cancel();
-                                }
-                            });
+        net::asio::co_spawn(ex, one_stream(c, 2000, &received[i]), [&](const std::exception_ptr&) {
+            if (++done == 64) {
+                all_done.cancel();
+            }
+        });
     }
     co_await all_done.async_wait(net::use_tuple);
     for (auto n : received) {
@@ -138,7 +137,7 @@ net::awaitable<void> cancel_reaches_server(common::endpoint target) {
     v1::GenerateRequest req;
     req.set_job("cancel-test");
     req.set_from_sequence(1);
-    req.set_to_sequence(0); // endless
+    req.set_to_sequence(0);  // endless
     req.set_token_interval_us(1000);
     auto s = co_await c.open_stream("Worker.Generate", req.SerializeAsString());
     for (int i = 0; i < 10; ++i) {
@@ -256,17 +255,16 @@ net::awaitable<void> silent_tcp_closed_within_timeout(common::endpoint target) {
     CHECK(waited < 10s);     // ...and not left open (generous bound on a shared machine)
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("rpc process: a 1 GiB frame header closes only that connection",
-          "[rpc][integration]") {
+TEST_CASE("rpc process: a 1 GiB frame header closes only that connection", "[rpc][integration]") {
     worker_process w;
     const auto rss_before = w.rss_kib();
     net::asio::io_context ioc(1);
     run_coro(ioc, oversized_frame_closes_only_its_connection(w.target()), 60s);
     const auto rss_after = w.rss_kib();
     INFO("worker RSS before " << rss_before << " KiB, after " << rss_after << " KiB");
-    CHECK(rss_after < rss_before + 16 * 1024); // nowhere near the announced 1 GiB
+    CHECK(rss_after < rss_before + 16 * 1024);  // nowhere near the announced 1 GiB
     CHECK(w.proc.running());
 }
 
@@ -292,7 +290,7 @@ net::awaitable<void> held_requests_over_budget(const worker_process* w, budget_o
             auto s = co_await c.open_stream("Bench.Stream", request);
             auto first = co_await s.next(30s);
             if (first.what == rpc::stream_item::kind::message) {
-                ++out->accepted; // it runs and holds its request
+                ++out->accepted;  // it runs and holds its request
                 held.push_back(std::move(s));
             } else {
                 CHECK(first.st.code == v1::RESOURCE_EXHAUSTED);
@@ -302,7 +300,8 @@ net::awaitable<void> held_requests_over_budget(const worker_process* w, budget_o
     }
     out->rss_held_kib = w->rss_kib();
     rpc::client other = co_await connect_to(w->target(), ssl);
-    out->other_served = (co_await other.unary("Bench.Echo", echo_request("still here"), 10s)).st.ok();
+    out->other_served =
+        (co_await other.unary("Bench.Echo", echo_request("still here"), 10s)).st.ok();
     for (auto& s : held) {
         s.cancel();
     }
@@ -321,10 +320,11 @@ TEST_CASE("rpc process: held requests past the memory budget are refused, RSS st
     budget_outcome out;
     net::asio::io_context ioc(1);
     run_coro(ioc, held_requests_over_budget(&w, &out), 120s);
-    INFO("accepted=" << out.accepted << " refused=" << out.refused << " RSS before "
-                     << rss_before << " KiB, while held " << out.rss_held_kib << " KiB");
-    std::cout << "held requests over budget: accepted=" << out.accepted << " refused=" << out.refused
-              << " rss_before_kib=" << rss_before << " rss_held_kib=" << out.rss_held_kib << "\n";
+    INFO("accepted=" << out.accepted << " refused=" << out.refused << " RSS before " << rss_before
+                     << " KiB, while held " << out.rss_held_kib << " KiB");
+    std::cout << "held requests over budget: accepted=" << out.accepted
+              << " refused=" << out.refused << " rss_before_kib=" << rss_before
+              << " rss_held_kib=" << out.rss_held_kib << "\n";
     // 48 MiB hold twelve requests of just under 4 MiB (each connection's 16 MiB holds four).
     CHECK(out.accepted == 12);
     CHECK(out.refused == 64 - 12);
@@ -346,9 +346,12 @@ TEST_CASE("rpc process: plain TCP is closed within the handshake timeout", "[rpc
     worker_process w({"--handshake-timeout", "500ms"});
     net::asio::io_context ioc(1);
     std::chrono::milliseconds took{};
-    run_coro(ioc, [](common::endpoint t, std::chrono::milliseconds* out) -> net::awaitable<void> {
-        *out = co_await plain_tcp_closed(t);
-    }(w.target(), &took), 30s);
+    run_coro(
+        ioc,
+        [](common::endpoint t, std::chrono::milliseconds* out) -> net::awaitable<void> {
+            *out = co_await plain_tcp_closed(t);
+        }(w.target(), &took),
+        30s);
     CHECK(took < 10s);
     run_coro(ioc, silent_tcp_closed_within_timeout(w.target()), 30s);
 }

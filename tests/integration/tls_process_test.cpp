@@ -40,9 +40,7 @@ struct mtls_worker {
     }
 
     common::endpoint target() const { return {"127.0.0.1", port}; }
-    net::tcp::endpoint tcp_target() const {
-        return {asio::ip::make_address("127.0.0.1"), port};
-    }
+    net::tcp::endpoint tcp_target() const { return {asio::ip::make_address("127.0.0.1"), port}; }
 
     std::uint64_t rss_kib() const {
         std::ifstream in("/proc/" + std::to_string(proc->pid()) + "/status");
@@ -56,8 +54,8 @@ struct mtls_worker {
     }
 
     std::string stats_json() const {
-        auto r = run_command({rpcnetd_binary(), "stats", "--target", target().to_string(),
-                              "--cert", pki().director.cert, "--key", pki().director.key, "--ca",
+        auto r = run_command({rpcnetd_binary(), "stats", "--target", target().to_string(), "--cert",
+                              pki().director.cert, "--key", pki().director.key, "--ca",
                               pki().ca.ca_file(), "--output", "json"},
                              20s);
         REQUIRE(r.exit_code == 0);
@@ -103,8 +101,8 @@ net::awaitable<void> open_streams(mtls_worker* w, std::vector<live_stream>* stre
     for (int i = 0; i < 3; ++i) {
         rpc::client_options o;
         o.tls = identity(pki().client);
-        auto r = co_await rpc::client::connect(ex, w->target(),
-                                               rpc::tls_context::make_client(o.tls), o);
+        auto r =
+            co_await rpc::client::connect(ex, w->target(), rpc::tls_context::make_client(o.tls), o);
         REQUIRE(r.has_value());
         v1::GenerateRequest req;
         req.set_job("reload-" + std::to_string(i));
@@ -164,7 +162,7 @@ net::awaitable<void> anonymous_refused(common::endpoint target) {
     CHECK_FALSE(r.has_value());
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("tls process: a client certificate may not call member-only methods",
           "[tls][integration]") {
@@ -200,7 +198,8 @@ TEST_CASE("tls process: SIGHUP reloads the certificate during 3 live streams wit
     run_coro(ioc, serial_is(w.tcp_target(), pki().server2.serial), 30s);
     for (const auto& s : streams) {
         INFO("worst gap between tokens "
-             << std::chrono::duration_cast<std::chrono::milliseconds>(s.worst_gap).count() << " ms");
+             << std::chrono::duration_cast<std::chrono::milliseconds>(s.worst_gap).count()
+             << " ms");
         CHECK(s.worst_gap < 2s);  // tokens every 20 ms; generous on a shared machine
         CHECK(s.conn.is_open());
     }
@@ -224,9 +223,8 @@ TEST_CASE("tls process: SIGHUP reloads the certificate during 3 live streams wit
 TEST_CASE("tls process: an expired certificate is refused at start-up with exit 2",
           "[tls][integration]") {
     auto r = run_command({rpcnetd_binary(), "worker", "--addr",
-                          "127.0.0.1:" + std::to_string(free_port()), "--cert",
-                          pki().expired.cert, "--key", pki().expired.key, "--ca",
-                          pki().ca.ca_file()},
+                          "127.0.0.1:" + std::to_string(free_port()), "--cert", pki().expired.cert,
+                          "--key", pki().expired.key, "--ca", pki().ca.ca_file()},
                          20s);
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.output, Catch::Matchers::Contains("expired"));

@@ -8,7 +8,7 @@ namespace {
 std::vector<std::uint8_t> msg(std::uint8_t tag, std::size_t size) {
     return std::vector<std::uint8_t>(size, tag);
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("dissemination_queue: newest first, transmit limit, replacement", "[membership]") {
     dissemination_queue q;

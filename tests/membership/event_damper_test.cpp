@@ -25,10 +25,9 @@ std::vector<member_event_kind> kinds(const std::vector<member_event>& es) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("event_damper: a suspicion refuted within the hold is never announced",
-          "[membership]") {
+TEST_CASE("event_damper: a suspicion refuted within the hold is never announced", "[membership]") {
     const time_point t0{std::chrono::hours{1}};
     event_damper d(200ms);
     CHECK(d.offer({ev(member_event_kind::suspect, "a")}, t0).empty());
@@ -77,8 +76,7 @@ TEST_CASE("event_damper: anything else about a held member releases its suspect 
 TEST_CASE("event_damper: a zero hold passes everything through", "[membership]") {
     const time_point t0{std::chrono::hours{1}};
     event_damper d(0ms);
-    CHECK(kinds(d.offer({ev(member_event_kind::suspect, "a"), ev(member_event_kind::recovered,
-                                                                     "a")},
-                        t0)) ==
+    CHECK(kinds(d.offer(
+              {ev(member_event_kind::suspect, "a"), ev(member_event_kind::recovered, "a")}, t0)) ==
           std::vector{member_event_kind::suspect, member_event_kind::recovered});
 }

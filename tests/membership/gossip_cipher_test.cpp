@@ -50,7 +50,7 @@ private:
     std::string path_;
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("gossip_cipher: round trip adds exactly overhead() bytes", "[membership][cipher]") {
     const gossip_cipher c(key_of(1));
@@ -144,7 +144,7 @@ TEST_CASE("gossip_cipher: a keyring seals with the primary and opens with any ke
         const gossip_cipher to(std::move(from));
         const auto sealed = to.seal(plain, "prod");
         CHECK(to.open(sealed, "prod") == plain);
-        CHECK_FALSE(from.open(sealed, "prod")); // NOLINT(bugprone-use-after-move)
+        CHECK_FALSE(from.open(sealed, "prod"));  // NOLINT(bugprone-use-after-move)
         CHECK_THROWS_AS(from.seal(plain, "prod"), std::logic_error);
     }
 }
@@ -159,10 +159,10 @@ TEST_CASE("gossip_cipher: key encoding", "[membership][cipher]") {
     CHECK(gossip_cipher::generate_key() != k);
     // RFC 4648 vectors through a 32-byte key of known bytes: all zero is "AAAA…A=".
     CHECK(gossip_cipher::encode_key(gossip_cipher::key{}) == std::string(43, 'A') + "=");
-    CHECK_FALSE(gossip_cipher::decode_key(std::string(43, 'A') + "B"));    // non-canonical tail
-    CHECK_FALSE(gossip_cipher::decode_key(std::string(43, 'A')));          // length not % 4
-    CHECK_FALSE(gossip_cipher::decode_key(std::string(40, 'A') + "AA==")); // 31 bytes
-    CHECK_FALSE(gossip_cipher::decode_key(std::string(42, 'A') + "*="));   // bad character
+    CHECK_FALSE(gossip_cipher::decode_key(std::string(43, 'A') + "B"));     // non-canonical tail
+    CHECK_FALSE(gossip_cipher::decode_key(std::string(43, 'A')));           // length not % 4
+    CHECK_FALSE(gossip_cipher::decode_key(std::string(40, 'A') + "AA=="));  // 31 bytes
+    CHECK_FALSE(gossip_cipher::decode_key(std::string(42, 'A') + "*="));    // bad character
     CHECK_FALSE(gossip_cipher::decode_key(std::string(20, 'A') + "=" + std::string(23, 'A')));
     CHECK_FALSE(gossip_cipher::decode_key(""));
 }
@@ -186,8 +186,8 @@ TEST_CASE("gossip_cipher: key files", "[membership][cipher]") {
         CHECK_THROWS_AS(gossip_cipher::load_key_file(dir), rpcnetd::usage_error);
     }
     SECTION("readable by group or others, like a private ssh key: refused with the chmod") {
-        for (const auto extra : {std::filesystem::perms::group_read,
-                                 std::filesystem::perms::others_read}) {
+        for (const auto extra :
+             {std::filesystem::perms::group_read, std::filesystem::perms::others_read}) {
             const temp_file f(gossip_cipher::encode_key(k) + "\n");
             std::filesystem::permissions(f.path(), extra, std::filesystem::perm_options::add);
             fails_with(f.path(), "run chmod 600 " + f.path());
@@ -255,9 +255,9 @@ TEST_CASE("gossip_cipher: the keyring is bounded and fingerprints name keys, not
     }
     CHECK(ring.key_count() == gossip_cipher::max_keys);
     CHECK(ring.install(key_of(99)) == gossip_cipher::ring_result::full);
-    CHECK_THROWS_AS(gossip_cipher(std::vector<gossip_cipher::key>(gossip_cipher::max_keys + 1,
-                                                                  key_of(1))),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+        gossip_cipher(std::vector<gossip_cipher::key>(gossip_cipher::max_keys + 1, key_of(1))),
+        std::invalid_argument);
 
     const auto fp = gossip_cipher::fingerprint(key_of(5));
     CHECK(fp.size() == 16);
@@ -276,7 +276,7 @@ TEST_CASE("gossip_cipher: seals are counted per key, against the nonce budget",
     for (int i = 0; i < 3; ++i) {
         (void)c.seal(bytes(10), "prod");
     }
-    (void)c.open(c.seal(bytes(10), "prod"), "prod"); // opening seals nothing
+    (void)c.open(c.seal(bytes(10), "prod"), "prod");  // opening seals nothing
     using counts = std::vector<std::pair<std::string, std::uint64_t>>;
     CHECK(c.seal_counts() == counts{{fp1, 4}});
     REQUIRE(c.install(key_of(2)) == gossip_cipher::ring_result::done);

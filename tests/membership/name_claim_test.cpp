@@ -17,7 +17,7 @@ const std::uint64_t gen100 = membership::make_incarnation(100, 5);
 
 const common::endpoint other{"127.0.0.1", 43002};
 
-} // namespace
+}  // namespace
 
 TEST_CASE("name_claim: another address cannot take the name of an alive holder", "[membership]") {
     CHECK(membership::judge_claim(held(member_status::alive), other, 11) ==

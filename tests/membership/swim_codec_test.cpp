@@ -10,17 +10,18 @@ using namespace rpcnetd::membership::wire;
 namespace {
 
 std::vector<message> sample() {
-    return {ping_msg{7, "node-b"},
-            ping_req_msg{8, "node-c", {"10.0.0.3", 7946}},
-            ack_msg{9},
-            nack_msg{10},
-            alive_msg{"node-d", {"::1", 61000}, (5ull << 32) | 3, {{"role", "worker"}, {"label", "w"}}},
-            suspect_msg{"node-e", 42, "node-a"},
-            failed_msg{"node-f", 43, "node-a"},
-            left_msg{"node-g", 44}};
+    return {
+        ping_msg{7, "node-b"},
+        ping_req_msg{8, "node-c", {"10.0.0.3", 7946}},
+        ack_msg{9},
+        nack_msg{10},
+        alive_msg{"node-d", {"::1", 61000}, (5ull << 32) | 3, {{"role", "worker"}, {"label", "w"}}},
+        suspect_msg{"node-e", 42, "node-a"},
+        failed_msg{"node-f", 43, "node-a"},
+        left_msg{"node-g", 44}};
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim_codec: every message round-trips", "[membership]") {
     const auto msgs = sample();
@@ -95,8 +96,8 @@ TEST_CASE("swim_codec: corrupt lengths and counts are rejected", "[membership]")
         CHECK_FALSE(decode_packet(b).has_value());
     }
     SECTION("too many tags") {
-        std::vector<std::uint8_t> b{1, 1, 's', 1, 5, 0, 15, 1, 'n', 1, 'h', 0, 1,
-                                    0, 0, 0, 0, 0, 0, 0, 1, 200};
+        std::vector<std::uint8_t> b{1, 1, 's', 1, 5, 0, 15, 1, 'n', 1, 'h',
+                                    0, 1, 0,   0, 0, 0, 0,  0, 0,   1, 200};
         CHECK_FALSE(decode_packet(b).has_value());
     }
     SECTION("unknown types are skipped by length") {

@@ -32,8 +32,8 @@ membership::swim_config fast_config() {
 struct registry {
     std::map<std::uint16_t, swim_service*> by_port;
 
-    net::awaitable<std::optional<std::vector<membership::member>>> exchange(
-        common::endpoint to, std::vector<membership::member> mine) {
+    net::awaitable<std::optional<std::vector<membership::member>>>
+    exchange(common::endpoint to, std::vector<membership::member> mine) {
         auto it = by_port.find(to.port);
         if (it == by_port.end() || it->second->paused()) {
             co_return std::nullopt;
@@ -150,17 +150,18 @@ net::awaitable<void> rejecting_envelope(rejecting_outcome& out) {
     registry reg;
     node x(ex, reg, "x", {});
     // Every datagram fails to open: x must stay silent.
-    x.service->set_envelope([](std::span<const std::uint8_t> p) {
-        return std::vector<std::uint8_t>(p.begin(), p.end());
-    }, [](std::span<const std::uint8_t>) { return std::optional<std::vector<std::uint8_t>>{}; }, 0);
+    x.service->set_envelope(
+        [](std::span<const std::uint8_t> p) {
+            return std::vector<std::uint8_t>(p.begin(), p.end());
+        },
+        [](std::span<const std::uint8_t>) { return std::optional<std::vector<std::uint8_t>>{}; },
+        0);
     x.service->start();
     reg.by_port[x.service->local_endpoint().port] = x.service.get();
     node y(ex, reg, "y", {x.service->local_endpoint()});
     y.service->start();
     out.peer_gave_up = co_await wait_until(
-        [&] {
-            return y.sees("x", member_status::suspect) || y.sees("x", member_status::failed);
-        },
+        [&] { return y.sees("x", member_status::suspect) || y.sees("x", member_status::failed); },
         10s);
     out.rejected = x.service->counters().datagrams_rejected;
     co_await y.service->stop();
@@ -207,9 +208,10 @@ struct replay_outcome {
 };
 
 // Sends `datagram` from `sock` to `to` and returns the ack's seq if one arrives within `wait`.
-net::awaitable<std::optional<std::uint32_t>> send_and_wait_ack(
-    net::udp::socket& sock, const net::udp::endpoint& to, const std::vector<std::uint8_t>& datagram,
-    const membership::gossip_cipher& cipher, common::duration wait) {
+net::awaitable<std::optional<std::uint32_t>>
+send_and_wait_ack(net::udp::socket& sock, const net::udp::endpoint& to,
+                  const std::vector<std::uint8_t>& datagram,
+                  const membership::gossip_cipher& cipher, common::duration wait) {
     using namespace asio::experimental::awaitable_operators;
     co_await sock.async_send_to(asio::buffer(datagram), to, net::use_tuple);
     std::vector<std::uint8_t> buf(2048);
@@ -244,8 +246,8 @@ net::awaitable<std::optional<std::uint32_t>> send_and_wait_ack(
 net::awaitable<void> replayed_datagram(replay_outcome& out) {
     auto ex = co_await asio::this_coro::executor;
     registry reg;
-    auto cipher = std::make_shared<membership::gossip_cipher>(
-        membership::gossip_cipher::generate_key());
+    auto cipher =
+        std::make_shared<membership::gossip_cipher>(membership::gossip_cipher::generate_key());
     node x(ex, reg, "x", {});
     x.service->set_envelope(
         [cipher](std::span<const std::uint8_t> p) { return cipher->seal(p, "prod"); },
@@ -326,7 +328,7 @@ void run_scenario(net::awaitable<void> (*scenario)(Outcome&), Outcome& out) {
     }
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim_service: three members see each other, a crash and a graceful leave",
           "[membership][integration]") {

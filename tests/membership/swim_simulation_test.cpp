@@ -31,7 +31,7 @@ double periods(common::duration d, const membership::swim_config& c) {
            std::chrono::duration<double>(c.probe_interval).count();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim simulation: N=100 learns of a join and of a death within 6 log2 N periods",
           "[membership]") {
@@ -105,8 +105,7 @@ TEST_CASE("swim simulation: a 2|2 partition for 20 s heals without operator acti
     CHECK(sim.state(3).find("node-0")->status == member_status::alive);
 }
 
-TEST_CASE("swim simulation: a paused node is found, and recovers when it resumes",
-          "[membership]") {
+TEST_CASE("swim simulation: a paused node is found, and recovers when it resumes", "[membership]") {
     membership::swim_config config;
     sim_network sim(config, 33);
     start_converged(sim, 10);

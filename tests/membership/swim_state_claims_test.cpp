@@ -27,7 +27,7 @@ struct harness : test::swim_harness {
     }
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim_state: a second address claiming an alive member's name is refused and reported",
           "[membership]") {
@@ -86,8 +86,7 @@ TEST_CASE("swim_state: a member restarted elsewhere takes its name over from a d
     }
 }
 
-TEST_CASE("swim_state: a claim on our own name from another address is reported",
-          "[membership]") {
+TEST_CASE("swim_state: a claim on our own name from another address is reported", "[membership]") {
     harness h;
     const auto inc = h.s.self().incarnation;
     SECTION("by gossip: reported once, and refuted as before") {

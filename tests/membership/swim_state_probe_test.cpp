@@ -19,7 +19,7 @@ membership::swim_config test_config() {
     return c;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim_state: phi crossing triggers an out-of-turn probe", "[membership]") {
     // Two members so two datagrams from the round-robin probe cannot be mistaken for it: the
@@ -74,12 +74,11 @@ TEST_CASE("swim_state: probe_now pings a member at once", "[membership]") {
     REQUIRE(out.size() == 1);
     CHECK(out[0].to == common::endpoint{"h", 2});
     CHECK(s.counters().requested_probes == 1);
-    CHECK(s.probe_now("b", t0 + 2ms).empty());        // already probing
-    CHECK(s.probe_now("nobody", t0 + 2ms).empty());   // unknown
+    CHECK(s.probe_now("b", t0 + 2ms).empty());       // already probing
+    CHECK(s.probe_now("nobody", t0 + 2ms).empty());  // unknown
 }
 
-TEST_CASE("swim_state: malformed and truncated datagrams are dropped and counted",
-          "[membership]") {
+TEST_CASE("swim_state: malformed and truncated datagrams are dropped and counted", "[membership]") {
     common::rng rng(11);
     const auto t0 = common::time_point{} + 100s;
     membership::swim_state s(test_config(), "a", {"h", 1}, {}, rng, t0);
@@ -119,8 +118,11 @@ struct answering_harness {
     answering_harness() : s(test_config(), "a", {"h", 1}, {}, rng, t0) {
         std::vector<membership::member> peers;
         for (std::uint16_t i = 2; i <= 10; ++i) {
-            peers.push_back({std::string(1, static_cast<char>('a' + i - 1)), {"h", i}, 0,
-                             member_status::alive, {}});
+            peers.push_back({std::string(1, static_cast<char>('a' + i - 1)),
+                             {"h", i},
+                             0,
+                             member_status::alive,
+                             {}});
         }
         s.seed_members(peers, t0);  // b..j
     }
@@ -140,7 +142,8 @@ struct answering_harness {
     }
 
     void suspect_from(const std::string& from, const std::string& about) {
-        const std::vector<membership::wire::message> m{membership::wire::suspect_msg{about, 0, from}};
+        const std::vector<membership::wire::message> m{
+            membership::wire::suspect_msg{about, 0, from}};
         const auto sender = s.find(from);
         answer(s.on_datagram(sender->addr, membership::wire::encode_packet(from, m), now));
     }
@@ -159,7 +162,7 @@ struct answering_harness {
     }
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim_state: independent confirmations shrink the suspicion timeout", "[membership]") {
     // 10 members: K = suspicion_mult - 2 = 2, min = 4 * log10(10) * 200 ms = 800 ms, max = 4.8 s.
@@ -196,8 +199,7 @@ TEST_CASE("swim_state: independent confirmations shrink the suspicion timeout", 
           }) == 1);
 }
 
-TEST_CASE("swim_state: piggybacked updates are packed within the payload budget",
-          "[membership]") {
+TEST_CASE("swim_state: piggybacked updates are packed within the payload budget", "[membership]") {
     auto config = test_config();
     config.envelope_reserve = 29;  // gossip_cipher: version + nonce + tag
     common::rng rng(14);
@@ -205,11 +207,12 @@ TEST_CASE("swim_state: piggybacked updates are packed within the payload budget"
     membership::swim_state s(config, "a", {"10.0.0.1", 7946}, {}, rng, t0);
     std::vector<membership::member> remote;
     for (std::uint16_t i = 0; i < 300; ++i) {
-        remote.push_back({"member-with-a-longish-name-" + std::to_string(i),
-                          {"10.0.1." + std::to_string(i % 250), static_cast<std::uint16_t>(7000 + i)},
-                          1,
-                          member_status::alive,
-                          {{"role", "worker"}, {"label", "worker-" + std::to_string(i)}}});
+        remote.push_back(
+            {"member-with-a-longish-name-" + std::to_string(i),
+             {"10.0.1." + std::to_string(i % 250), static_cast<std::uint16_t>(7000 + i)},
+             1,
+             member_status::alive,
+             {{"role", "worker"}, {"label", "worker-" + std::to_string(i)}}});
     }
     s.merge_remote_state(remote, t0);  // 300 joins to gossip
     CHECK(s.broadcasts_pending());
@@ -267,9 +270,8 @@ TEST_CASE("swim_state: random well-formed gossip never breaks its invariants", "
             m.push_back(membership::wire::nack_msg{static_cast<std::uint32_t>(pick(50))});
             break;
         default:
-            m.push_back(membership::wire::ping_req_msg{static_cast<std::uint32_t>(pick(50)),
-                                                       name,
-                                                       {"h", port}});
+            m.push_back(membership::wire::ping_req_msg{
+                static_cast<std::uint32_t>(pick(50)), name, {"h", port}});
         }
         t += std::chrono::milliseconds{pick(40)};
         CHECK_NOTHROW(s.on_datagram({"h", port}, membership::wire::encode_packet(from, m), t));

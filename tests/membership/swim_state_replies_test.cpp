@@ -25,7 +25,7 @@ std::optional<Msg> first_as(const membership::outbound& o) {
     return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim_state: a ping is acked to the datagram's source address", "[membership]") {
     harness h;
@@ -39,8 +39,7 @@ TEST_CASE("swim_state: a ping is acked to the datagram's source address", "[memb
     CHECK(ack->seq == 5);
 }
 
-TEST_CASE("swim_state: ping-req relays only to the named member's known address",
-          "[membership]") {
+TEST_CASE("swim_state: ping-req relays only to the named member's known address", "[membership]") {
     harness h;
     SECTION("known member at its known address: one ping to it, the ack relayed to the source") {
         auto out = h.deliver({"h", 2}, "b", wire::ping_req_msg{6, "c", {"h", 3}});
@@ -108,7 +107,7 @@ TEST_CASE("swim_state: without a key, a source that is not a member gets no ampl
         for (int i = 0; i < 100; ++i) {
             answered += h.s.on_datagram({"victim", 80}, request, h.t0 + 2ms).size();
         }
-        CHECK(answered == 10); // swim_config::unknown_reply_rate: burst 10, 10/s
+        CHECK(answered == 10);  // swim_config::unknown_reply_rate: burst 10, 10/s
         CHECK(h.s.counters().replies_limited == before + 90);
         CHECK(h.s.on_datagram({"other", 80}, request, h.t0 + 2ms).size() == 1);
         // One second later the bucket has refilled.
@@ -146,13 +145,16 @@ TEST_CASE("swim_state: one push-pull adds at most max_push_pull_members new memb
     membership::swim_state s(cfg, "a", {"h", 1}, {}, rng, t0);
     s.seed_members({{"b", {"h", 2}, 1, member_status::alive, {}}}, t0);
     std::vector<membership::member> remote;
-    remote.push_back({"b", {"h", 2}, 7, member_status::alive, {}}); // known: always merged
+    remote.push_back({"b", {"h", 2}, 7, member_status::alive, {}});  // known: always merged
     for (std::uint16_t i = 0; i < 20; ++i) {
-        remote.push_back({"n" + std::to_string(i), {"h", static_cast<std::uint16_t>(100 + i)}, 1,
-                          member_status::alive, {}});
+        remote.push_back({"n" + std::to_string(i),
+                          {"h", static_cast<std::uint16_t>(100 + i)},
+                          1,
+                          member_status::alive,
+                          {}});
     }
     s.merge_remote_state(remote, t0 + 1ms);
-    CHECK(s.members().size() == 1 + 1 + 5); // self, b, five new
+    CHECK(s.members().size() == 1 + 1 + 5);  // self, b, five new
     CHECK(s.find("b")->incarnation == 7);
     CHECK(s.counters().push_pull_members_dropped == 15);
     // The next exchange may add five more.

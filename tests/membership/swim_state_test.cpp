@@ -50,7 +50,7 @@ std::size_t count_events_everywhere(const sim_network& sim, member_event_kind ki
     return total;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim_state: members join through a seed", "[membership]") {
     sim_network sim(test_config(), 1);

@@ -49,7 +49,7 @@ lossy_run run_lossy(std::size_t n, double loss, common::duration warmup, common:
     return r;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("swim storm: N=100 at 25 % loss for 30 s declares no live member failed",
           "[membership]") {
@@ -67,8 +67,7 @@ TEST_CASE("swim storm: N=1000 at 10 % loss stays within 2,000 bytes per member p
     CHECK(r.false_failures == 0);
 }
 
-TEST_CASE("swim_state: a failed probe gets a second chance before an accusation",
-          "[membership]") {
+TEST_CASE("swim_state: a failed probe gets a second chance before an accusation", "[membership]") {
     namespace wire = membership::wire;
     using membership::member_status;
     membership::swim_config config;

@@ -4,9 +4,8 @@
 namespace rpcnetd::test {
 namespace {
 
-net::awaitable<std::pair<rpc::status, std::string>> never_answers(int* cancelled,
-                                                                  rpc::call_context& ctx,
-                                                                  std::string request) {
+net::awaitable<std::pair<rpc::status, std::string>>
+never_answers(int* cancelled, rpc::call_context& ctx, std::string request) {
     (void)request;
     co_await ctx.wait_cancelled();
     ++*cancelled;
@@ -59,7 +58,7 @@ net::awaitable<void> idle_timeout_item(loopback& lb) {
     CHECK(third.st.code == v1::CANCELLED);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("client: a unary deadline cancels the call on the server", "[rpc][integration]") {
     loopback lb;
@@ -92,4 +91,4 @@ TEST_CASE("client: next() times out on a quiet stream and reports a local cancel
     run_coro(lb.ioc, idle_timeout_item(lb));
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -59,7 +59,7 @@ net::awaitable<void> bad_frame_closes_only_that_connection(loopback& lb, std::st
     co_await asio::async_write(raw, asio::buffer(hello_frame() + header), net::use_awaitable);
     const auto ec = co_await read_until_closed(raw, 10s);
     CHECK(ec != make_error_code(rpcnetd::errc::deadline_exceeded));  // the server closed it
-    CHECK(large_allocations() == allocs);                   // without allocating the body
+    CHECK(large_allocations() == allocs);                            // without allocating the body
 
     auto after = co_await good.unary("Bench.Echo", echo_request("after"), 5s);
     CHECK(after.st.ok());
@@ -116,7 +116,7 @@ net::awaitable<void> silent_peer_is_closed(loopback& lb, clock::duration* took) 
     CHECK(ec != make_error_code(rpcnetd::errc::deadline_exceeded));
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("connection: keep-alive pings keep a quiet connection and a silent peer is dropped",
           "[rpc][integration]") {
@@ -180,4 +180,4 @@ TEST_CASE("connection: plain TCP to the TLS port is closed within the handshake 
     }
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

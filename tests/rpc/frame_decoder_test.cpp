@@ -16,7 +16,7 @@
 namespace {
 std::atomic<std::size_t> g_large_allocs{0};
 constexpr std::size_t large_alloc = 1U << 20U;
-} // namespace
+}  // namespace
 
 std::size_t rpcnetd::test::large_allocations() {
     return g_large_allocs.load();
@@ -26,9 +26,9 @@ std::size_t rpcnetd::test::large_allocations() {
 // Under AddressSanitizer, replacing operator new mixes our allocations with ASan's own (it
 // reports alloc-dealloc mismatches); its allocator hook sees every allocation instead.
 // Declared here: GCC 12 ships the runtime (libasan exports it) but not allocator_interface.h.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, std::size_t),
-    void (*free_hook)(const volatile void*));
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             std::size_t),
+                                                         void (*free_hook)(const volatile void*));
 namespace {
 void count_malloc(const volatile void*, std::size_t n) {
     if (n >= large_alloc) {
@@ -37,7 +37,7 @@ void count_malloc(const volatile void*, std::size_t n) {
 }
 void ignore_free(const volatile void*) {}
 const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
-} // namespace
+}  // namespace
 #else
 void* operator new(std::size_t n) {
     if (n >= large_alloc) {
@@ -48,8 +48,12 @@ void* operator new(std::size_t n) {
     }
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 #endif
 
 namespace rpcnetd::rpc {
@@ -92,7 +96,7 @@ std::vector<frame> feed(frame_decoder& d, const std::string& wire, std::size_t c
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("frame: header encodes big-endian fields", "[rpc]") {
     std::array<std::uint8_t, frame_header_size> h{};
@@ -205,8 +209,9 @@ TEST_CASE("frame_decoder: a frame at exactly the maximum is accepted", "[rpc]") 
     CHECK(d.release().body.size() == 64);
 }
 
-TEST_CASE("frame_decoder: the body buffer grows with the bytes that arrive, not the announced length",
-          "[rpc]") {
+TEST_CASE(
+    "frame_decoder: the body buffer grows with the bytes that arrive, not the announced length",
+    "[rpc]") {
     constexpr std::uint32_t announced = 4U << 20U;
     std::string wire;
     append_frame(wire, frame_type::call, 1, std::string(announced, 'q'));
@@ -235,7 +240,7 @@ TEST_CASE("frame_decoder: the body buffer grows with the bytes that arrive, not 
     CHECK(f.body == std::string(announced, 'q'));
 }
 
-} // namespace rpcnetd::rpc
+}  // namespace rpcnetd::rpc
 
 TEST_CASE("alloc counter: a large allocation is counted (the control for no-allocation checks)",
           "[rpc]") {

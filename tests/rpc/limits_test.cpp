@@ -37,7 +37,8 @@ net::awaitable<void> stalled_handshakes(mtls_loopback* lb, std::shared_ptr<stall
     }
     rpc::client_options o;
     o.tls = identity(pki().client);
-    auto r = co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+    auto r =
+        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
     rpc::client c = *r;
     // A real client keeps completing calls while the 200 stalled connections wait.
@@ -60,7 +61,8 @@ net::awaitable<void> oversized_frame(mtls_loopback* lb, peer_outcome* bad, int* 
     auto ex = co_await asio::this_coro::executor;
     rpc::client_options o;
     o.tls = identity(pki().client);
-    auto r = co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+    auto r =
+        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
     rpc::client good = *r;
 
@@ -107,7 +109,8 @@ net::awaitable<void> unread_answers(mtls_loopback* lb, peer_outcome* out, int* c
 
     rpc::client_options o;
     o.tls = identity(pki().client);
-    auto r = co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+    auto r =
+        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
     auto res = co_await r->unary("Bench.Echo", echo_request("after"), 5s);
     *calls_ok = res.st.ok() ? 1 : 0;
@@ -123,7 +126,8 @@ net::awaitable<void> streams_over_limit(mtls_loopback* lb, rpc::status* third, r
     auto ex = co_await asio::this_coro::executor;
     rpc::client_options o;
     o.tls = identity(pki().client);
-    auto r = co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+    auto r =
+        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
     rpc::client c = *r;
     auto s1 = co_await c.open_stream("Bench.Stream", stream_request(1, true));
@@ -227,7 +231,7 @@ net::awaitable<void> request_budget(mtls_loopback* lb, std::vector<rpc::status>*
     b.close();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("limits: request bytes held by running calls are budgeted per connection and server",
           "[limits]") {

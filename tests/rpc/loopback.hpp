@@ -4,21 +4,21 @@
 // bounds, a server on 127.0.0.1:0 and client helpers.
 #include "app/bench_service.hpp"
 #include "common/log.hpp"
+#include "net/with_timeout.hpp"
 #include "rpc/client.hpp"
 #include "rpc/server.hpp"
-#include "net/with_timeout.hpp"
 #include "rpc/tls_context.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <cstdlib>
 
 #include <unistd.h>
 
@@ -39,11 +39,12 @@ struct cert_pair {
 // Self-signed ECDSA P-256 certificate with SANs localhost, 127.0.0.1 and ::1, in `dir`.
 inline cert_pair make_cert(const std::string& dir, const std::string& name) {
     cert_pair p{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
-    const auto r = run_command(
-        {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "30", "-subj", "/CN=localhost", "-addext",
-         "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1", "-keyout", p.key, "-out", p.cert},
-        20s);
+    const auto r =
+        run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30", "-subj",
+                     "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+                     "-keyout", p.key, "-out", p.cert},
+                    20s);
     if (r.exit_code != 0) {
         throw std::runtime_error("openssl req failed: " + r.output);
     }
@@ -181,7 +182,7 @@ inline std::string padded_hold_request(std::size_t bytes) {
     std::string req = stream_request(1, true);
     std::string pad(bytes, 'p');
     req.push_back(static_cast<char>((15 << 3) | 2));
-    for (std::size_t n = pad.size(); ; n >>= 7) {
+    for (std::size_t n = pad.size();; n >>= 7) {
         if (n < 0x80) {
             req.push_back(static_cast<char>(n));
             break;
@@ -191,4 +192,4 @@ inline std::string padded_hold_request(std::size_t bytes) {
     return req + pad;
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

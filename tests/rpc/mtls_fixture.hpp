@@ -26,8 +26,9 @@ inline const pki_set& pki() {
     static const pki_set p = [] {
         const std::string dir = "/tmp/rpcnetd-pki-test-" + std::to_string(::getpid());
         run_command({"/bin/mkdir", "-p", dir}, 5s);
-        pki_set s{dir, test_pki(dir, "main"), test_pki(dir, "foreign"), {}, {}, {}, {}, {}, {}, {},
-                  {}, {}};
+        pki_set s{
+            dir, test_pki(dir, "main"), test_pki(dir, "foreign"), {}, {}, {}, {}, {}, {}, {}, {},
+            {}};
         s.server = s.ca.issue("server", "worker");
         s.server2 = s.ca.issue("server2", "worker");
         s.director = s.ca.issue("director", "director");
@@ -113,8 +114,8 @@ struct mtls_loopback {
 };
 
 // A hand-driven TLS peer: TCP connect, TLS handshake (no verification), and our Hello.
-inline net::awaitable<std::unique_ptr<rpc::tls_stream>> raw_connect(
-    net::tcp::endpoint ep, std::shared_ptr<asio::ssl::context> ctx, bool send_hello) {
+inline net::awaitable<std::unique_ptr<rpc::tls_stream>>
+raw_connect(net::tcp::endpoint ep, std::shared_ptr<asio::ssl::context> ctx, bool send_hello) {
     auto ex = co_await asio::this_coro::executor;
     auto s = std::make_unique<rpc::tls_stream>(net::tcp::socket(ex), *ctx);
     co_await s->next_layer().async_connect(ep, net::use_awaitable);
@@ -131,7 +132,7 @@ inline net::awaitable<std::unique_ptr<rpc::tls_stream>> raw_connect(
 
 struct peer_outcome {
     std::optional<std::string> goaway_reason;
-    bool closed = false;          // the server closed (false: our `limit` ran out)
+    bool closed = false;  // the server closed (false: our `limit` ran out)
     common::duration took{};
 };
 
@@ -178,4 +179,4 @@ inline net::awaitable<peer_outcome> read_until_closed(rpc::tls_stream& s, common
     co_return out;
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

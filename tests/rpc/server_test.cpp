@@ -73,7 +73,7 @@ net::awaitable<void> concurrent_streams(loopback& lb) {
     CHECK(complete == 64);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("rpc: 10,000 unary echo calls on one connection are all answered correctly",
           "[rpc][integration]") {
@@ -147,15 +147,15 @@ net::awaitable<void> cancel_stops_handler(loopback& lb, ticker_state& st) {
     CHECK(st.written == written);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("rpc: cancelling a stream ends the server handler", "[rpc][integration]") {
     loopback lb;
     ticker_state st;
-    lb.srv->add_stream("Test.Ticker", [&st](rpc::call_context& ctx, std::string req,
-                                            rpc::stream_writer& out) {
-        return ticker(&st, ctx, std::move(req), out);
-    });
+    lb.srv->add_stream("Test.Ticker",
+                       [&st](rpc::call_context& ctx, std::string req, rpc::stream_writer& out) {
+                           return ticker(&st, ctx, std::move(req), out);
+                       });
     lb.srv->start();
     run_coro(lb.ioc, cancel_stops_handler(lb, st));
 }
@@ -185,7 +185,7 @@ net::awaitable<void> over_stream_limit(loopback& lb) {
 }
 
 net::awaitable<rpc::status> slow_stream(int tokens, rpc::call_context& ctx, std::string request,
-                                 rpc::stream_writer& out, int* finished) {
+                                        rpc::stream_writer& out, int* finished) {
     (void)ctx;
     (void)request;
     asio::steady_timer t(co_await asio::this_coro::executor);
@@ -245,7 +245,7 @@ net::awaitable<void> accepting_toggle(loopback& lb) {
     CHECK(r3.st.code == v1::UNIMPLEMENTED);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("rpc: a stream over the per-connection limit is refused with RESOURCE_EXHAUSTED",
           "[rpc][integration]") {
@@ -259,10 +259,10 @@ TEST_CASE("rpc: a stream over the per-connection limit is refused with RESOURCE_
 TEST_CASE("rpc: stop() sends GOAWAY and lets a running stream finish", "[rpc][integration]") {
     loopback lb;
     int finished = 0;
-    lb.srv->add_stream("Test.Slow", [&finished](rpc::call_context& ctx, std::string req,
-                                                rpc::stream_writer& out) {
-        return slow_stream(100, ctx, std::move(req), out, &finished);
-    });
+    lb.srv->add_stream(
+        "Test.Slow", [&finished](rpc::call_context& ctx, std::string req, rpc::stream_writer& out) {
+            return slow_stream(100, ctx, std::move(req), out, &finished);
+        });
     lb.srv->start();
     run_coro(lb.ioc, drain_lets_stream_finish(lb, finished));
 }
@@ -273,4 +273,4 @@ TEST_CASE("rpc: set_accepting(false) refuses new calls with UNAVAILABLE", "[rpc]
     run_coro(lb.ioc, accepting_toggle(lb));
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

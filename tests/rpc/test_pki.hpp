@@ -40,7 +40,7 @@ public:
     pki_cert issue(const std::string& name, const std::string& role, long not_before_s = -3600,
                    long not_after_s = 30L * 86400) {
         std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"),
-                                                               &EVP_PKEY_free);
+                                                                &EVP_PKEY_free);
         std::unique_ptr<X509, decltype(&X509_free)> cert(
             make(key.get(), name, role, not_before_s, not_after_s, ca_.get(), ca_key_.get()),
             &X509_free);
@@ -48,12 +48,12 @@ public:
                      dir_ + "/" + name_ + "-" + name + ".key", serial_};
         write_cert(out.cert, cert.get());
         std::FILE* f = std::fopen(out.key.c_str(), "w");
-        if (f == nullptr || PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr,
-                                                 nullptr) != 1) {
+        if (f == nullptr ||
+            PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
             throw std::runtime_error("cannot write " + out.key);
         }
         std::fclose(f);
-        ::chmod(out.key.c_str(), 0600); // rpcnetd refuses private keys others can read
+        ::chmod(out.key.c_str(), 0600);  // rpcnetd refuses private keys others can read
         return out;
     }
 
@@ -124,4 +124,4 @@ private:
     std::unique_ptr<X509, x509_free> ca_;
 };
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -42,14 +42,15 @@ net::awaitable<void> check_negotiation(loopback& lb) {
     CHECK(SSL_get_negotiated_group(s.native_handle()) == NID_X9_62_prime256v1);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("tls: a client trusting another CA is refused", "[rpc][integration]") {
     loopback lb;
     lb.srv->start();
     std::string error;
-    run_coro(lb.ioc, connect_expecting(lb, rpc::tls_context::make_client(client_tls(certs().other.cert)),
-                                       {}, false, &error));
+    run_coro(lb.ioc,
+             connect_expecting(lb, rpc::tls_context::make_client(client_tls(certs().other.cert)),
+                               {}, false, &error));
     CHECK_THAT(error, Catch::Contains("certificate verify failed"));
 }
 
@@ -126,7 +127,6 @@ TEST_CASE("tls: unreadable or bad files are reported with their name", "[rpc]") 
     }
 }
 
-
 TEST_CASE("tls: a private key that group or others can read is refused, except the dev pair",
           "[rpc]") {
     const auto copy = [](const std::string& from, const std::string& name, unsigned mode) {
@@ -156,4 +156,4 @@ TEST_CASE("tls: a private key that group or others can read is refused, except t
     CHECK_NOTHROW(rpc::tls_context::make_client(dev));
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -96,7 +96,7 @@ net::awaitable<void> reload_keeps_live_stream(mtls_loopback* lb) {
     CHECK(lb->srv->counters().reloads == 1);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("tls: client without a certificate is refused by --require-client-cert, no handler runs",
           "[tls]") {
@@ -204,16 +204,19 @@ TEST_CASE("tls: TLS 1.2 and plain TCP are closed within the handshake timeout", 
     CHECK(took < lim.handshake_timeout);
     CHECK(lb.srv->counters().tls_handshake_failures == 1);
 
-    run_coro(lb.ioc, [](mtls_loopback* l, common::duration* out) -> net::awaitable<void> {
-        net::tcp::socket sock(co_await asio::this_coro::executor);
-        co_await sock.async_connect(l->tcp_target(), net::use_awaitable);
-        const auto start = common::clock::now();
-        // Silent plain TCP: only the handshake timeout can close it.
-        std::array<char, 64> buf{};
-        auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), net::use_tuple);
-        CHECK(ec);
-        *out = common::clock::now() - start;
-    }(&lb, &took), 30s);
+    run_coro(
+        lb.ioc,
+        [](mtls_loopback* l, common::duration* out) -> net::awaitable<void> {
+            net::tcp::socket sock(co_await asio::this_coro::executor);
+            co_await sock.async_connect(l->tcp_target(), net::use_awaitable);
+            const auto start = common::clock::now();
+            // Silent plain TCP: only the handshake timeout can close it.
+            std::array<char, 64> buf{};
+            auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), net::use_tuple);
+            CHECK(ec);
+            *out = common::clock::now() - start;
+        }(&lb, &took),
+        30s);
     CHECK(took >= lim.handshake_timeout - 100ms);
     CHECK(took < 2 * lim.handshake_timeout);
     CHECK(lb.srv->counters().handshake_timeouts == 1);

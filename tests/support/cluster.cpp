@@ -70,7 +70,9 @@ unsigned short port_of(const std::string& addr) {
     return static_cast<unsigned short>(std::stoi(addr.substr(addr.rfind(':') + 1)));
 }
 
-void cluster::pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+void cluster::pause(std::chrono::milliseconds d) {
+    std::this_thread::sleep_for(d);
+}
 
 std::vector<std::string> cluster::common_flags() const {
     const std::string certs = source_dir() + "/certs/";
@@ -79,8 +81,9 @@ std::vector<std::string> cluster::common_flags() const {
 }
 
 std::string cluster::stats_json(const std::string& target) {
-    std::vector<std::string> argv{rpcnetd_binary(), "stats", "--target",
-                                  target.empty() ? director_addr() : target, "--output", "json"};
+    std::vector<std::string> argv{rpcnetd_binary(), "stats",
+                                  "--target",       target.empty() ? director_addr() : target,
+                                  "--output",       "json"};
     for (auto& f : common_flags()) {
         argv.push_back(f);
     }
@@ -89,8 +92,8 @@ std::string cluster::stats_json(const std::string& target) {
 }
 
 cluster::cluster(std::vector<std::string> director_flags) : director_port_(free_port()) {
-    std::vector<std::string> argv{rpcnetd_binary(), "director", "--addr", director_addr(),
-                                  "--status-interval", "1s"};
+    std::vector<std::string> argv{rpcnetd_binary(), "director",          "--addr",
+                                  director_addr(),  "--status-interval", "1s"};
     for (auto& f : common_flags()) {
         argv.push_back(f);
     }
@@ -101,8 +104,8 @@ cluster::cluster(std::vector<std::string> director_flags) : director_port_(free_
 }
 
 std::unique_ptr<child_process> cluster::spawn_worker(const worker_entry& w) {
-    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--label", w.label, "--addr", w.addr,
-                                  "--join", director_addr()};
+    std::vector<std::string> argv{rpcnetd_binary(), "worker", "--label", w.label,
+                                  "--addr",         w.addr,   "--join",  director_addr()};
     for (auto& f : common_flags()) {
         argv.push_back(f);
     }
@@ -125,9 +128,9 @@ void cluster::restart_worker(std::size_t i) {
 }
 
 std::vector<member_view> cluster::members(const std::string& director) {
-    std::vector<std::string> argv{rpcnetd_binary(), "members", "--director",
-                                  director.empty() ? director_addr() : director, "--output",
-                                  "json"};
+    std::vector<std::string> argv{rpcnetd_binary(), "members",
+                                  "--director",     director.empty() ? director_addr() : director,
+                                  "--output",       "json"};
     for (auto& f : common_flags()) {
         argv.push_back(f);
     }
@@ -140,8 +143,8 @@ std::vector<member_view> cluster::members(const std::string& director) {
     std::size_t pos = 0;
     while ((pos = r.output.find("{\"name\":", pos)) != std::string::npos) {
         auto end = r.output.find("{\"name\":", pos + 1);
-        const std::string obj = r.output.substr(pos, end == std::string::npos ? std::string::npos
-                                                                              : end - pos);
+        const std::string obj =
+            r.output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
         member_view m;
         m.name = json_string(obj, "name").value_or("");
         m.state = json_string(obj, "state").value_or("");
@@ -181,8 +184,8 @@ std::optional<std::string> cluster::state_of(const std::string& name) {
 }
 
 std::unique_ptr<child_process> cluster::start_client(std::vector<std::string> flags) {
-    std::vector<std::string> argv{rpcnetd_binary(), "client", "--director", director_addr(),
-                                  "--output", "jsonl"};
+    std::vector<std::string> argv{rpcnetd_binary(), "client",   "--director",
+                                  director_addr(),  "--output", "jsonl"};
     for (auto& f : common_flags()) {
         argv.push_back(f);
     }
@@ -204,11 +207,11 @@ client_run parse_client_output(const std::string& output) {
             run.token_workers.push_back(json_string(line, "worker").value_or(""));
         } else if (*event == "failover") {
             ++run.failovers;
-            run.steps.push_back({*event, json_string(line, "from").value_or(""),
-                                 run.sequences.size()});
+            run.steps.push_back(
+                {*event, json_string(line, "from").value_or(""), run.sequences.size()});
         } else if (*event == "assigned") {
-            run.steps.push_back({*event, json_string(line, "worker").value_or(""),
-                                 run.sequences.size()});
+            run.steps.push_back(
+                {*event, json_string(line, "worker").value_or(""), run.sequences.size()});
             run.assigned_by.push_back(json_string(line, "director").value_or(""));
         } else if (*event == "waiting") {
             ++run.waiting;
@@ -233,4 +236,4 @@ bool exactly_once_in_order(const std::vector<std::uint64_t>& sequences, std::uin
     return true;
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -102,11 +102,11 @@ struct client_run {
     std::size_t failovers = 0;
     std::size_t waiting = 0;
     std::size_t queued = 0;
-    std::vector<std::string> assigned_by; // the director of each assigned event
+    std::vector<std::string> assigned_by;  // the director of each assigned event
     bool done = false;
 };
 client_run parse_client_output(const std::string& output);
 // True when sequences are exactly 1..n, each once, in order.
 bool exactly_once_in_order(const std::vector<std::uint64_t>& sequences, std::uint64_t n);
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -68,4 +68,4 @@ http_reply http_request(unsigned short port, const std::string& method, const st
         port, method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -21,4 +21,4 @@ http_reply parse_http_reply(const std::string& raw);
 // One request with Connection: close.
 http_reply http_request(unsigned short port, const std::string& method, const std::string& path);
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -18,6 +18,8 @@ gossip_key_file::gossip_key_file() {
     std::ofstream(path_) << membership::gossip_cipher::encode_key(key_) << "\n";
 }
 
-gossip_key_file::~gossip_key_file() { ::unlink(path_.c_str()); }
+gossip_key_file::~gossip_key_file() {
+    ::unlink(path_.c_str());
+}
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

@@ -18,8 +18,12 @@ extern char** environ;
 
 namespace rpcnetd::test {
 
-std::string rpcnetd_binary() { return RPCNETD_BINARY; }
-std::string source_dir() { return RPCNETD_SOURCE_DIR; }
+std::string rpcnetd_binary() {
+    return RPCNETD_BINARY;
+}
+std::string source_dir() {
+    return RPCNETD_SOURCE_DIR;
+}
 
 unsigned short free_port() {
     // Try ports until one is free for both TCP and UDP on 127.0.0.1.
@@ -156,4 +160,4 @@ std::string read_file(const std::string& path) {
     return text.str();
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

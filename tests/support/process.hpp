@@ -22,7 +22,7 @@ class child_process {
 public:
     // Starts argv[0] with argv, stdout+stderr to a temporary log file; extra_env is "K=V".
     child_process(std::vector<std::string> argv, std::vector<std::string> extra_env = {});
-    ~child_process(); // SIGKILL + reap if still running
+    ~child_process();  // SIGKILL + reap if still running
     child_process(const child_process&) = delete;
     child_process& operator=(const child_process&) = delete;
 
@@ -31,7 +31,7 @@ public:
     // Waits for exit up to `limit`; returns the exit status (128+signal when killed) or nullopt.
     std::optional<int> wait_exit(std::chrono::milliseconds limit);
     bool running();
-    std::string output() const; // what the process printed so far
+    std::string output() const;  // what the process printed so far
     const std::string& log_path() const { return log_path_; }
     // Polls the output until it contains `needle` or `limit` passes.
     bool wait_for_output(const std::string& needle, std::chrono::milliseconds limit) const;
@@ -53,4 +53,4 @@ run_result run_command(std::vector<std::string> argv, std::chrono::milliseconds 
 // The whole content of a file (empty when it cannot be read).
 std::string read_file(const std::string& path);
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

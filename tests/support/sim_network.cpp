@@ -429,4 +429,4 @@ const std::vector<recorded_event>& sim_network::events(std::size_t i) const {
     return nodes_.at(i)->events;
 }
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

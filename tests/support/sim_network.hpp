@@ -94,15 +94,15 @@ public:
     void inject(std::size_t to, const common::endpoint& from, std::vector<std::uint8_t> datagram);
 
     // Faults.
-    void set_loss(double p);                              // every link
+    void set_loss(double p);                                         // every link
     void set_link_loss(std::size_t from, std::size_t to, double p);  // one direction
     void set_delay(common::duration min, common::duration max);
-    void cut(std::size_t a, std::size_t b);      // both directions
+    void cut(std::size_t a, std::size_t b);  // both directions
     void restore(std::size_t a, std::size_t b);
     void partition(const std::vector<std::vector<std::size_t>>& groups);
-    void heal();                                   // ends partitions (cuts stay)
-    void pause(std::size_t i, bool paused);        // hung: no ticks, incoming datagrams dropped
-    void kill(std::size_t i);                      // crash: gone for good
+    void heal();                             // ends partitions (cuts stay)
+    void pause(std::size_t i, bool paused);  // hung: no ticks, incoming datagrams dropped
+    void kill(std::size_t i);                // crash: gone for good
     // Restart a killed node: a fresh swim_state with the same name and address and a new
     // generation, joining the given seeds.
     void restart(std::size_t i, std::uint32_t generation, const std::vector<std::size_t>& seeds);
@@ -128,12 +128,18 @@ public:
     // Every running node's counters, added up (the fields of summed_counters).
     membership::swim_counters counters_total() const;
     static constexpr std::uint64_t membership::swim_counters::*summed_counters[] = {
-        &membership::swim_counters::datagrams_sent,  &membership::swim_counters::bytes_sent,
-        &membership::swim_counters::probes,          &membership::swim_counters::phi_probes,
-        &membership::swim_counters::indirect_probes, &membership::swim_counters::nacks_received,
-        &membership::swim_counters::probe_failures,  &membership::swim_counters::second_chances,
-        &membership::swim_counters::suspicions,      &membership::swim_counters::refutations,
-        &membership::swim_counters::failures_declared, &membership::swim_counters::push_pulls,
+        &membership::swim_counters::datagrams_sent,
+        &membership::swim_counters::bytes_sent,
+        &membership::swim_counters::probes,
+        &membership::swim_counters::phi_probes,
+        &membership::swim_counters::indirect_probes,
+        &membership::swim_counters::nacks_received,
+        &membership::swim_counters::probe_failures,
+        &membership::swim_counters::second_chances,
+        &membership::swim_counters::suspicions,
+        &membership::swim_counters::refutations,
+        &membership::swim_counters::failures_declared,
+        &membership::swim_counters::push_pulls,
         &membership::swim_counters::misdirected,
     };
 
@@ -145,7 +151,9 @@ private:
         std::size_t to;
         common::endpoint from;
         std::vector<std::uint8_t> payload;
-        bool operator>(const in_flight& o) const { return std::tie(at, seq) > std::tie(o.at, o.seq); }
+        bool operator>(const in_flight& o) const {
+            return std::tie(at, seq) > std::tie(o.at, o.seq);
+        }
     };
     struct wake {
         common::time_point at;
@@ -186,4 +194,4 @@ private:
     std::vector<std::set<std::string>> heard_;  // per node: updates received (explain mode)
 };
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

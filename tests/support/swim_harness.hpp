@@ -43,4 +43,4 @@ struct swim_harness {
     }
 };
 
-} // namespace rpcnetd::test
+}  // namespace rpcnetd::test

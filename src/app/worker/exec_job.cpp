@@ -29,17 +29,12 @@ net::awaitable<bool> cancelled_here() {
     co_return cs.cancelled() != asio::cancellation_type::none;
 }
 
-} // namespace
+}  // namespace
 
 exec_job::exec_job(asio::any_io_executor ex, exec_process proc, settings s)
-    : settings_(std::move(s)),
-      proc_(std::move(proc)),
-      stdin_(ex, proc_.release_stdin()),
-      stdout_(ex, proc_.release_stdout()),
-      stderr_pipe_(ex, proc_.release_stderr()),
-      pidfd_(ex, proc_.release_pidfd()),
-      watchdog_timer_(ex),
-      finished_signal_(ex) {
+    : settings_(std::move(s)), proc_(std::move(proc)), stdin_(ex, proc_.release_stdin()),
+      stdout_(ex, proc_.release_stdout()), stderr_pipe_(ex, proc_.release_stderr()),
+      pidfd_(ex, proc_.release_pidfd()), watchdog_timer_(ex), finished_signal_(ex) {
     if (settings_.job_timeout.count() > 0) {
         job_deadline_ = common::clock::now() + settings_.job_timeout;
     }
@@ -67,12 +62,12 @@ void exec_job::terminate(stop_reason why) {
         reason_ = why;
     }
     if (reaped_ || kill_at_ != common::time_point::max()) {
-        return; // already gone, or SIGTERM already sent
+        return;  // already gone, or SIGTERM already sent
     }
     log().debug("job stop job={} pid={} signal=SIGTERM", settings_.job, proc_.pid());
     proc_.signal_group(SIGTERM);
     kill_at_ = common::clock::now() + settings_.kill_timeout;
-    watchdog_timer_.cancel(); // re-arm for kill_at_
+    watchdog_timer_.cancel();  // re-arm for kill_at_
 }
 
 net::awaitable<void> exec_job::wait_finished() {
@@ -114,11 +109,11 @@ net::awaitable<void> exec_job::read_stderr(std::shared_ptr<exec_job> self) {
             }
         }
         if (ec) {
-            break; // EOF, or cancelled after the grace period / worker stop
+            break;  // EOF, or cancelled after the grace period / worker stop
         }
     }
     stderr_eof_ = true;
-    watchdog_timer_.cancel(); // the reaper may be waiting for us
+    watchdog_timer_.cancel();  // the reaper may be waiting for us
     (void)self;
 }
 
@@ -147,8 +142,7 @@ net::awaitable<void> exec_job::watchdog(std::shared_ptr<exec_job> self) {
 }
 
 net::awaitable<void> exec_job::reaper(std::shared_ptr<exec_job> self) {
-    auto [ec] = co_await pidfd_.async_wait(asio::posix::descriptor_base::wait_read,
-                                           net::use_tuple);
+    auto [ec] = co_await pidfd_.async_wait(asio::posix::descriptor_base::wait_read, net::use_tuple);
     // Readable = the leader exited. Cancelled = the worker is stopping: reap() kills first.
     wait_status_ = proc_.reap();
     reaped_ = true;
@@ -184,4 +178,4 @@ void exec_job::finish() {
     }
 }
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -90,4 +90,4 @@ private:
     std::function<void()> on_finished_;
 };
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -7,8 +7,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,7 +68,7 @@ void set_nonblocking(int fd) {
     }
 }
 
-} // namespace
+}  // namespace
 
 exec_process exec_process::spawn(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env) {
@@ -115,11 +115,10 @@ exec_process exec_process::spawn(const std::vector<std::string>& argv,
     // posix_spawnp searches the PATH of the *worker*; the job's PATH is the same value unless
     // the worker had none (then both use the default search path).
     pid_t pid = -1;
-    const int rc = argv.front().find('/') == std::string::npos
-                       ? ::posix_spawnp(&pid, cargv[0], &a.actions, &a.attr, cargv.data(),
-                                        cenv.data())
-                       : ::posix_spawn(&pid, cargv[0], &a.actions, &a.attr, cargv.data(),
-                                       cenv.data());
+    const int rc =
+        argv.front().find('/') == std::string::npos
+            ? ::posix_spawnp(&pid, cargv[0], &a.actions, &a.attr, cargv.data(), cenv.data())
+            : ::posix_spawn(&pid, cargv[0], &a.actions, &a.attr, cargv.data(), cenv.data());
     if (rc != 0) {
         throw std::system_error(rc, std::generic_category(), "cannot start " + argv.front());
     }
@@ -141,12 +140,9 @@ exec_process exec_process::spawn(const std::vector<std::string>& argv,
 }
 
 exec_process::exec_process(exec_process&& o) noexcept
-    : pid_(std::exchange(o.pid_, -1)),
-      stdin_(std::exchange(o.stdin_, -1)),
-      stdout_(std::exchange(o.stdout_, -1)),
-      stderr_(std::exchange(o.stderr_, -1)),
-      pidfd_(std::exchange(o.pidfd_, -1)),
-      reaped_(std::exchange(o.reaped_, true)),
+    : pid_(std::exchange(o.pid_, -1)), stdin_(std::exchange(o.stdin_, -1)),
+      stdout_(std::exchange(o.stdout_, -1)), stderr_(std::exchange(o.stderr_, -1)),
+      pidfd_(std::exchange(o.pidfd_, -1)), reaped_(std::exchange(o.reaped_, true)),
       status_(o.status_) {}
 
 exec_process::~exec_process() {
@@ -202,8 +198,7 @@ std::string describe_wait_status(int status) {
 bool is_executable(const std::string& program, const std::string& path_env) {
     const auto ok = [](const std::string& p) {
         struct stat st {};
-        return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-               ::access(p.c_str(), X_OK) == 0;
+        return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
     };
     if (program.find('/') != std::string::npos) {
         return ok(program);
@@ -223,4 +218,4 @@ bool is_executable(const std::string& program, const std::string& path_env) {
     return false;
 }
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -64,4 +64,4 @@ std::string describe_wait_status(int status);
 // `worker --exec` does at start-up.
 bool is_executable(const std::string& program, const std::string& path_env);
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

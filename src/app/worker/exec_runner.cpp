@@ -34,7 +34,7 @@ inherited_environment worker_environment() {
     return {env_var("PATH"), env_var("HOME"), env_var("TMPDIR")};
 }
 
-} // namespace
+}  // namespace
 
 exec_runner::exec_runner(asio::any_io_executor ex, const cli::exec_config& cfg, std::string label)
     : ex_(ex), cfg_(cfg), label_(std::move(label)), tasks_(ex, "exec") {}
@@ -82,9 +82,9 @@ net::awaitable<rpc::status> exec_runner::generate(rpc::call_context& ctx,
                                                   const v1::GenerateRequest& req,
                                                   rpc::stream_writer& writer) {
     if (cfg_.max_jobs != 0 && jobs_.size() >= cfg_.max_jobs) {
-        co_return rpc::status{v1::RESOURCE_EXHAUSTED,
-                              fmt::format("worker {} runs its maximum of {} jobs", label_,
-                                          cfg_.max_jobs)};
+        co_return rpc::status{
+            v1::RESOURCE_EXHAUSTED,
+            fmt::format("worker {} runs its maximum of {} jobs", label_, cfg_.max_jobs)};
     }
     const bool cont = cfg_.resume == cli::exec_resume::continue_from_context;
     job_description d;
@@ -136,14 +136,14 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
     const bool cont = cfg_.resume == cli::exec_resume::continue_from_context;
     const std::uint64_t from = std::max<std::uint64_t>(1, req.from_sequence());
     const std::uint64_t to = req.to_sequence();
-    std::uint64_t seq = cont ? from : 1; // the number of the next token
+    std::uint64_t seq = cont ? from : 1;  // the number of the next token
     token_framer framer(cfg_.framing, cfg_.max_token_bytes);
     std::vector<char> buf(read_size);
     v1::Token token;
     token.set_worker(label_);
     token.set_chunk(cfg_.framing == cli::exec_framing::chunks);
     std::string wire;
-    v1::Token keepalive; // sequence 0: clients drop it as already delivered
+    v1::Token keepalive;  // sequence 0: clients drop it as already delivered
     keepalive.set_worker(label_);
     const rpc::status cancelled{v1::CANCELLED, "stream cancelled"};
 
@@ -159,17 +159,17 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
         std::size_t n = job.stdout_pipe().read_some(asio::buffer(buf), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) {
             if (job.stdout_cut()) {
-                eof = true; // the group is dead; a process that left it holds the pipe open
+                eof = true;  // the group is dead; a process that left it holds the pipe open
             } else {
                 // Wait for output, but tell the client every keepalive_interval that the job
                 // is alive (its stream idle timeout must not fire while a program thinks).
                 // Waiting for readability, not reading, so the timer winning loses no data.
                 using namespace net::asio::experimental::awaitable_operators;
                 quiet.expires_at(last_frame + keepalive_interval);
-                const auto woke = co_await (
-                    job.stdout_pipe().async_wait(asio::posix::descriptor_base::wait_read,
-                                                 net::use_awaitable) ||
-                    quiet.async_wait(net::use_awaitable));
+                const auto woke =
+                    co_await (job.stdout_pipe().async_wait(asio::posix::descriptor_base::wait_read,
+                                                           net::use_awaitable) ||
+                              quiet.async_wait(net::use_awaitable));
                 if (woke.index() == 1) {
                     keepalive.SerializeToString(&wire);
                     if (co_await writer.write(wire)) {
@@ -180,13 +180,13 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
                 continue;
             }
         } else if (ec) {
-            eof = true; // end of file (or a broken pipe: the same for us)
+            eof = true;  // end of file (or a broken pipe: the same for us)
         }
         framer.put(std::string_view(buf.data(), n));
         for (;;) {
             auto text = framer.next();
             if (!text && eof) {
-                text = framer.finish(); // a last line without "\n"
+                text = framer.finish();  // a last line without "\n"
             }
             if (!text) {
                 break;
@@ -268,4 +268,4 @@ net::awaitable<void> exec_runner::stop() {
     co_await tasks_.wait();
 }
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -56,7 +56,7 @@ private:
     const cli::exec_config& cfg_;
     std::string label_;
     std::map<const exec_job*, std::shared_ptr<exec_job>> jobs_;
-    net::task_group tasks_; // last: the job coroutines
+    net::task_group tasks_;  // last: the job coroutines
 };
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

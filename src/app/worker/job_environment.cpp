@@ -39,4 +39,4 @@ std::vector<std::string> job_environment(const job_description& job,
     return env;
 }
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -46,4 +46,4 @@ struct inherited_environment {
 std::vector<std::string> job_environment(const job_description& job,
                                          const inherited_environment& from_worker);
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -43,6 +43,8 @@ std::uint64_t stderr_tail::new_window() {
     return s;
 }
 
-std::string stderr_tail::tail() const { return ring_; }
+std::string stderr_tail::tail() const {
+    return ring_;
+}
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -32,4 +32,4 @@ private:
     std::uint64_t skipped_ = 0;
 };
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

@@ -67,4 +67,4 @@ std::optional<std::string_view> token_framer::finish() {
     return rest;
 }
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

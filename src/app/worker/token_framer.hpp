@@ -42,4 +42,4 @@ private:
     bool overflow_ = false;
 };
 
-} // namespace rpcnetd::app::worker
+}  // namespace rpcnetd::app::worker

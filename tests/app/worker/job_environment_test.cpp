@@ -10,7 +10,7 @@ namespace {
 bool has(const std::vector<std::string>& env, const std::string& entry) {
     return std::find(env.begin(), env.end(), entry) != env.end();
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("job_environment: seed is SHA-256 of the job, the same everywhere", "[worker]") {
     // SHA-256("abc") = ba7816bf8f01cfea...

@@ -8,7 +8,7 @@ TEST_CASE("stderr_tail: keeps the last bytes and rate-limits logged lines", "[wo
     stderr_tail t(8, 2);
     CHECK(t.put("one\ntw").size() == 1);
     auto lines = t.put("o\nthree\nfour\n");
-    REQUIRE(lines.size() == 1); // "two"; "three" and "four" are over the window's 2
+    REQUIRE(lines.size() == 1);  // "two"; "three" and "four" are over the window's 2
     CHECK(lines[0] == "two");
     CHECK(t.tail() == "ee\nfour\n");
     CHECK(t.new_window() == 2);

@@ -33,7 +33,7 @@ std::vector<std::string> frame(const std::string& input, std::size_t cut, exec_f
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("token_framer: lines are tokens at every split point", "[worker]") {
     const std::string input = "alpha\nbe ta\r\n\ngamma";
