@@ -32,7 +32,7 @@ Usage: rpcnetd MODE [OPTIONS]
 
 Modes:
   director   coordinator and seed node: discovers workers by gossip, assigns them to clients
-  worker     joins the cluster, serves token streams over TLS
+  worker     joins the cluster, serves token streams over TLS (built-in, or your program: --exec)
   client     asks the director for a worker and consumes its stream, failing over losslessly
   members    prints the director's view of the cluster
   stats      prints one member's counters (limits hit, refusals, gossip)
@@ -44,7 +44,8 @@ Modes:
 
 Run 'rpcnetd MODE --help' for the options of a mode. 'rpcnetd --version' prints the version.
 Signals: SIGTERM/SIGINT leave gracefully; SIGHUP reloads --cert/--key/--ca (director, worker).
-Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error,
+            3 (client) the job itself failed (APPLICATION_ERROR).
 )";
 
 }  // namespace
