@@ -200,14 +200,7 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     std::optional<std::uint32_t> last_active;
     const auto call_timeout = opts_.connect_timeout;
     while (!stopping_) {
-        const auto tracked = [&]() -> std::optional<common::endpoint> {
-            for (const auto& row : registry_.pool(clock::now())) {
-                if (row.name == name) {
-                    return row.rpc_addr;
-                }
-            }
-            return std::nullopt;
-        }();
+        const auto tracked = registry_.rpc_addr_of(name);  // not a copy of the pool per check
         if (!tracked) {
             break;  // failed, left or reaped: membership owns it now
         }

@@ -259,6 +259,14 @@ std::optional<bool> worker_registry::pool_healthy(std::string_view name) const {
     return !it->second.unhealthy_since;
 }
 
+std::optional<common::endpoint> worker_registry::rpc_addr_of(std::string_view name) const {
+    const auto it = workers_.find(name);
+    if (it == workers_.end()) {
+        return std::nullopt;
+    }
+    return it->second.member.rpc_addr;
+}
+
 // --- inspection --------------------------------------------------------------------------------
 
 std::vector<pool_entry> worker_registry::pool(common::time_point now) const {

@@ -173,6 +173,9 @@ public:
     bool mark_healthy(std::string_view name);
     // Not marked unhealthy; nullopt when name is not in the pool.
     std::optional<bool> pool_healthy(std::string_view name) const;
+    // The RPC address the pool has for name (it follows a name taken over at another address);
+    // nullopt when name is not in the pool. O(log n).
+    std::optional<common::endpoint> rpc_addr_of(std::string_view name) const;
 
     // --- inspection ----------------------------------------------------------------------------
     std::vector<pool_entry> pool(common::time_point now) const;  // sorted by name

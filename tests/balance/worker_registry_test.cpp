@@ -487,3 +487,14 @@ TEST_CASE("worker_registry: a draining worker keeps its leases but is not assign
     r.update(b, t0);
     CHECK(r.assignable_count(t0) == 2);
 }
+
+TEST_CASE("worker_registry: rpc_addr_of follows a name to its new address", "[balance]") {
+    auto r = make();
+    CHECK_FALSE(r.rpc_addr_of("w1").has_value());
+    r.update(worker("w1", 62001), t0);
+    CHECK(r.rpc_addr_of("w1") == rpcnetd::common::endpoint{"127.0.0.1", 62001});
+    r.update(worker("w1", 62009, std::nullopt, 2), t0);
+    CHECK(r.rpc_addr_of("w1") == rpcnetd::common::endpoint{"127.0.0.1", 62009});
+    r.remove("w1");
+    CHECK_FALSE(r.rpc_addr_of("w1").has_value());
+}
