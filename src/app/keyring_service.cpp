@@ -26,20 +26,6 @@ std::string seal_with(const gossip_cipher::key& k, const std::string& cluster,
     return {sealed.begin(), sealed.end()};
 }
 
-const char* op_name(keyring_op op) {
-    switch (op) {
-    case keyring_op::install:
-        return "install";
-    case keyring_op::use:
-        return "use";
-    case keyring_op::remove:
-        return "remove";
-    case keyring_op::list:
-        return "list";
-    }
-    return "?";
-}
-
 struct key_wipe {
     gossip_cipher::key& k;
     ~key_wipe() { OPENSSL_cleanse(k.data(), k.size()); }
@@ -55,6 +41,20 @@ struct request_guard {
 };
 
 }  // namespace
+
+const char* keyring_verb(keyring_op op) {
+    switch (op) {
+    case keyring_op::install:
+        return "install";
+    case keyring_op::use:
+        return "use";
+    case keyring_op::remove:
+        return "remove";
+    case keyring_op::list:
+        return "list";
+    }
+    return "list";
+}
 
 const char* keyring_method(keyring_op op) {
     switch (op) {
@@ -102,7 +102,7 @@ keyring_service::handle(keyring_op op, const std::string& sealed_request, const 
     }
     if (!parsed || req.cluster() != cluster_) {
         log.warn("keyring {} refused peer={}: not sealed with our primary gossip key and cluster",
-                 op_name(op), peer);
+                 keyring_verb(op), peer);
         return {rpc::status{v1::UNAUTHENTICATED,
                             "keyring request must be sealed with the member's primary gossip "
                             "key and name its cluster"},
@@ -132,7 +132,7 @@ keyring_service::handle(keyring_op op, const std::string& sealed_request, const 
     case gossip_cipher::ring_result::full:
         return {rpc::status{v1::RESOURCE_EXHAUSTED, "keyring is full (8 keys)"}, {}};
     case gossip_cipher::ring_result::done:
-        log.info("keyring {} key={} node={} peer={}", op_name(op), fp, node_name_, peer);
+        log.info("keyring {} key={} node={} peer={}", keyring_verb(op), fp, node_name_, peer);
         break;
     case gossip_cipher::ring_result::unchanged:
         break;

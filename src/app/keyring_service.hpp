@@ -34,6 +34,8 @@ enum class keyring_op { install, use, remove, list };
 
 // "Keys.Install" etc.
 const char* keyring_method(keyring_op op);
+// "install", "use", "remove", "list": the operation word of `rpcnetd keys` and of the logs.
+const char* keyring_verb(keyring_op op);
 
 class keyring_service {
 public:

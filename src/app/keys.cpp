@@ -40,20 +40,6 @@ struct keys_job {
     }
 };
 
-const char* verb_of(keyring_op op) {
-    switch (op) {
-    case keyring_op::install:
-        return "install";
-    case keyring_op::use:
-        return "use";
-    case keyring_op::remove:
-        return "remove";
-    case keyring_op::list:
-        return "list";
-    }
-    return "list";
-}
-
 rpc::client_options admin_options(const cli::common_config& common) {
     rpc::client_options o;
     o.tls = common.tls;
@@ -113,7 +99,7 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
             c.close();
         }
     }
-    const char* verb = verb_of(job.op);
+    const char* verb = keyring_verb(job.op);
     const std::string what =
         job.target ? fmt::format("{} key={}", verb, gossip_cipher::fingerprint(*job.target))
                    : std::string(verb);
@@ -164,7 +150,8 @@ net::awaitable<int> run_job(const keys_job& job) {
             ++failed;
         }
     }
-    std::cout << fmt::format("keys {}: {} members ok, {} failed\n", verb_of(job.op), ok, failed);
+    std::cout << fmt::format("keys {}: {} members ok, {} failed\n", keyring_verb(job.op), ok,
+                             failed);
     co_return failed == 0 && ok > 0 ? 0 : 1;
 }
 
