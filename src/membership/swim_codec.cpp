@@ -193,6 +193,9 @@ std::optional<message> decode_body(msg_type type, reader& r) {
             auto v = r.str();
             m.tags.insert_or_assign(std::move(k), std::move(v));
         }
+        if (r.ok() && !well_formed(m)) {
+            return std::nullopt;  // e.g. an empty name: what is decoded must be storable
+        }
         return m;
     }
     case msg_type::suspect:

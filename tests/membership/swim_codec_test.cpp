@@ -140,3 +140,12 @@ TEST_CASE("swim_codec: an address that would not print and parse back is malform
         CHECK_FALSE(decode_packet(encode_packet("node-a", req)).has_value());
     }
 }
+
+TEST_CASE("swim_codec: an alive message with an empty name is malformed", "[membership]") {
+    // Found by the swim_codec fuzzer: the decoder accepted a nameless member that swim_state would
+    // never store (wire::well_formed). What the codec decodes must be storable.
+    const std::vector<message> nameless{alive_msg{"", {"127.0.0.1", 61000}, 1, {}}};
+    CHECK_FALSE(decode_packet(encode_packet("node-a", nameless)).has_value());
+    const std::vector<message> named{alive_msg{"node-d", {"127.0.0.1", 61000}, 1, {}}};
+    CHECK(decode_packet(encode_packet("node-a", named)).has_value());
+}
