@@ -187,11 +187,13 @@ private:
         std::uint32_t expected_nacks = 0;
         std::uint32_t nacks = 0;
         common::time_point started{};
+        std::vector<std::string> relays;  // asked to ping-req: their acks count as well
     };
     struct relay {
         common::endpoint origin;
         std::uint32_t origin_seq = 0;
         common::time_point deadline;
+        std::string target;  // only its ack is relayed
     };
     using out_vec = std::vector<outbound>;
 
@@ -272,7 +274,11 @@ private:
     std::map<std::uint32_t, relay> relays_;
     // Second-chance probes (by seq): when the first probe of their target failed.
     std::map<std::uint32_t, common::time_point> first_failures_;
-    std::uint32_t next_seq_ = 1;
+    // Probe sequence numbers are random (issue #11 item 2): nobody can predict the number of the
+    // next probe, and an ack counts only when it names a probe in flight and comes from the member
+    // probed or a relay asked for it (handling_sender_).
+    std::uint32_t draw_seq();
+    std::string handling_sender_;
     using phi_item = std::pair<common::time_point, std::string>;
     std::priority_queue<phi_item, std::vector<phi_item>, std::greater<>> phi_checks_;
 

@@ -33,11 +33,23 @@ std::vector<outbound> swim_state::on_datagram(const common::endpoint& from,
     heard_from(decoded->sender, now);
     handling_bytes_ = datagram.size();
     handling_at_ = now;
+    handling_sender_ = decoded->sender;
     for (const auto& m : decoded->messages) {
         handle(from, m, now, out);
     }
     handling_bytes_ = 0;
+    handling_sender_.clear();
     return out;
+}
+
+std::uint32_t swim_state::draw_seq() {
+    // Non-zero and not in flight (probes and relays share the number space of our acks).
+    for (;;) {
+        const auto seq = static_cast<std::uint32_t>(rng_() >> 32);
+        if (seq != 0 && !probes_.contains(seq) && !relays_.contains(seq)) {
+            return seq;
+        }
+    }
 }
 
 void swim_state::heard_from(const std::string& sender, common::time_point now) {
@@ -71,15 +83,19 @@ void swim_state::handle(const common::endpoint& from, const wire::message& m,
             send(out, from, {wire::encode_message(wire::nack_msg{req->seq})});
             return;
         }
-        const auto seq = next_seq_++;
+        const auto seq = draw_seq();
         // Nack before the requester's period ends, so it can tell "target silent" from "we are
         // cut off" (Lifeguard).
-        relays_[seq] = relay{from, req->seq, now + config_.probe_timeout * 3 / 4};
+        relays_[seq] = relay{from, req->seq, now + config_.probe_timeout * 3 / 4, req->target};
         send(out, target->m.addr, {wire::encode_message(wire::ping_msg{seq, req->target})});
     } else if (const auto* ack = std::get_if<wire::ack_msg>(&m)) {
-        if (probes_.contains(ack->seq)) {
+        if (auto p = probes_.find(ack->seq);
+            p != probes_.end() && (handling_sender_ == p->second.target ||
+                                   std::find(p->second.relays.begin(), p->second.relays.end(),
+                                             handling_sender_) != p->second.relays.end())) {
             finish_probe(ack->seq, true, now, out);
-        } else if (auto it = relays_.find(ack->seq); it != relays_.end()) {
+        } else if (auto it = relays_.find(ack->seq);
+                   it != relays_.end() && it->second.target == handling_sender_) {
             const relay r = it->second;
             relays_.erase(it);
             send(out, r.origin, {wire::encode_message(wire::ack_msg{r.origin_seq})});
@@ -87,7 +103,9 @@ void swim_state::handle(const common::endpoint& from, const wire::message& m,
             ++counters_.misdirected;  // late ack after the probe ended
         }
     } else if (const auto* nack = std::get_if<wire::nack_msg>(&m)) {
-        if (auto it = probes_.find(nack->seq); it != probes_.end()) {
+        if (auto it = probes_.find(nack->seq);
+            it != probes_.end() && std::find(it->second.relays.begin(), it->second.relays.end(),
+                                             handling_sender_) != it->second.relays.end()) {
             ++it->second.nacks;
             ++counters_.nacks_received;
         }
@@ -202,7 +220,7 @@ std::vector<outbound> swim_state::on_tick(common::time_point now) {
 
 void swim_state::start_probe(entry& e, common::time_point now, out_vec& out,
                              std::optional<common::time_point> first_failure) {
-    const auto seq = next_seq_++;
+    const auto seq = draw_seq();
     probes_[seq] = probe{e.m.name,
                          e.m.addr,
                          now + awareness_.scale(config_.probe_timeout),
@@ -210,7 +228,8 @@ void swim_state::start_probe(entry& e, common::time_point now, out_vec& out,
                          false,
                          0,
                          0,
-                         now};
+                         now,
+                         {}};
     e.probing = true;
     ++counters_.probes;
     send(out, e.m.addr, {wire::encode_message(wire::ping_msg{seq, e.m.name})});
@@ -231,6 +250,7 @@ void swim_state::send_ping_reqs(std::uint32_t seq, probe& p, out_vec& out, std::
     for (const auto& name : random_members(relays, p.target, true)) {
         send(out, members_.at(name).m.addr,
              {wire::encode_message(wire::ping_req_msg{seq, p.target, p.addr})});
+        p.relays.push_back(name);
         ++p.expected_nacks;
         ++counters_.indirect_probes;
     }

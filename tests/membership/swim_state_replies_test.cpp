@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace std::chrono_literals;
 using namespace rpcnetd;
 using membership::member_status;
@@ -161,4 +163,51 @@ TEST_CASE("swim_state: one push-pull adds at most max_push_pull_members new memb
     s.merge_remote_state(remote, t0 + 2ms);
     CHECK(s.members().size() == 1 + 1 + 10);
     CHECK(s.counters().push_pull_members_dropped == 15 + 10);
+}
+
+TEST_CASE("swim_state: probe numbers are random and an ack counts only from whom we asked",
+          "[membership][replay]") {
+    harness h;
+    // Successive probes: numbers that do not follow from each other (a counter would give n, n+1).
+    std::vector<std::uint32_t> seqs;
+    for (int i = 0; i < 8; ++i) {
+        const std::string target = i % 2 == 0 ? "b" : "c";
+        const auto now = h.t0 + std::chrono::milliseconds(10 * i);
+        for (const auto& o : h.s.probe_now(target, now)) {
+            if (const auto ping = first_as<wire::ping_msg>(o)) {
+                seqs.push_back(ping->seq);
+                const std::vector<wire::message> ack{wire::ack_msg{ping->seq}};
+                h.s.on_datagram(o.to, wire::encode_packet(target, ack), now + 1ms);
+            }
+        }
+    }
+    CHECK(h.s.drain_probe_rtts().size() == 8);  // every target's own ack counted
+    REQUIRE(seqs.size() == 8);
+    std::size_t consecutive = 0;
+    for (std::size_t i = 1; i < seqs.size(); ++i) {
+        consecutive += seqs[i] == seqs[i - 1] + 1 ? 1 : 0;
+        CHECK(seqs[i] != 0);
+    }
+    CHECK(consecutive == 0);
+    std::sort(seqs.begin(), seqs.end());
+    CHECK(std::adjacent_find(seqs.begin(), seqs.end()) == seqs.end());
+
+    // A probe of b in flight: c acking its number is not b answering.
+    const auto at = h.t0 + std::chrono::milliseconds(500);
+    std::optional<std::uint32_t> seq;
+    for (const auto& o : h.s.probe_now("b", at)) {
+        if (const auto ping = first_as<wire::ping_msg>(o)) {
+            seq = ping->seq;
+        }
+    }
+    REQUIRE(seq);
+    (void)h.s.drain_probe_rtts();
+    const auto before = h.s.counters().misdirected;
+    const std::vector<wire::message> ack{wire::ack_msg{*seq}};
+    h.s.on_datagram({"h", 3}, wire::encode_packet("c", ack), at + 1ms);
+    CHECK(h.s.counters().misdirected == before + 1);
+    CHECK(h.s.drain_probe_rtts().empty());
+    // b's own ack finishes it.
+    h.s.on_datagram({"h", 2}, wire::encode_packet("b", ack), at + 2ms);
+    CHECK(h.s.drain_probe_rtts().size() == 1);
 }
