@@ -1,17 +1,21 @@
 #include "app/keyring_service.hpp"
 
 #include "common/log.hpp"
+#include "membership/swim_service.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/call_context.hpp"
 #include "rpc/server.hpp"
 
 #include <openssl/crypto.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace rpcnetd::app {
 
+using membership::envelope_kind;
 using membership::gossip_cipher;
+using membership::gossip_envelope;
 
 namespace {
 
@@ -19,10 +23,9 @@ std::span<const std::uint8_t> bytes_of(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-std::string seal_with(const gossip_cipher::key& k, const std::string& cluster,
-                      const std::string& plain) {
-    const gossip_cipher c(k);
-    const auto sealed = c.seal(bytes_of(plain), cluster);
+std::string seal_with(const gossip_cipher::key& k, const std::string& cluster, envelope_kind kind,
+                      const membership::gossip_stamp& stamp, const std::string& plain) {
+    const auto sealed = gossip_envelope::seal_with(k, cluster, kind, stamp, bytes_of(plain));
     return {sealed.begin(), sealed.end()};
 }
 
@@ -70,9 +73,10 @@ const char* keyring_method(keyring_op op) {
     return "Keys.List";
 }
 
-keyring_service::keyring_service(std::shared_ptr<gossip_cipher> cipher, std::string cluster,
+keyring_service::keyring_service(std::shared_ptr<const gossip_envelope> envelope,
                                  std::string node_name)
-    : cipher_(std::move(cipher)), cluster_(std::move(cluster)), node_name_(std::move(node_name)) {}
+    : envelope_(std::move(envelope)), node_name_(std::move(node_name)),
+      receiver_(*envelope_, envelope_kind::keyring, 1024) {}
 
 void keyring_service::register_on(rpc::server& srv) {
     for (auto op : {keyring_op::install, keyring_op::use, keyring_op::remove, keyring_op::list}) {
@@ -84,23 +88,48 @@ void keyring_service::register_on(rpc::server& srv) {
 
 net::awaitable<std::pair<rpc::status, std::string>>
 keyring_service::serve(keyring_op op, rpc::call_context& ctx, std::string request) {
-    co_return handle(op, request, ctx.peer());
+    if (swim_ == nullptr) {
+        co_return std::pair{rpc::status{v1::UNAVAILABLE, "membership is not running yet"},
+                            std::string{}};
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    co_return handle(op, request, ctx.peer(), swim_->local_endpoint(),
+                     static_cast<std::uint64_t>(now));
 }
 
 std::pair<rpc::status, std::string>
-keyring_service::handle(keyring_op op, const std::string& sealed_request, const std::string& peer) {
+keyring_service::handle(keyring_op op, const std::string& sealed_request, const std::string& peer,
+                        const common::endpoint& self, std::uint64_t now_unix_us) {
     auto log = common::logger("swim");
+    auto& cipher = envelope_->cipher();
+    const auto& cluster = envelope_->cluster();
     // The key that authorizes this call (and seals the answer): the primary, at arrival.
-    gossip_cipher::key authority = cipher_->primary();
+    gossip_cipher::key authority = cipher.primary();
     const key_wipe wipe_authority{authority};
-    auto plain = cipher_->open_primary(bytes_of(sealed_request), cluster_);
+    auto outcome = receiver_.open(bytes_of(sealed_request), self, now_unix_us, true);
     v1::KeyringRequest req;
     const request_guard wipe{req};
-    const bool parsed = plain && req.ParseFromArray(plain->data(), static_cast<int>(plain->size()));
-    if (plain) {
-        OPENSSL_cleanse(plain->data(), plain->size());
+    bool parsed = false;
+    if (outcome.message) {
+        auto& plain = outcome.message->payload;
+        parsed = req.ParseFromArray(plain.data(), static_cast<int>(plain.size()));
+        OPENSSL_cleanse(plain.data(), plain.size());
     }
-    if (!parsed || req.cluster() != cluster_) {
+    if (outcome.verdict != membership::open_verdict::accepted &&
+        outcome.verdict != membership::open_verdict::unauthenticated) {
+        ++replays_refused_;
+        log.warn("keyring {} refused peer={} why={}", keyring_verb(op), peer,
+                 membership::to_string(outcome.verdict));
+        return {rpc::status{v1::UNAUTHENTICATED,
+                            std::string("keyring request refused: ") +
+                                membership::to_string(outcome.verdict) +
+                                " (sealed for another member, replayed, or its clock is more than "
+                                "300 s from ours)"},
+                {}};
+    }
+    if (!parsed || req.cluster() != cluster) {
         log.warn("keyring {} refused peer={}: not sealed with our primary gossip key and cluster",
                  keyring_verb(op), peer);
         return {rpc::status{v1::UNAUTHENTICATED,
@@ -117,9 +146,9 @@ keyring_service::handle(keyring_op op, const std::string& sealed_request, const 
         gossip_cipher::key k{};
         std::memcpy(k.data(), req.key().data(), k.size());
         fp = gossip_cipher::fingerprint(k);
-        result = op == keyring_op::install ? cipher_->install(k)
-                 : op == keyring_op::use   ? cipher_->use(k)
-                                           : cipher_->remove(k);
+        result = op == keyring_op::install ? cipher.install(k)
+                 : op == keyring_op::use   ? cipher.use(k)
+                                           : cipher.remove(k);
         OPENSSL_cleanse(k.data(), k.size());
     }
     switch (result) {
@@ -140,25 +169,34 @@ keyring_service::handle(keyring_op op, const std::string& sealed_request, const 
     v1::KeyringResponse resp;
     resp.set_changed(result == gossip_cipher::ring_result::done);
     bool first = true;
-    for (const auto& f : cipher_->fingerprints()) {
+    for (const auto& f : cipher.fingerprints()) {
         auto* info = resp.add_keys();
         info->set_fingerprint(f);
         info->set_primary(first);
         first = false;
     }
-    return {rpc::status{}, seal_with(authority, cluster_, resp.SerializeAsString())};
+    return {rpc::status{}, seal_with(authority, cluster, envelope_kind::keyring_reply,
+                                     outcome.message->stamp, resp.SerializeAsString())};
+}
+
+membership::gossip_stamp keyring_service::request_stamp(const std::string& sender,
+                                                        std::uint64_t now_unix_us,
+                                                        std::uint64_t sequence,
+                                                        const common::endpoint& to) {
+    return {sender, now_unix_us, sequence, membership::receiver_of(to)};
 }
 
 std::string keyring_service::seal_request(const gossip_cipher::key& with,
                                           const std::string& cluster,
-                                          const std::optional<gossip_cipher::key>& key) {
+                                          const std::optional<gossip_cipher::key>& key,
+                                          const membership::gossip_stamp& stamp) {
     v1::KeyringRequest req;
     req.set_cluster(cluster);
     if (key) {
         req.set_key(std::string(reinterpret_cast<const char*>(key->data()), key->size()));
     }
     std::string plain = req.SerializeAsString();
-    auto sealed = seal_with(with, cluster, plain);
+    auto sealed = seal_with(with, cluster, envelope_kind::keyring, stamp, plain);
     OPENSSL_cleanse(plain.data(), plain.size());
     const request_guard wipe{req};
     return sealed;
@@ -166,13 +204,14 @@ std::string keyring_service::seal_request(const gossip_cipher::key& with,
 
 std::optional<std::string> keyring_service::open_response(const gossip_cipher::key& with,
                                                           const std::string& cluster,
-                                                          const std::string& sealed) {
-    const gossip_cipher c(with);
-    auto plain = c.open(bytes_of(sealed), cluster);
-    if (!plain) {
+                                                          const std::string& sealed,
+                                                          const membership::gossip_stamp& stamp) {
+    auto opened =
+        gossip_envelope::open_with(with, cluster, envelope_kind::keyring_reply, bytes_of(sealed));
+    if (!opened || !(opened->stamp == stamp)) {
         return std::nullopt;
     }
-    return std::string(plain->begin(), plain->end());
+    return std::string(opened->payload.begin(), opened->payload.end());
 }
 
 }  // namespace rpcnetd::app

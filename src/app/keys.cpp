@@ -6,6 +6,7 @@
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
 #include "common/safe_text.hpp"
+#include "common/secure_random.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
@@ -16,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <iostream>
 #include <optional>
 
@@ -31,6 +33,10 @@ struct keys_job {
     gossip_cipher::key current{};              // seals requests (the cluster's primary)
     std::optional<gossip_cipher::key> target;  // the key operated on
     std::shared_ptr<boost::asio::ssl::context> ssl;
+    // Who we are in the requests' freshness stamps: one random name per run, so two runs never
+    // share a replay window; requests are numbered within the run.
+    std::string sender = fmt::format("rpcnetd-keys/{:016x}", common::secure_random_u64());
+    mutable std::uint64_t sequence = 0;
 
     ~keys_job() {
         OPENSSL_cleanse(current.data(), current.size());
@@ -59,14 +65,22 @@ std::string ring_text(const v1::KeyringResponse& r) {
 
 // One call, sealed with `with`; the opened response or a failure message.
 net::awaitable<std::pair<std::optional<v1::KeyringResponse>, std::string>>
-call_member(rpc::client& c, const keys_job& job, const gossip_cipher::key& with) {
+call_member(rpc::client& c, const keys_job& job, const gossip_cipher::key& with,
+            const common::endpoint& to) {
+    // Fresh for this member only: our clock, the next number, its address.
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const auto stamp = keyring_service::request_stamp(job.sender, static_cast<std::uint64_t>(now),
+                                                      ++job.sequence, to);
     auto r = co_await c.unary(
         keyring_method(job.op),
-        keyring_service::seal_request(with, job.cfg.common.cluster, job.target), 5s);
+        keyring_service::seal_request(with, job.cfg.common.cluster, job.target, stamp), 5s);
     if (!r.st.ok()) {
         co_return std::pair{std::nullopt, r.st.to_string()};
     }
-    const auto body = keyring_service::open_response(with, job.cfg.common.cluster, r.response);
+    const auto body =
+        keyring_service::open_response(with, job.cfg.common.cluster, r.response, stamp);
     v1::KeyringResponse resp;
     if (!body || !resp.ParseFromString(*body)) {
         co_return std::pair{std::nullopt, std::string("response does not authenticate")};
@@ -90,11 +104,11 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
             failure = "cannot connect: " + conn.error().message();
         } else {
             rpc::client c = *conn;
-            std::tie(resp, failure) = co_await call_member(c, job, job.current);
+            std::tie(resp, failure) = co_await call_member(c, job, job.current, target);
             if (!resp && job.op == keyring_op::use && job.target &&
                 failure.rfind("UNAUTHENTICATED", 0) == 0) {
                 // A retried rotation: this member already seals with the new key.
-                std::tie(resp, failure) = co_await call_member(c, job, *job.target);
+                std::tie(resp, failure) = co_await call_member(c, job, *job.target, target);
             }
             c.close();
         }

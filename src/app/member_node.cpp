@@ -3,10 +3,12 @@
 #include "app/member_printer.hpp"
 
 #include "app/keyring_service.hpp"
+#include "app/push_pull_rpc.hpp"
 #include "common/fd_limit.hpp"
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
 #include "membership/gossip_cipher.hpp"
+#include "membership/gossip_envelope.hpp"
 #include "membership/member_proto.hpp"
 #include "membership/swim_service.hpp"
 #include "rpc/call_context.hpp"
@@ -50,7 +52,7 @@ void warn_dev_cert(boost::asio::ssl::context& tls, const common::endpoint& addr)
 member_node::member_node(net::asio::any_io_executor ex, const cli::common_config& common,
                          const cli::member_config& member, event_handler on_event)
     : ex_(ex), common_(common), member_(member), tags_(member.tags), on_event_(std::move(on_event)),
-      joined_(member.join.empty()), sighup_(ex, SIGHUP), tasks_(ex, "member") {
+      sighup_(ex, SIGHUP), tasks_(ex, "member") {
     auto server_tls = rpc::tls_context::make_server(common.tls);
     warn_dev_cert(*server_tls, member.addr);
     client_tls_ = rpc::tls_context::make_client(common.tls);
@@ -68,9 +70,6 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     if (auto why = common::fd_shortfall(common::current_fd_limits(), so.lim.max_connections)) {
         common::logger("rpc").warn("{}", *why);
     }
-    server_->add_unary("Membership.PushPull", [this](rpc::call_context& c, std::string r) {
-        return serve_push_pull(c, std::move(r));
-    });
     server_->add_unary("Node.Stats", [this](rpc::call_context& c, std::string r) {
         return serve_stats(c, std::move(r));
     });
@@ -87,20 +86,20 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
     if (!common.gossip_key_file.empty()) {
         cipher_ = std::make_shared<membership::gossip_cipher>(
             membership::gossip_cipher::load_key_file(common.gossip_key_file));
-    }
-    swim_ = std::make_unique<membership::swim_service>(
-        ex, opts, [this](const membership::member_event& e) { on_swim_event(e); });
-    if (cipher_) {
-        keyring_ = std::make_unique<keyring_service>(cipher_, common.cluster, member.name);
+        envelope_ = std::make_shared<membership::gossip_envelope>(cipher_, common.cluster);
+        keyring_ = std::make_unique<keyring_service>(envelope_, member.name);
         keyring_->register_on(*server_);
-        auto shared = cipher_;
-        const std::string aad = common.cluster;
-        swim_->set_envelope(
-            [shared, aad](std::span<const std::uint8_t> plain) { return shared->seal(plain, aad); },
-            [shared, aad](std::span<const std::uint8_t> sealed) {
-                return shared->open(sealed, aad);
-            },
-            membership::gossip_cipher::overhead());
+    }
+    opts.envelope = envelope_;
+    push_pull_ = std::make_unique<push_pull_rpc>(
+        ex, member.name, common.cluster, envelope_, [this] { return client_tls_; }, client_opts_,
+        member.join.empty());
+    push_pull_->register_on(*server_);
+    swim_ = std::make_unique<membership::swim_service>(
+        ex, opts, *push_pull_, [this](const membership::member_event& e) { on_swim_event(e); });
+    push_pull_->attach(*swim_);
+    if (keyring_) {
+        keyring_->attach(*swim_);
     }
     swim_->check_self_fits();  // before anything listens or logs: a usage error, exit 2
     if (!cipher_) {
@@ -108,9 +107,6 @@ member_node::member_node(net::asio::any_io_executor ex, const cli::common_config
             "gossip is unauthenticated: pass --gossip-key FILE (scripts/gen-certs.sh "
             "--gossip-key) so forged datagrams are dropped");
     }
-    swim_->set_push_pull([this](common::endpoint to, std::vector<membership::member> local) {
-        return push_pull(std::move(to), std::move(local));
-    });
     swim_->set_probe_rtt_observer([this](common::duration rtt) {
         probe_rtt_.observe(std::chrono::duration<double>(rtt).count());
     });
@@ -171,12 +167,13 @@ member_node::stat_list member_node::stats() const {
     });
     out.emplace_back("rpc.connections_open", server_->connection_count());
     out.emplace_back("rpc.streams_open", server_->active_streams());
-    out.emplace_back("gossip.joined", joined_ ? 1 : 0);  // 1 once a membership exchange succeeded
+    out.emplace_back("gossip.joined", joined() ? 1 : 0);  // 1 once a membership exchange succeeded
     const auto g = swim_->counters();
     const std::pair<const char*, std::uint64_t> gossip[] = {
         {"datagrams_received", g.datagrams_received},
         {"datagrams_rejected", g.datagrams_rejected},
         {"datagrams_replayed", g.datagrams_replayed},
+        {"datagrams_wrong_receiver", g.datagrams_wrong_receiver},
         {"datagrams_sent", g.datagrams_sent},
         {"bytes_received", g.bytes_received},
         {"bytes_sent", g.bytes_sent},
@@ -213,7 +210,10 @@ member_node::stat_list member_node::stats() const {
     out.emplace_back("members.failed",
                      by_state[static_cast<int>(membership::member_status::failed)]);
     out.emplace_back("members.left", by_state[static_cast<int>(membership::member_status::left)]);
-    out.emplace_back("gossip.push_pulls_refused", push_pulls_refused_);
+    out.emplace_back("gossip.push_pulls_refused", push_pull_->refused());
+    if (keyring_) {
+        out.emplace_back("gossip.keyring_requests_refused", keyring_->replays_refused());
+    }
     if (cipher_) {
         // Against the nonce budget of each key (2^32 seals cluster-wide; gossip_cipher.hpp).
         for (const auto& [fingerprint, seals] : cipher_->seal_counts()) {
@@ -318,105 +318,8 @@ net::awaitable<void> member_node::check_name_holder(common::endpoint holder) {
     }
 }
 
-net::awaitable<std::optional<std::vector<membership::member>>>
-member_node::push_pull(common::endpoint peer, std::vector<membership::member> state) {
-    auto conn = co_await rpc::client::connect(ex_, peer, client_tls_, client_opts_);
-    if (!conn) {
-        note_exchange(peer, "unreachable: " + conn.error().message() +
-                                " (is it running, and do our --ca and its certificate match?)");
-        co_return std::nullopt;
-    }
-    rpc::client c = *conn;
-    v1::PushPullRequest req;
-    membership::fill(*req.mutable_members(), state);
-    req.set_cluster(common_.cluster);
-    auto r = co_await c.unary("Membership.PushPull", seal_body(req.SerializeAsString()), 3s);
-    c.close();
-    v1::PushPullResponse resp;
-    const auto body = r.st.ok() ? open_body(r.response) : std::nullopt;
-    if (!body || !resp.ParseFromString(*body)) {
-        note_exchange(peer, exchange_failure(r.st, body.has_value()));
-        co_return std::nullopt;
-    }
-    note_exchange(peer, {});
-    co_return membership::from_proto(resp.members());
-}
-
-std::string member_node::exchange_failure(const rpc::status& st, bool opened) {
-    switch (st.code) {
-    case v1::OK:
-        return opened ? "malformed answer"
-                      : "its answer is not sealed with our gossip key and cluster name: the "
-                        "gossip key (--gossip-key) or the cluster name (--cluster) does not match";
-    case v1::PERMISSION_DENIED:
-        return "refused: " + st.to_string() +
-               " (our certificate's role, its OU, must be director or worker)";
-    case v1::UNAUTHENTICATED:
-        return "refused: " + st.to_string() +
-               " (the gossip key (--gossip-key) or the cluster name (--cluster) does not match)";
-    default:
-        return "failed: " + st.to_string();
-    }
-}
-
-// Once per change per peer: a seed that stays unreachable logs one warning, not one per retry.
-void member_node::note_exchange(const common::endpoint& peer, const std::string& problem) {
-    auto& last = exchange_problems_[peer.to_string()];
-    if (problem.empty()) {
-        joined_ = true;
-        if (!last.empty()) {
-            common::logger("swim").info("membership exchange works again peer={}",
-                                        peer.to_string());
-        }
-    } else if (problem != last) {
-        common::logger("swim").warn("cannot exchange membership with peer={}, not joined "
-                                    "through it: {}",
-                                    peer.to_string(), problem);
-    }
-    last = problem;
-}
-
-net::awaitable<std::pair<rpc::status, std::string>>
-member_node::serve_push_pull(rpc::call_context& ctx, std::string request) {
-    v1::PushPullRequest req;
-    const auto body = open_body(request);
-    if (!body || !req.ParseFromString(*body) || req.cluster() != common_.cluster) {
-        // Another key, another cluster, or garbage: never merge it.
-        ++push_pulls_refused_;
-        common::logger("swim").warn("push-pull refused peer={}: not sealed with our gossip key "
-                                    "and cluster name",
-                                    ctx.peer());
-        co_return std::pair{rpc::status{v1::UNAUTHENTICATED, "push-pull refused"}, std::string{}};
-    }
-    if (swim_->paused()) {
-        co_return std::pair{rpc::status{v1::UNAVAILABLE, "member is hung (simulated)"},
-                            std::string{}};
-    }
-    v1::PushPullResponse resp;
-    membership::fill(*resp.mutable_members(),
-                     swim_->handle_push_pull(membership::from_proto(req.members())));
-    co_return std::pair{rpc::status{}, seal_body(resp.SerializeAsString())};
-}
-
-std::string member_node::seal_body(const std::string& plain) const {
-    if (!cipher_) {
-        return plain;
-    }
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(plain.data());
-    const auto sealed = cipher_->seal({bytes, plain.size()}, common_.cluster);
-    return {sealed.begin(), sealed.end()};
-}
-
-std::optional<std::string> member_node::open_body(const std::string& sealed) const {
-    if (!cipher_) {
-        return sealed;
-    }
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(sealed.data());
-    auto plain = cipher_->open({bytes, sealed.size()}, common_.cluster);
-    if (!plain) {
-        return std::nullopt;
-    }
-    return std::string(plain->begin(), plain->end());
+bool member_node::joined() const {
+    return push_pull_->joined();
 }
 
 bool exposes_dev_cert(std::string_view fingerprint, const common::endpoint& addr) {

@@ -27,11 +27,13 @@
 namespace rpcnetd::membership {
 class swim_service;
 class gossip_cipher;
+class gossip_envelope;
 }  // namespace rpcnetd::membership
 
 namespace rpcnetd::app {
 
 class keyring_service;
+class push_pull_rpc;
 
 class member_node {
 public:
@@ -88,7 +90,7 @@ public:
 
     // True once a membership exchange (push-pull) with another member succeeded, or from the
     // start for a member without seeds. Node.Stats reports it as gossip.joined.
-    bool joined() const { return joined_; }
+    bool joined() const;
 
     // Name conflicts (issue #14): when a seed we join holds our name for a live member at another
     // address, we ask that address (Node.Stats) who it is. If it answers with our name we are
@@ -103,25 +105,11 @@ public:
     net::awaitable<void> leave_and_stop(std::chrono::milliseconds drain);
 
 private:
-    net::awaitable<std::optional<std::vector<membership::member>>>
-    push_pull(common::endpoint peer, std::vector<membership::member> state);
-    net::awaitable<std::pair<rpc::status, std::string>> serve_push_pull(rpc::call_context& ctx,
-                                                                        std::string request);
-
-    // Gossip-key envelope for push-pull bodies; identity when no key is configured.
     net::awaitable<std::pair<rpc::status, std::string>> serve_stats(rpc::call_context& ctx,
                                                                     std::string request);
     void arm_sighup();
     void on_swim_event(const membership::member_event& e);
     net::awaitable<void> check_name_holder(common::endpoint holder);
-
-    // Why a push-pull (join) did not work, said once per change per peer at warning; an empty
-    // problem means it worked (and the member has joined).
-    void note_exchange(const common::endpoint& peer, const std::string& problem);
-    static std::string exchange_failure(const rpc::status& st, bool opened);
-
-    std::string seal_body(const std::string& plain) const;
-    std::optional<std::string> open_body(const std::string& sealed) const;
 
     net::asio::any_io_executor ex_;
     cli::common_config common_;
@@ -129,15 +117,14 @@ private:
     membership::tag_map tags_;
     event_handler on_event_;
     std::function<void(stat_list&)> extra_stats_;
-    bool joined_ = false;  // a membership exchange succeeded (true from the start without seeds)
-    std::map<std::string, std::string> exchange_problems_;  // peer -> last problem ("" = fine)
     common::metrics::histogram probe_rtt_{common::metrics::latency_buckets()};
-    std::uint64_t push_pulls_refused_ = 0;  // gossip.push_pulls_refused
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
     rpc::client_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key
+    std::unique_ptr<push_pull_rpc> push_pull_;  // Membership.PushPull, both sides; outlives swim_
     std::unique_ptr<rpc::server> server_;
-    std::shared_ptr<membership::gossip_cipher> cipher_;  // null: gossip unauthenticated
+    std::shared_ptr<membership::gossip_cipher> cipher_;            // null: gossip unauthenticated
+    std::shared_ptr<const membership::gossip_envelope> envelope_;  // null with cipher_
     std::unique_ptr<membership::swim_service> swim_;
     std::function<void(std::shared_ptr<boost::asio::ssl::context>)> on_tls_reload_;
     net::asio::signal_set sighup_;

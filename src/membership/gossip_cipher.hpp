@@ -7,13 +7,14 @@
 //
 //   | version (1) = 1 | nonce (12, RAND_bytes) | ciphertext (= plaintext size) | GCM tag (16) |
 //
-// The associated data is the version byte followed by the cluster name, so neither can be swapped
-// without failing the tag. Nonces are random: with 96-bit random nonces NIST SP 800-38D allows
-// 2^32 seals per key. Every member seals with the same key, so that budget is cluster-wide:
-// at 1,000 datagrams/s across the whole cluster it lasts about 50 days (2^32 / 1000 / 86400),
-// at 10,000/s about 5. Rotate the key (`rpcnetd keys`) well before that; each member counts its
-// own seals per key (seal_counts(), stats gossip.seals.<fingerprint>), and the cluster's total is
-// the sum over members.
+// The associated data is the version byte followed by the caller's aad (gossip_envelope.hpp passes
+// the message kind and the cluster name), so none of them can be swapped without failing the tag.
+// Callers other than gossip_envelope (the one home of gossip sealing) use only the keyring. Nonces
+// are random: with 96-bit random nonces NIST SP 800-38D allows 2^32 seals per key. Every member
+// seals with the same key, so that budget is cluster-wide: at 1,000 datagrams/s across the whole
+// cluster it lasts about 50 days (2^32 / 1000 / 86400), at 10,000/s about 5. Rotate the key
+// (`rpcnetd keys`) well before that; each member counts its own seals per key (seal_counts(), stats
+// gossip.seals.<fingerprint>), and the cluster's total is the sum over members.
 //
 // Keyring: seal() always uses the primary key (the first); open() tries every key, so a cluster
 // can roll a new key out before making it primary and retire the old one after (install ->

@@ -1,9 +1,7 @@
 #pragma once
-// Anti-replay for sealed gossip (issue #5): one replay_window per sender name, and the stamp a
-// sender puts in front of the SWIM payload inside the sealed envelope:
-//
-//   | u8 name length | name | u64 generation (big endian) | u64 sequence (big endian) | SWIM packet
-//   |
+// Anti-replay for sealed gossip (issue #5): one replay_window per sender name. The stamp a sender
+// puts in front of the payload inside the sealed envelope, (sender, generation, sequence) and the
+// receiver, is gossip_stamp (gossip_envelope.hpp); this guard checks its first three fields.
 //
 // Because the stamp is inside the AES-GCM envelope, nobody without the key can forge or alter
 // it; a captured datagram replayed later carries a stamp the receiver has already accepted (or
@@ -34,19 +32,11 @@
 
 namespace rpcnetd::membership {
 
+// The part of a gossip_stamp the guard checks.
 struct replay_stamp {
     std::string sender;
     std::uint64_t generation = 0;
     std::uint64_t sequence = 0;
-
-    // Bytes the stamp of this sender takes in front of the payload.
-    static std::size_t size_for(std::string_view sender) { return 1 + sender.size() + 16; }
-    // Appends the stamp (sender names longer than 255 bytes are truncated) then the payload.
-    std::vector<std::uint8_t> prepend_to(std::span<const std::uint8_t> payload) const;
-    // Splits an opened datagram into stamp and payload; nullopt when it is too short for the
-    // lengths it announces. Never throws.
-    static std::optional<std::pair<replay_stamp, std::span<const std::uint8_t>>>
-    split(std::span<const std::uint8_t> plain);
 };
 
 class replay_guard {

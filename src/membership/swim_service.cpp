@@ -41,8 +41,8 @@ std::uint32_t default_generation() {
 }  // namespace
 
 swim_service::swim_service(asio::any_io_executor ex, swim_service_options options,
-                           event_handler on_event)
-    : ex_(ex), options_(std::move(options)), on_event_(std::move(on_event)),
+                           push_pull_transport& push_pull, event_handler on_event)
+    : ex_(ex), options_(std::move(options)), on_event_(std::move(on_event)), push_pull_(push_pull),
       rng_(common::random_seed()), socket_(ex), tick_timer_(ex), wake_(ex), done_(ex),
       damper_(options_.config.probe_interval), deliver_(std::exchange(on_event_, {})) {
     // The application's handler sees the core's events through the damper; suspect events it
@@ -53,6 +53,14 @@ swim_service::swim_service(asio::any_io_executor ex, swim_service_options option
                 deliver_(d);
             }
         };
+    }
+    if (options_.envelope) {
+        // The stamp rides inside the envelope, so it takes room from the SWIM payload too.
+        options_.config.envelope_reserve =
+            static_cast<std::uint32_t>(gossip_envelope::datagram_overhead(options_.name));
+        // Only datagrams that open reach the core: their sources are members holding the key.
+        options_.config.authenticated = true;
+        receiver_.emplace(*options_.envelope, envelope_kind::datagram);
     }
 }
 
@@ -70,20 +78,6 @@ swim_service::~swim_service() {
         common::logger("swim").critical("swim_service destroyed while running; await stop()");
         std::abort();
     }
-}
-
-void swim_service::set_envelope(seal_fn seal, open_fn open, std::size_t overhead) {
-    seal_ = std::move(seal);
-    open_ = std::move(open);
-    // The replay stamp rides inside the envelope, so it takes room from the SWIM payload too.
-    options_.config.envelope_reserve =
-        static_cast<std::uint32_t>(overhead + replay_stamp::size_for(options_.name));
-    // Only datagrams that open reach the core: their sources are members holding the key.
-    options_.config.authenticated = true;
-}
-
-void swim_service::set_push_pull(push_pull_fn fn) {
-    push_pull_ = std::move(fn);
 }
 
 std::optional<net::udp::endpoint> swim_service::resolve(const common::endpoint& e) const {
@@ -179,7 +173,7 @@ net::awaitable<void> swim_service::reader() {
         }
         std::span<const std::uint8_t> data(buf.data(), n);
         std::optional<std::vector<std::uint8_t>> opened;
-        if (open_) {
+        if (receiver_) {
             // Nothing reaches the core (and so nothing is answered) before this passes.
             opened = authenticate(data, sender);
             if (!opened) {
@@ -194,30 +188,28 @@ net::awaitable<void> swim_service::reader() {
 
 std::optional<std::vector<std::uint8_t>>
 swim_service::authenticate(std::span<const std::uint8_t> data, const net::udp::endpoint& sender) {
-    auto opened = open_(data);
-    if (!opened) {
+    auto outcome = receiver_->open(data, self_addr_);
+    switch (outcome.verdict) {
+    case open_verdict::accepted:
+        return std::move(outcome.message->payload);
+    case open_verdict::unauthenticated:
+    case open_verdict::stale:
         state_->note_rejected();
-        // A flood of junk lands here thousands of times a second: format the sender only when
-        // the line will be written.
-        if (auto& log = common::logger("swim"); log.should_log(spdlog::level::debug)) {
-            log.debug("gossip datagram failed to open from={}", to_common(sender).to_string());
-        }
-        return std::nullopt;
-    }
-    auto split = replay_stamp::split(*opened);
-    if (!split) {
-        state_->note_rejected();
-        return std::nullopt;
-    }
-    const auto verdict = replay_guard_.check(split->first);
-    if (verdict != replay_window::verdict::accepted) {
+        break;
+    case open_verdict::wrong_receiver:
+        state_->note_wrong_receiver();
+        break;
+    case open_verdict::replayed:
         state_->note_replayed();
-        common::logger("swim").debug("gossip datagram replayed from={} sender={} seq={}",
-                                     to_common(sender).to_string(), split->first.sender,
-                                     split->first.sequence);
-        return std::nullopt;
+        break;
     }
-    return std::vector<std::uint8_t>(split->second.begin(), split->second.end());
+    // A flood of junk lands here thousands of times a second: format the sender only when the
+    // line will be written.
+    if (auto& log = common::logger("swim"); log.should_log(spdlog::level::debug)) {
+        log.debug("gossip datagram dropped from={} why={}", to_common(sender).to_string(),
+                  to_string(outcome.verdict));
+    }
+    return std::nullopt;
 }
 
 net::awaitable<void> swim_service::ticker() {
@@ -259,13 +251,13 @@ net::awaitable<void> swim_service::push_puller() {
         }
         auto [to, join] = push_pull_queue_.front();
         push_pull_queue_.pop_front();
-        if (!push_pull_ || paused_) {
+        if (paused_) {
             continue;
         }
         asio::steady_timer deadline(ex_, push_pull_deadline);
         push_pull_deadline_ = &deadline;  // stop() cancels it, which cancels the exchange
-        auto result =
-            co_await (push_pull_(to, state_->local_state()) || deadline.async_wait(net::use_tuple));
+        auto result = co_await (push_pull_.exchange(to, state_->local_state(), join) ||
+                                deadline.async_wait(net::use_tuple));
         push_pull_deadline_ = nullptr;
         if (stopping_) {
             co_return;
@@ -296,7 +288,7 @@ void swim_service::dispatch(std::vector<outbound> out) {
     }
     for (auto& o : out) {
         if (o.type == outbound::kind::push_pull) {
-            if (push_pull_ && push_pull_queue_.size() < push_pull_queue_limit) {
+            if (push_pull_queue_.size() < push_pull_queue_limit) {
                 push_pull_queue_.emplace_back(o.to, o.join);
                 wake_.cancel();
             }
@@ -317,9 +309,11 @@ void swim_service::send_datagram(const common::endpoint& to,
         return;
     }
     std::vector<std::uint8_t> sealed;
-    if (seal_) {
-        const replay_stamp stamp{options_.name, replay_generation_, next_sequence_++};
-        sealed = seal_(stamp.prepend_to(payload));
+    if (options_.envelope) {
+        // Sealed for this receiver: the address we send to, as it will see itself bound.
+        const gossip_stamp stamp{options_.name, replay_generation_, next_sequence_++,
+                                 receiver_of(to_common(*ep))};
+        sealed = options_.envelope->seal(envelope_kind::datagram, stamp, payload);
         payload = sealed;
     }
     // Non-blocking send: a full socket buffer drops the datagram (UDP may lose it anyway)

@@ -1,7 +1,9 @@
 #pragma once
 // The UDP shell around swim_state (STYLE.md §2, §3): binds the gossip socket on the member
 // address, ticks the core on a timer, reads steady_clock, sends what the core returns, runs
-// push-pull exchanges through an injected transport, and hands member events to the app.
+// push-pull exchanges through the transport given at construction (push_pull_transport.hpp),
+// seals and opens datagrams with the gossip envelope given in its options (gossip_envelope.hpp),
+// and hands member events to the app.
 //
 // Strand: every method must be called on the executor given to the constructor (one io_context
 // thread by default; with more threads pass a strand). The service owns one coroutine (reader,
@@ -10,8 +12,9 @@
 #include "common/random.hpp"
 #include "common/time.hpp"
 #include "membership/event_damper.hpp"
+#include "membership/gossip_envelope.hpp"
 #include "membership/member.hpp"
-#include "membership/replay_guard.hpp"
+#include "membership/push_pull_transport.hpp"
 #include "membership/swim_config.hpp"
 #include "membership/swim_state.hpp"
 #include "net/asio.hpp"
@@ -41,44 +44,32 @@ struct swim_service_options {
     // Anti-replay generation stamped into sealed datagrams (replay_guard.hpp); must grow across
     // restarts. 0: unix microseconds at start().
     std::uint64_t replay_generation = 0;
+    // The gossip key (--gossip-key): every datagram is sealed for its receiver and opened here
+    // before SWIM sees it (gossip_envelope.hpp); null: gossip is unauthenticated. An
+    // authenticated datagram sealed for another member is dropped and counted
+    // (datagrams_wrong_receiver), one whose stamp was already accepted likewise
+    // (datagrams_replayed); neither is answered.
+    std::shared_ptr<const gossip_envelope> envelope;
 };
 
 class swim_service {
 public:
     using event_handler = std::function<void(const member_event&)>;
-    // Envelope hooks (membership::gossip_cipher): seal whole payloads; open returns nullopt when
-    // the datagram does not authenticate (it is then dropped, counted, and not answered).
-    // With an envelope every datagram also carries an anti-replay stamp inside the seal
-    // (replay_guard.hpp): an authenticated datagram whose stamp was already accepted is dropped,
-    // counted in counters().datagrams_replayed, and not answered.
-    using seal_fn = std::function<std::vector<std::uint8_t>(std::span<const std::uint8_t>)>;
-    using open_fn =
-        std::function<std::optional<std::vector<std::uint8_t>>(std::span<const std::uint8_t>)>;
-    // Push-pull transport (Membership.PushPull over TLS): send our state to `to`, return theirs,
-    // or nullopt on failure. Must finish or honour cancellation; the service bounds it by a
-    // deadline of 5 s.
-    using push_pull_fn = std::function<net::awaitable<std::optional<std::vector<member>>>(
-        common::endpoint to, std::vector<member> local)>;
-
+    // `push_pull` carries every push-pull exchange (and so joins through seeds); it must outlive
+    // the service.
     swim_service(net::asio::any_io_executor ex, swim_service_options options,
-                 event_handler on_event);
+                 push_pull_transport& push_pull, event_handler on_event);
     ~swim_service();
     swim_service(const swim_service&) = delete;
     swim_service& operator=(const swim_service&) = delete;
 
-    // Before start(): optional hooks. Without push_pull, push-pull (and so join through seeds)
-    // is skipped: members then only find each other once one of them pings the other.
-    // overhead: bytes seal() adds (gossip_cipher::overhead()); SWIM payloads shrink by as much
-    // so sealed datagrams stay within max_datagram.
-    void set_envelope(seal_fn seal, open_fn open, std::size_t overhead);
-    void set_push_pull(push_pull_fn fn);
     // Optional: called with the round trip of every acked probe (metrics).
     void set_probe_rtt_observer(std::function<void(common::duration)> fn) {
         on_probe_rtt_ = std::move(fn);
     }
 
     // Throws usage_error when our own alive message (name, address, tags, plus room for the
-    // tags added at run time) would not fit one datagram with the envelope set so far; nobody
+    // tags added at run time) would not fit one datagram with the envelope; nobody
     // would ever learn about us. start() checks it too; callers may check before starting
     // anything else.
     void check_self_fits() const;
@@ -136,9 +127,8 @@ private:
     net::asio::any_io_executor ex_;
     swim_service_options options_;
     event_handler on_event_;
-    seal_fn seal_;
-    open_fn open_;
-    push_pull_fn push_pull_;
+    push_pull_transport& push_pull_;
+    std::optional<envelope_receiver> receiver_;  // with an envelope: opens datagrams
     std::function<void(common::duration)> on_probe_rtt_;
     common::rng rng_;
     common::endpoint self_addr_;
@@ -158,7 +148,6 @@ private:
     bool running_ = false;
     bool stopping_ = false;
     std::uint64_t send_errors_ = 0;
-    replay_guard replay_guard_;
     std::uint64_t replay_generation_ = 0;
     std::uint64_t next_sequence_ = 1;
 };

@@ -70,6 +70,8 @@ struct swim_counters {
     std::uint64_t datagrams_received = 0;
     std::uint64_t datagrams_rejected = 0;  // malformed, wrong version, or failed to open
     std::uint64_t datagrams_replayed = 0;  // authenticated but already seen (anti-replay window)
+    // Authenticated but sealed for another member (gossip_envelope.hpp: receiver binding).
+    std::uint64_t datagrams_wrong_receiver = 0;
     std::uint64_t datagrams_sent = 0;
     std::uint64_t bytes_received = 0;
     std::uint64_t bytes_sent = 0;
@@ -153,6 +155,7 @@ public:
     void note_rejected() { ++counters_.datagrams_rejected; }
     // ... and authenticated datagrams its replay window refused (replay_guard.hpp).
     void note_replayed() { ++counters_.datagrams_replayed; }
+    void note_wrong_receiver() { ++counters_.datagrams_wrong_receiver; }
 
     const swim_counters& counters() const { return counters_; }
     // Membership updates still waiting to be gossiped (leave() drains these before stopping).

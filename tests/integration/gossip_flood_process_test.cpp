@@ -5,7 +5,7 @@
 // must be accounted for: rejected by the daemon, or dropped by the kernel before the daemon read
 // it (gossip.datagrams_dropped_by_kernel, from SO_MEMINFO).
 #include "membership/gossip_cipher.hpp"
-#include "membership/replay_guard.hpp"
+#include "membership/gossip_envelope.hpp"
 #include "membership/swim_codec.hpp"
 #include "support/cluster.hpp"
 #include "support/key_file.hpp"
@@ -155,11 +155,13 @@ class datagram_mix {
 public:
     datagram_mix(std::vector<std::vector<std::uint8_t>> plain, std::uint64_t seed)
         : plain_(std::move(plain)), gen_(seed), buf_(1400) {
-        const gossip_cipher wrong(gossip_cipher::generate_key());
+        namespace ms = rpcnetd::membership;
+        const auto wrong = gossip_cipher::generate_key();
         for (std::uint64_t seq = 1; seq <= 4; ++seq) {
             for (const auto& p : plain_) {
-                const rpcnetd::membership::replay_stamp stamp{"intruder", 1, seq};
-                sealed_.push_back(wrong.seal(stamp.prepend_to(p), "rpcnetd"));
+                const ms::gossip_stamp stamp{"intruder", 1, seq, "127.0.0.1:1"};
+                sealed_.push_back(ms::gossip_envelope::seal_with(
+                    wrong, "rpcnetd", ms::envelope_kind::datagram, stamp, p));
             }
         }
     }

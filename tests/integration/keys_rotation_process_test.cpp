@@ -1,8 +1,9 @@
 // Gossip keyring with real processes (issue #5): `rpcnetd keys install/use/remove` rotates the
 // cluster key under a live stream with no failure declared anywhere; a member holding only the
-// retired key cannot join afterwards; a replayed authenticated datagram gets no answer.
+// retired key cannot join afterwards; a replayed authenticated datagram gets no answer, neither
+// from the member it was sealed for nor from another one (counted in `rpcnetd stats`).
 #include "membership/gossip_cipher.hpp"
-#include "membership/replay_guard.hpp"
+#include "membership/gossip_envelope.hpp"
 #include "membership/swim_codec.hpp"
 #include "support/cluster.hpp"
 #include "support/key_file.hpp"
@@ -111,7 +112,8 @@ TEST_CASE("keys: a replayed authenticated datagram gets no answer from a real me
           "[membership][integration][replay]") {
     const gossip_key_file k;
     cluster c({"--gossip-key", k.path()});
-    REQUIRE(c.wait_members([](const auto& ms) { return !ms.empty(); }, 20s));
+    c.add_worker("w", {"--gossip-key", k.path()});
+    REQUIRE(c.wait_alive_workers(1, 20s));
 
     const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
     REQUIRE(sock >= 0);
@@ -122,34 +124,37 @@ TEST_CASE("keys: a replayed authenticated datagram gets no answer from a real me
     to.sin_port = htons(port_of(c.director_addr()));
     ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
 
-    const gossip_cipher cipher(k.key());
+    namespace ms = rpcnetd::membership;
+    const ms::gossip_envelope envelope(std::make_shared<gossip_cipher>(k.key()), "rpcnetd");
     auto sealed_ping = [&](std::uint64_t sequence, std::uint32_t seq) {
-        const std::vector<rpcnetd::membership::wire::message> m{
-            rpcnetd::membership::wire::ping_msg{seq, "director"}};
-        const auto packet = rpcnetd::membership::wire::encode_packet("peer", m);
-        return cipher.seal(
-            rpcnetd::membership::replay_stamp{"peer", 1, sequence}.prepend_to(packet), "rpcnetd");
+        const std::vector<ms::wire::message> m{ms::wire::ping_msg{seq, "director"}};
+        const auto packet = ms::wire::encode_packet("peer", m);
+        const auto director = rpcnetd::common::parse_endpoint(c.director_addr());
+        return envelope.seal(ms::envelope_kind::datagram,
+                             {"peer", 1, sequence, ms::receiver_of(*director)}, packet);
     };
     // The ack for ping `seq`, if one arrives before the socket timeout.
-    auto exchange = [&](const std::vector<std::uint8_t>& d, std::uint32_t seq) {
-        ::sendto(sock, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+    auto exchange = [&](const std::vector<std::uint8_t>& d, std::uint32_t seq,
+                        const sockaddr_in& dest) {
+        ::sendto(sock, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&dest),
+                 sizeof dest);
         std::vector<std::uint8_t> buf(2048);
         for (;;) {
             const auto n = ::recv(sock, buf.data(), buf.size(), 0);
             if (n <= 0) {
                 return false;
             }
-            auto plain = cipher.open(std::span(buf.data(), static_cast<std::size_t>(n)), "rpcnetd");
-            auto split = plain ? rpcnetd::membership::replay_stamp::split(*plain) : std::nullopt;
-            if (!split) {
+            auto opened = envelope.open(ms::envelope_kind::datagram,
+                                        std::span(buf.data(), static_cast<std::size_t>(n)));
+            if (!opened) {
                 continue;
             }
-            auto p = rpcnetd::membership::wire::decode_packet(split->second);
+            auto p = ms::wire::decode_packet(opened->payload);
             if (!p) {
                 continue;
             }
             for (const auto& m : p->messages) {
-                const auto* ack = std::get_if<rpcnetd::membership::wire::ack_msg>(&m);
+                const auto* ack = std::get_if<ms::wire::ack_msg>(&m);
                 if (ack != nullptr && ack->seq == seq) {
                     return true;
                 }
@@ -157,10 +162,23 @@ TEST_CASE("keys: a replayed authenticated datagram gets no answer from a real me
         }
     };
     const auto captured = sealed_ping(1, 77);
-    CHECK(exchange(captured, 77));        // the original is answered
-    CHECK_FALSE(exchange(captured, 77));  // its replay is not
-    CHECK_FALSE(exchange(captured, 77));
-    CHECK(exchange(sealed_ping(2, 78), 78));  // the sender's next datagram is
+    CHECK(exchange(captured, 77, to));        // the original is answered
+    CHECK_FALSE(exchange(captured, 77, to));  // its replay is not
+    CHECK_FALSE(exchange(captured, 77, to));
+    CHECK(exchange(sealed_ping(2, 78), 78, to));  // the sender's next datagram is
+
+    // Replayed to another member holding the key (the worker), which never heard from "peer":
+    // sealed for the director, so dropped, unanswered, and counted in its stats.
+    sockaddr_in to_worker = to;
+    to_worker.sin_port = htons(port_of(c.worker_addr(0)));
+    const auto before =
+        json_uint(c.stats_json(c.worker_addr(0)), "gossip.datagrams_wrong_receiver");
+    REQUIRE(before);
+    CHECK_FALSE(exchange(sealed_ping(3, 79), 79, to_worker));
+    const auto after = json_uint(c.stats_json(c.worker_addr(0)), "gossip.datagrams_wrong_receiver");
+    REQUIRE(after);
+    CHECK(*after == *before + 1);
     ::close(sock);
     CHECK(c.director().running());
+    CHECK(c.worker(0).running());
 }

@@ -1,7 +1,7 @@
 // swim_service over real UDP on 127.0.0.1 (ports bound as 0), bounded by io_context::run_for.
 // Push-pull runs in-process through the injected transport.
 #include "membership/gossip_cipher.hpp"
-#include "membership/replay_guard.hpp"
+#include "membership/gossip_envelope.hpp"
 #include "membership/swim_codec.hpp"
 #include "membership/swim_service.hpp"
 
@@ -29,11 +29,11 @@ membership::swim_config fast_config() {
     return c;
 }
 
-struct registry {
+struct registry final : membership::push_pull_transport {
     std::map<std::uint16_t, swim_service*> by_port;
 
     net::awaitable<std::optional<std::vector<membership::member>>>
-    exchange(common::endpoint to, std::vector<membership::member> mine) {
+    exchange(common::endpoint to, std::vector<membership::member> mine, bool) override {
         auto it = by_port.find(to.port);
         if (it == by_port.end() || it->second->paused()) {
             co_return std::nullopt;
@@ -47,18 +47,17 @@ struct node {
     std::unique_ptr<swim_service> service;
 
     node(asio::any_io_executor ex, registry& reg, const std::string& name,
-         std::vector<common::endpoint> seeds, std::size_t receive_buffer = 4 << 20) {
+         std::vector<common::endpoint> seeds, std::size_t receive_buffer = 4 << 20,
+         std::shared_ptr<const membership::gossip_envelope> envelope = nullptr) {
         membership::swim_service_options o;
         o.config = fast_config();
         o.name = name;
         o.addr = {"127.0.0.1", 0};
         o.seeds = std::move(seeds);
         o.receive_buffer = receive_buffer;
+        o.envelope = std::move(envelope);
         service = std::make_unique<swim_service>(
-            ex, o, [this](const member_event& e) { events.push_back(e); });
-        service->set_push_pull([&reg](common::endpoint to, std::vector<membership::member> m) {
-            return reg.exchange(std::move(to), std::move(m));
-        });
+            ex, o, reg, [this](const member_event& e) { events.push_back(e); });
     }
 
     std::size_t count(member_event_kind kind, const std::string& about) const {
@@ -148,14 +147,12 @@ struct rejecting_outcome {
 net::awaitable<void> rejecting_envelope(rejecting_outcome& out) {
     auto ex = co_await asio::this_coro::executor;
     registry reg;
-    node x(ex, reg, "x", {});
-    // Every datagram fails to open: x must stay silent.
-    x.service->set_envelope(
-        [](std::span<const std::uint8_t> p) {
-            return std::vector<std::uint8_t>(p.begin(), p.end());
-        },
-        [](std::span<const std::uint8_t>) { return std::optional<std::vector<std::uint8_t>>{}; },
-        0);
+    // Every datagram y sends fails to open at x (y has no key): x must stay silent.
+    node x(
+        ex, reg, "x", {}, 4 << 20,
+        std::make_shared<membership::gossip_envelope>(
+            std::make_shared<membership::gossip_cipher>(membership::gossip_cipher::generate_key()),
+            "prod"));
     x.service->start();
     reg.by_port[x.service->local_endpoint().port] = x.service.get();
     node y(ex, reg, "y", {x.service->local_endpoint()});
@@ -211,7 +208,7 @@ struct replay_outcome {
 net::awaitable<std::optional<std::uint32_t>>
 send_and_wait_ack(net::udp::socket& sock, const net::udp::endpoint& to,
                   const std::vector<std::uint8_t>& datagram,
-                  const membership::gossip_cipher& cipher, common::duration wait) {
+                  const membership::gossip_envelope& envelope, common::duration wait) {
     using namespace asio::experimental::awaitable_operators;
     co_await sock.async_send_to(asio::buffer(datagram), to, net::use_tuple);
     std::vector<std::uint8_t> buf(2048);
@@ -227,11 +224,10 @@ send_and_wait_ack(net::udp::socket& sock, const net::udp::endpoint& to,
         if (ec) {
             co_return std::nullopt;
         }
-        auto plain = cipher.open(std::span(buf.data(), n), "prod");
-        auto split = plain ? membership::replay_stamp::split(*plain) : std::nullopt;
-        auto packet = split ? membership::wire::decode_packet(split->second)
-                            : boost::system::result<membership::wire::packet>(
-                                  boost::system::error_code(1, boost::system::generic_category()));
+        auto opened = envelope.open(membership::envelope_kind::datagram, std::span(buf.data(), n));
+        auto packet = opened ? membership::wire::decode_packet(opened->payload)
+                             : boost::system::result<membership::wire::packet>(
+                                   boost::system::error_code(1, boost::system::generic_category()));
         if (!packet) {
             continue;
         }
@@ -246,13 +242,10 @@ send_and_wait_ack(net::udp::socket& sock, const net::udp::endpoint& to,
 net::awaitable<void> replayed_datagram(replay_outcome& out) {
     auto ex = co_await asio::this_coro::executor;
     registry reg;
-    auto cipher =
-        std::make_shared<membership::gossip_cipher>(membership::gossip_cipher::generate_key());
-    node x(ex, reg, "x", {});
-    x.service->set_envelope(
-        [cipher](std::span<const std::uint8_t> p) { return cipher->seal(p, "prod"); },
-        [cipher](std::span<const std::uint8_t> d) { return cipher->open(d, "prod"); },
-        membership::gossip_cipher::overhead());
+    auto envelope = std::make_shared<membership::gossip_envelope>(
+        std::make_shared<membership::gossip_cipher>(membership::gossip_cipher::generate_key()),
+        "prod");
+    node x(ex, reg, "x", {}, 4 << 20, envelope);
     x.service->start();
     const net::udp::endpoint to(asio::ip::make_address("127.0.0.1"),
                                 x.service->local_endpoint().port);
@@ -262,20 +255,67 @@ net::awaitable<void> replayed_datagram(replay_outcome& out) {
     auto sealed_ping = [&](std::uint64_t sequence, std::uint32_t ping_seq) {
         const std::vector<membership::wire::message> m{membership::wire::ping_msg{ping_seq, "x"}};
         const auto packet = membership::wire::encode_packet("peer", m);
-        const membership::replay_stamp stamp{"peer", 1, sequence};
-        return cipher->seal(stamp.prepend_to(packet), "prod");
+        const membership::gossip_stamp stamp{"peer", 1, sequence,
+                                             membership::receiver_of(x.service->local_endpoint())};
+        return envelope->seal(membership::envelope_kind::datagram, stamp, packet);
     };
     const auto captured = sealed_ping(1, 42);
-    out.first_acked = co_await send_and_wait_ack(sock, to, captured, *cipher, 3s) ==
+    out.first_acked = co_await send_and_wait_ack(sock, to, captured, *envelope, 3s) ==
                       std::optional<std::uint32_t>{42};
     out.received_before = x.service->counters().datagrams_received;
-    out.replay_answered = (co_await send_and_wait_ack(sock, to, captured, *cipher, 1s)).has_value();
+    out.replay_answered =
+        (co_await send_and_wait_ack(sock, to, captured, *envelope, 1s)).has_value();
     out.replayed = x.service->counters().datagrams_replayed;
     out.received_after = x.service->counters().datagrams_received;
     // The same sender's next datagram is still welcome.
-    out.fresh_acked = co_await send_and_wait_ack(sock, to, sealed_ping(2, 43), *cipher, 3s) ==
+    out.fresh_acked = co_await send_and_wait_ack(sock, to, sealed_ping(2, 43), *envelope, 3s) ==
                       std::optional<std::uint32_t>{43};
     co_await x.service->stop();
+    out.finished = true;
+}
+
+struct cross_replay_outcome {
+    bool y_acked = false;
+    bool z_answered = false;
+    bool z_learned_ghost = false;
+    std::uint64_t z_wrong_receiver = 0;
+    std::uint64_t z_received = 0;
+    bool finished = false;
+};
+
+// A datagram sealed by member "peer" for y (ping y + gossip about a member "ghost"), captured on
+// the wire and replayed to z, which holds the same key: z drops it (sealed for another
+// receiver), counts it, does not answer and learns nothing from it.
+net::awaitable<void> replayed_to_another_member(cross_replay_outcome& out) {
+    auto ex = co_await asio::this_coro::executor;
+    registry reg;
+    auto envelope = std::make_shared<membership::gossip_envelope>(
+        std::make_shared<membership::gossip_cipher>(membership::gossip_cipher::generate_key()),
+        "prod");
+    node y(ex, reg, "y", {}, 4 << 20, envelope);
+    node z(ex, reg, "z", {}, 4 << 20, envelope);
+    y.service->start();
+    z.service->start();
+    net::udp::socket sock(ex, net::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const std::vector<membership::wire::message> m{
+        membership::wire::ping_msg{7, "y"},
+        membership::wire::alive_msg{"ghost", {"127.0.0.1", 9}, 1, {}}};
+    const membership::gossip_stamp stamp{"peer", 1, 1,
+                                         membership::receiver_of(y.service->local_endpoint())};
+    const auto captured = envelope->seal(membership::envelope_kind::datagram, stamp,
+                                         membership::wire::encode_packet("peer", m));
+    auto udp = [](const swim_service& s) {
+        return net::udp::endpoint(asio::ip::make_address("127.0.0.1"), s.local_endpoint().port);
+    };
+    out.y_acked = (co_await send_and_wait_ack(sock, udp(*y.service), captured, *envelope, 3s)) ==
+                  std::optional<std::uint32_t>{7};
+    out.z_answered =
+        (co_await send_and_wait_ack(sock, udp(*z.service), captured, *envelope, 1s)).has_value();
+    out.z_learned_ghost = z.service->find("ghost").has_value();
+    out.z_wrong_receiver = z.service->counters().datagrams_wrong_receiver;
+    out.z_received = z.service->counters().datagrams_received;
+    co_await y.service->stop();
+    co_await z.service->stop();
     out.finished = true;
 }
 
@@ -372,6 +412,18 @@ TEST_CASE("swim_service: a replayed authenticated datagram is dropped, counted, 
     CHECK(out.replayed == 1);
     CHECK(out.received_after == out.received_before);  // never reached the SWIM core
     CHECK(out.fresh_acked);
+}
+
+TEST_CASE("swim_service: a datagram captured on its way to y and replayed to z is dropped by z",
+          "[membership][integration][replay]") {
+    cross_replay_outcome out;
+    run_scenario(&replayed_to_another_member, out);
+    REQUIRE(out.finished);
+    CHECK(out.y_acked);  // the receiver it was sealed for takes it
+    CHECK_FALSE(out.z_answered);
+    CHECK_FALSE(out.z_learned_ghost);
+    CHECK(out.z_wrong_receiver == 1);
+    CHECK(out.z_received == 0);  // never reached z's SWIM core
 }
 
 TEST_CASE("swim_service: datagrams the kernel drops on a full receive buffer are counted",
