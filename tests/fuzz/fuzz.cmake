@@ -18,8 +18,11 @@ add_library(rpcnetd_fuzz_core STATIC
     ${rpcnetd_src}/failure/suspicion.cpp
     ${rpcnetd_src}/membership/dissemination_queue.cpp
     ${rpcnetd_src}/membership/gossip_cipher.cpp
+    ${rpcnetd_src}/membership/gossip_envelope.cpp
     ${rpcnetd_src}/membership/member_proto.cpp
     ${rpcnetd_src}/membership/name_claim.cpp
+    ${rpcnetd_src}/membership/replay_guard.cpp
+    ${rpcnetd_src}/membership/replay_window.cpp
     ${rpcnetd_src}/membership/swim_codec.cpp
     ${rpcnetd_src}/membership/swim_state.cpp
     ${rpcnetd_src}/membership/swim_state_claims.cpp

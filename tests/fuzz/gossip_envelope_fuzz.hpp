@@ -1,5 +1,6 @@
 #pragma once
-// fuzz_gossip_envelope: membership::gossip_cipher, the first code that touches a UDP datagram.
+// fuzz_gossip_envelope: membership::gossip_cipher and membership::gossip_envelope (stamps, kinds,
+// receiver binding, replay windows), the first code that touches a UDP datagram.
 //
 // Input byte 0 picks a mode:
 //   0  open() of arbitrary bytes with a fixed two-key ring. Forging a GCM tag is out of reach, so
@@ -10,9 +11,22 @@
 //      with a flipped bit, truncated, extended, under another cluster name, or with a ring
 //      without the key.
 //   2  decode_key() of arbitrary text; a decoded key re-encodes to text that decodes to it.
+//   3  arbitrary bytes as a stamped plaintext and as a sealed message of every kind: a stamp that
+//      splits re-serializes to the same bytes; a sealed message (from the corpus) opens as at
+//      most one kind, and an envelope_receiver's verdict on it agrees with receiver_matches().
+//   4  seal a stamp made of the input {u8 kind, sender, u64 generation, u64 sequence, receiver,
+//      self host, u16 self port, u64 now, payload}: it opens as its kind only, to the same stamp
+//      and payload; an envelope_receiver accepts it exactly when the receiver matches self (and
+//      the clock is fresh, for the keyring check), then calls its second delivery a replay.
 #include "fuzz/fuzz_support.hpp"
 #include "membership/gossip_cipher.hpp"
+#include "membership/gossip_envelope.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace rpcnetd::fuzz {
@@ -63,12 +77,96 @@ inline void seal_mutate_open(byte_reader& in) {
     RPCNETD_FUZZ_CHECK(!ring().open(extended, aad));
 }
 
+inline const membership::gossip_envelope& envelope() {
+    static const membership::gossip_envelope e(
+        std::make_shared<membership::gossip_cipher>(std::vector{fixed_key(1), fixed_key(2)}),
+        std::string(cluster));
+    return e;
+}
+
+inline constexpr membership::envelope_kind kinds[] = {
+    membership::envelope_kind::datagram, membership::envelope_kind::push_pull,
+    membership::envelope_kind::push_pull_reply, membership::envelope_kind::keyring,
+    membership::envelope_kind::keyring_reply};
+
+inline void open_stamped(byte_reader& in) {
+    using namespace membership;
+    const common::endpoint self{in.str(64), in.u16()};
+    const auto data = in.rest();
+    if (const auto split = gossip_stamp::split(data)) {
+        RPCNETD_FUZZ_CHECK(split->first.size() + split->second.size() == data.size());
+        const auto again = split->first.prepend_to(split->second);
+        RPCNETD_FUZZ_CHECK(std::equal(again.begin(), again.end(), data.begin(), data.end()));
+    }
+    int opened_as = 0;
+    for (const auto kind : kinds) {
+        const auto m = envelope().open(kind, data);
+        if (!m) {
+            continue;
+        }
+        ++opened_as;
+        RPCNETD_FUZZ_CHECK(m->stamp.size() + m->payload.size() + gossip_cipher::overhead() ==
+                           data.size());
+        envelope_receiver rx(envelope(), kind, 4);
+        const auto verdict = rx.open(data, self).verdict;
+        RPCNETD_FUZZ_CHECK((verdict == open_verdict::accepted) ==
+                           receiver_matches(m->stamp.receiver, self));
+        if (verdict == open_verdict::accepted) {
+            RPCNETD_FUZZ_CHECK(rx.open(data, self).verdict == open_verdict::replayed);
+        }
+    }
+    RPCNETD_FUZZ_CHECK(opened_as <= 1);
+}
+
+inline void seal_stamped(byte_reader& in) {
+    using namespace membership;
+    const auto kind = kinds[in.u8() % std::size(kinds)];
+    gossip_stamp stamp;
+    stamp.sender = in.str();
+    stamp.generation = in.u64();
+    stamp.sequence = in.u64();
+    stamp.receiver = in.str();
+    const common::endpoint self{in.str(64), in.u16()};
+    const std::uint64_t now = in.u64();
+    const auto pt = in.rest();
+    const std::vector<std::uint8_t> payload(pt.begin(), pt.end());
+
+    const auto sealed = envelope().seal(kind, stamp, pt);
+    RPCNETD_FUZZ_CHECK(sealed.size() == gossip_cipher::overhead() + stamp.size() + pt.size());
+    for (const auto other : kinds) {
+        const auto m = envelope().open(other, sealed);
+        RPCNETD_FUZZ_CHECK(m.has_value() == (other == kind));
+        if (m) {
+            RPCNETD_FUZZ_CHECK(m->stamp == stamp);
+            RPCNETD_FUZZ_CHECK(m->payload == payload);
+        }
+    }
+    RPCNETD_FUZZ_CHECK(gossip_envelope::open_with(fixed_key(1), cluster, kind, sealed).has_value());
+    RPCNETD_FUZZ_CHECK(!gossip_envelope::open_with(fixed_key(2), cluster, kind, sealed));
+
+    const bool for_us = receiver_matches(stamp.receiver, self);
+    const bool keyring = kind == envelope_kind::keyring;
+    envelope_receiver rx(envelope(), kind, 4);
+    const auto first = rx.open(sealed, self, keyring ? std::optional{now} : std::nullopt, keyring);
+    if (!for_us) {
+        RPCNETD_FUZZ_CHECK(first.verdict == open_verdict::wrong_receiver);
+        return;
+    }
+    if (keyring && !fresh(stamp.generation, now)) {
+        RPCNETD_FUZZ_CHECK(first.verdict == open_verdict::stale);
+        return;
+    }
+    RPCNETD_FUZZ_CHECK(first.verdict == open_verdict::accepted);
+    RPCNETD_FUZZ_CHECK(first.message && first.message->payload == payload);
+    RPCNETD_FUZZ_CHECK(rx.open(sealed, self).verdict == open_verdict::replayed);
+}
+
 }  // namespace envelope_fuzz
 
 inline void fuzz_gossip_envelope(std::span<const std::uint8_t> data) {
     using membership::gossip_cipher;
     byte_reader in(data);
-    switch (in.u8() % 3) {
+    switch (in.u8() % 5) {
     case 0: {
         const auto datagram = in.rest();
         if (const auto plain = envelope_fuzz::ring().open(datagram, envelope_fuzz::cluster)) {
@@ -78,6 +176,12 @@ inline void fuzz_gossip_envelope(std::span<const std::uint8_t> data) {
     }
     case 1:
         envelope_fuzz::seal_mutate_open(in);
+        break;
+    case 3:
+        envelope_fuzz::open_stamped(in);
+        break;
+    case 4:
+        envelope_fuzz::seal_stamped(in);
         break;
     default: {
         const auto text = in.rest();

@@ -98,6 +98,45 @@ void codec_seeds(seed_writer& w) {
     w.add("gossip_envelope", "sealed-primary", cat({{0}, ef::ring().seal(packet, ef::cluster)}));
     w.add("gossip_envelope", "sealed-secondary", cat({{0}, secondary.seal(packet, ef::cluster)}));
     w.add("gossip_envelope", "mutate", cat({{1, 0, 20, 3, 5}, of("other"), packet}));
+    // Modes 3 and 4: stamped messages of every kind (receiver binding, kinds, replay windows).
+    namespace ms = rpcnetd::membership;
+    const std::string self_host = "127.0.0.1";
+    const bytes self = cat(
+        {{static_cast<std::uint8_t>(self_host.size())}, of(self_host), {0x1b, 0x5a}});  // port 7002
+    const bytes other_self = cat(
+        {{static_cast<std::uint8_t>(self_host.size())}, of(self_host), {0x1b, 0x5b}});  // port 7003
+    const ms::gossip_stamp stamp{"n1", 1, 2, "127.0.0.1:7002"};
+    for (const auto kind : ef::kinds) {
+        const auto sealed = ef::envelope().seal(kind, stamp, packet);
+        const std::string k = ms::to_string(kind);
+        w.add("gossip_envelope", "stamped-" + k, cat({{3}, self, sealed}));
+        w.add("gossip_envelope", "stamped-" + k + "-elsewhere", cat({{3}, other_self, sealed}));
+    }
+    auto u64 = [](std::uint64_t v) {
+        bytes out;
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out.push_back(static_cast<std::uint8_t>(v >> shift));
+        }
+        return out;
+    };
+    const std::uint64_t now = 1'700'000'000'000'000ULL;  // unix microseconds
+    // Mode 4's input: kind, sender, generation, sequence, receiver, self, the receiver's clock.
+    auto seal_input = [&](std::uint8_t kind, std::uint64_t clock) {
+        return cat({{4, kind, 2},
+                    of("n1"),
+                    u64(now),
+                    u64(7),
+                    {14},
+                    of("127.0.0.1:7002"),
+                    self,
+                    u64(clock),
+                    packet});
+    };
+    for (std::uint8_t kind = 0; kind < std::size(ef::kinds); ++kind) {
+        w.add("gossip_envelope", "seal-" + std::string(ms::to_string(ef::kinds[kind])),
+              seal_input(kind, now + 1'000'000));
+    }
+    w.add("gossip_envelope", "seal-keyring-stale", seal_input(3, now + 3'600'000'000ULL));
     w.add("gossip_envelope", "key-text",
           cat({{2}, of(gossip_cipher::encode_key(ef::fixed_key(9)) + "\n")}));
 }
