@@ -91,7 +91,7 @@ net::awaitable<void> scenario(outcome& out) {
 }  // namespace
 
 TEST_CASE(
-    "push_pull_rpc: a sealed request is merged once only by its receiver and only as its kind",
+    "gossip push-pull: a sealed request is merged once only by its receiver and only as its kind",
     "[membership][replay]") {
     net::asio::io_context io;
     outcome out;

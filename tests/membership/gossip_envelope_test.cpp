@@ -102,7 +102,7 @@ TEST_CASE("gossip_envelope: the one-key helpers of the keys tool", "[membership]
     CHECK_FALSE(gossip_envelope::open_with(key_of(2), "prod", envelope_kind::keyring_reply, reply));
 }
 
-TEST_CASE("receiver_matches: the address a sender sent to, as the receiver bound it",
+TEST_CASE("gossip_envelope: receiver_matches the sent-to address with the bound one",
           "[membership][replay]") {
     const endpoint y{"127.0.0.1", 7001};
     CHECK(receiver_matches(receiver_of(y), y));
@@ -121,7 +121,7 @@ TEST_CASE("receiver_matches: the address a sender sent to, as the receiver bound
     CHECK_FALSE(receiver_matches("127.0.0.1", y));
 }
 
-TEST_CASE("envelope_receiver: a datagram sealed for y is refused by z, a replay by y",
+TEST_CASE("gossip_envelope: a datagram sealed for y is refused by z, a replay by y",
           "[membership][replay]") {
     const auto env = envelope_with(1);
     const endpoint y{"127.0.0.1", 7001};
@@ -146,7 +146,7 @@ TEST_CASE("envelope_receiver: a datagram sealed for y is refused by z, a replay 
     CHECK(at_y.open(bytes{1, 2, 3}, y).verdict == open_verdict::unauthenticated);
 }
 
-TEST_CASE("envelope_receiver: keyring requests are fresh, once, for us, under the primary key",
+TEST_CASE("gossip_envelope: keyring requests are fresh, once, for us, under the primary key",
           "[membership][replay]") {
     const auto cipher = std::make_shared<gossip_cipher>(key_of(1));
     const gossip_envelope env(cipher, "prod");
@@ -183,7 +183,8 @@ TEST_CASE("envelope_receiver: keyring requests are fresh, once, for us, under th
     CHECK(restarted.open(with_secondary, self, now, false).verdict == open_verdict::accepted);
 }
 
-TEST_CASE("fresh: within keyring_freshness either way", "[membership][replay]") {
+TEST_CASE("gossip_envelope: a keyring clock is fresh within 300 s either way",
+          "[membership][replay]") {
     const std::uint64_t now = 1'700'000'000 * second;
     CHECK(fresh(now, now));
     CHECK(fresh(now - 300 * second, now));
