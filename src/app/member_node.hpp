@@ -1,6 +1,6 @@
 #pragma once
 // What directors and workers share: one cluster member = the TLS RPC server and the SWIM gossip
-// service on the same host:port, the gossip key, push-pull over RPC (Membership.PushPull), and
+// service on the same host:port, the gossip key, push-pull over RPC (app/push_pull_rpc.hpp), and
 // the NodeJoined/NodeFailed/... lines users read. Director and worker add their own methods to
 // server() before start().
 //
