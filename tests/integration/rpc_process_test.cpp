@@ -318,6 +318,7 @@ struct flood_outcome {
     std::size_t echo_failures = 0;
     common::duration slowest_echo{};
     std::uint64_t rss_sampled_max_kib = 0;
+    std::uint64_t call_frame_bytes = 0;  // body length of each CALL frame
 };
 
 // Writes `n` CALL frames (stream ids 1..n) with the same body, back to back, after a Hello.
@@ -442,6 +443,7 @@ net::awaitable<void> flood_held_requests(const worker_process* w, std::uint32_t 
     call.set_method("Bench.Stream");
     call.set_request(padded_hold_request((4U << 20U) - 256));
     const std::string call_body = call.SerializeAsString();
+    out->call_frame_bytes = call_body.size();
     auto ssl = rpc::tls_context::make_client(client_tls());
     rpc::client other = co_await connect_to(w->target(), ssl);
     co_await (flood_connections(w->target(), &call_body, per_connection, out) &&
@@ -464,15 +466,20 @@ net::awaitable<void> rss_once_idle(const worker_process* w, std::uint64_t* rss) 
     c.close();
 }
 
-std::uint64_t stats_counter(const worker_process& w, const std::string& name) {
+// `rpcnetd stats --output json` of the worker.
+std::string stats_json(const worker_process& w) {
     auto r = run_command({rpcnetd_binary(), "stats", "--target", w.target().to_string(), "--cert",
                           certs().server.cert, "--key", certs().server.key, "--output", "json"},
                          20s);
     REQUIRE(r.exit_code == 0);
+    return r.output;
+}
+
+std::uint64_t stat_value(const std::string& json, const std::string& name) {
     const auto key = "\"" + name + "\":";
-    const auto at = r.output.find(key);
+    const auto at = json.find(key);
     REQUIRE(at != std::string::npos);
-    return std::stoull(r.output.substr(at + key.size()));
+    return std::stoull(json.substr(at + key.size()));
 }
 
 }  // namespace
@@ -511,7 +518,9 @@ TEST_CASE("rpc process: 1000 held 4 MiB requests from one peer are refused past 
         std::chrono::steady_clock::now() - start);
     const auto rss_held = status_kib(w.proc, "VmRSS");
     const auto rss_peak = status_kib(w.proc, "VmHWM");
-    const auto refusals = stats_counter(w, "rpc.request_budget_refusals");
+    const auto stats_held = stats_json(w);
+    const auto refusals = stat_value(stats_held, "rpc.request_budget_refusals");
+    const auto bytes_held = stat_value(stats_held, "rpc.request_bytes_held");
     // The peer leaves: its held calls end, and their requests go back to the kernel.
     for (auto& c : out.conns) {
         net::error_code ignored;
@@ -519,12 +528,13 @@ TEST_CASE("rpc process: 1000 held 4 MiB requests from one peer are refused past 
     }
     std::uint64_t rss_after = 0;
     run_coro(ioc, rss_once_idle(&w, &rss_after), 30s);
+    const auto bytes_held_after = stat_value(stats_json(w), "rpc.request_bytes_held");
     std::cout << "held request flood: streams=" << streams << " accepted=" << out.accepted
               << " refused=" << out.refused << " budget_refusals=" << refusals
-              << " rss_before_kib=" << rss_before << " rss_peak_kib=" << rss_peak
-              << " rss_sampled_max_kib=" << out.rss_sampled_max_kib << " rss_held_kib=" << rss_held
-              << " rss_after_kib=" << rss_after << " echoes_during=" << out.echoes_during
-              << " slowest_echo_ms="
+              << " request_bytes_held=" << bytes_held << " rss_before_kib=" << rss_before
+              << " rss_peak_kib=" << rss_peak << " rss_sampled_max_kib=" << out.rss_sampled_max_kib
+              << " rss_held_kib=" << rss_held << " rss_after_kib=" << rss_after
+              << " echoes_during=" << out.echoes_during << " slowest_echo_ms="
               << std::chrono::duration_cast<std::chrono::milliseconds>(out.slowest_echo).count()
               << " took_ms=" << took.count() << " cpu_ms=" << cpu_used << "\n";
     // 64 MiB hold sixteen CALL frames of just under 4 MiB (each connection's 32 MiB holds
@@ -533,6 +543,11 @@ TEST_CASE("rpc process: 1000 held 4 MiB requests from one peer are refused past 
     CHECK(out.refused == streams - 16);
     CHECK(out.other == 0);
     CHECK(refusals == streams - 16);
+    // What the budget holds: the 16 CALL frames, and the few bytes of the Node.Stats call that
+    // reads it (held while it runs).
+    CHECK(bytes_held >= 16 * out.call_frame_bytes);
+    CHECK(bytes_held - 16 * out.call_frame_bytes < 256);
+    CHECK(bytes_held_after < 256);
     // The peak, not a sample: the kernel's high-water mark of the worker's resident memory.
     CHECK(rss_peak < rss_before + (budget_mib + 32) * 1024);
     // Large blocks are returned when freed.
