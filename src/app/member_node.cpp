@@ -167,6 +167,7 @@ member_node::stat_list member_node::stats() const {
     });
     out.emplace_back("rpc.connections_open", server_->connection_count());
     out.emplace_back("rpc.streams_open", server_->active_streams());
+    out.emplace_back("rpc.request_bytes_held", server_->held_request_bytes());
     out.emplace_back("gossip.joined", joined() ? 1 : 0);  // 1 once a membership exchange succeeded
     const auto g = swim_->counters();
     const std::pair<const char*, std::uint64_t> gossip[] = {

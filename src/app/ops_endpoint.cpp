@@ -11,7 +11,8 @@ namespace m = common::metrics;
 
 // Node.Stats entries that are levels, not running totals: exported as gauges without _total.
 bool is_level(std::string_view stat) {
-    return stat.ends_with("_open") || stat == "events.subscribers";
+    return stat.ends_with("_open") || stat == "events.subscribers" ||
+           stat == "rpc.request_bytes_held";
 }
 
 constexpr std::string_view text_format = "text/plain; version=0.0.4; charset=utf-8";

@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 #include "common/error.hpp"
 #include "common/fd_limit.hpp"
+#include "common/large_blocks.hpp"
 #include "common/log.hpp"
 
 #include <cstdio>
@@ -104,6 +105,8 @@ int run_main(int argc, char** argv) {
     // Before any socket exists: every mode may hold many connections (a director its clients,
     // bench its idle channels), and epoll has no FD_SETSIZE bound to protect.
     (void)common::raise_fd_limit();
+    // Request-sized blocks are mmap'd, so freeing them lowers RSS (the request memory budget).
+    (void)common::return_large_blocks();
     try {
         return dispatch(cli::parse_command_line(argc, argv));
     } catch (const usage_error& e) {

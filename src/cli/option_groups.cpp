@@ -115,7 +115,7 @@ po::options_description option_groups::rpc_group() {
         "max-request-bytes-per-connection",
         po::value(&max_request_conn_)->default_value(64U * 1024U * 1024U),
         "request bytes held by one connection's running calls; a call over it ends "
-        "RESOURCE_EXHAUSTED (at least --max-frame)")(
+        "RESOURCE_EXHAUSTED, its body dropped unread (at least --max-frame)")(
         "max-request-bytes", po::value(&max_request_all_)->default_value(256U * 1024U * 1024U),
         "request bytes held by all running calls of the server (at least the per-connection "
         "budget)");

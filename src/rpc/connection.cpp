@@ -57,6 +57,7 @@ connection::connection(tls_stream stream, connection_options opts)
     net::error_code ec;
     const auto ep = stream_.lowest_layer().remote_endpoint(ec);
     peer_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+    decoder_.stop_after_header(true);
     started_ = last_rx_ = clock::now();
 }
 
@@ -145,6 +146,15 @@ net::awaitable<void> connection::read_loop() {
                 co_return;
             }
             data = data.subspan(used);
+            if (decoder_.has_header()) {
+                // Before its body arrives, a stream frame may be refused unread (memory budget).
+                const auto& h = decoder_.header();
+                if (hello_received_ && !is_connection_frame(h.type) && !on_frame_header(h)) {
+                    decoder_.skip_body();
+                } else {
+                    decoder_.read_body();
+                }
+            }
             if (decoder_.is_done()) {
                 if (!dispatch(decoder_.release()) || closed_) {
                     co_return;

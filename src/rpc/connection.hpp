@@ -86,6 +86,13 @@ public:
 protected:
     // Called on the reader's turn for every CALL/DATA/END/CANCEL frame.
     virtual void on_stream_frame(frame f) = 0;
+    // Called when the header of such a frame with a non-empty body is complete, before any of
+    // the body is buffered: false drops the body unread, and on_stream_frame() then receives the
+    // frame with `skipped` set.
+    virtual bool on_frame_header(const frame_header& h) {
+        (void)h;
+        return true;
+    }
     virtual void on_ready() {}
     virtual void on_goaway(const v1::GoAway& g) { (void)g; }
     // After close(): fail or cancel every stream. Called once.

@@ -66,6 +66,7 @@ void append_frame(std::string& out, frame_type type, std::uint32_t stream_id, st
 struct frame {
     frame_header header;
     std::string body;
+    bool skipped = false;  // the receiver dropped the body unread (frame_decoder::skip_body)
 };
 
 }  // namespace rpcnetd::rpc

@@ -43,13 +43,17 @@ std::size_t frame_decoder::put(std::span<const std::uint8_t> data, boost::system
             ec = bad;
             return used;
         }
-        // Allocation happens only here, after the length passed the check above, and not for the
-        // announced length: a peer that announces max_body and sends a trickle (on many streams
-        // and connections) would otherwise pin max_body per frame. append() grows the buffer
-        // geometrically as the bytes come.
-        current_.body.clear();
-        current_.body.reserve(std::min<std::size_t>(current_.header.length, initial_reserve));
-        state_ = current_.header.length == 0 ? state::done : state::body;
+        if (current_.header.length == 0) {
+            state_ = state::done;
+            return used;
+        }
+        state_ = state::head;
+        if (stop_after_header_) {
+            return used;
+        }
+    }
+    if (state_ == state::head) {
+        read_body();  // the caller did not choose: the body is read
     }
     if (state_ == state::body) {
         const std::size_t want = current_.header.length - current_.body.size();
@@ -60,13 +64,38 @@ std::size_t frame_decoder::put(std::span<const std::uint8_t> data, boost::system
             state_ = state::done;
         }
     }
+    if (state_ == state::skip) {
+        const std::size_t n = std::min(current_.header.length - skipped_, data.size() - used);
+        skipped_ += n;
+        used += n;
+        if (skipped_ == current_.header.length) {
+            state_ = state::done;
+        }
+    }
     return used;
+}
+
+void frame_decoder::read_body() {
+    // Allocation happens only here, after the length passed the check in put(), and not for the
+    // announced length: a peer that announces max_body and sends a trickle (on many streams and
+    // connections) would otherwise pin max_body per frame. append() grows the buffer
+    // geometrically as the bytes come.
+    current_.body.clear();
+    current_.body.reserve(std::min<std::size_t>(current_.header.length, initial_reserve));
+    state_ = state::body;
+}
+
+void frame_decoder::skip_body() noexcept {
+    current_.skipped = true;
+    skipped_ = 0;
+    state_ = state::skip;
 }
 
 frame frame_decoder::release() {
     frame out = std::move(current_);
     current_ = frame{};
     hdr_have_ = 0;
+    skipped_ = 0;
     state_ = state::header;
     return out;
 }

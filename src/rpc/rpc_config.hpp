@@ -29,9 +29,11 @@ struct limits {
     std::chrono::milliseconds min_ping_interval{10};
     std::uint32_t max_ping_strikes = 100;
     // Request bytes held by running calls (a handler keeps its request until it finishes): per
-    // connection, and for the whole server. A call that would exceed either is refused with
-    // RESOURCE_EXHAUSTED and counted (request_budget_refusals); calls already running are
-    // untouched. Without these, max_frame x max_streams x max_connections (4 MiB x 1024 x
+    // connection, and for the whole server. A CALL frame's length is charged when its header
+    // arrives, before its body is buffered, and stays charged until the call ends. A call that
+    // would exceed either budget is refused with RESOURCE_EXHAUSTED and counted
+    // (request_budget_refusals); its body is read and dropped unbuffered; calls already running
+    // are untouched. Without these, max_frame x max_streams x max_connections (4 MiB x 1024 x
     // 4096) lets peers pin terabytes.
     std::uint32_t max_request_bytes_per_connection = 64U * 1024U * 1024U;
     std::uint32_t max_request_bytes = 256U * 1024U * 1024U;

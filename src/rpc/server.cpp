@@ -96,6 +96,10 @@ std::size_t server::active_streams() const noexcept {
     return core_->active_streams;
 }
 
+std::uint64_t server::held_request_bytes() const noexcept {
+    return core_->held_request_bytes;
+}
+
 net::awaitable<void> server::accept_loop() {
     asio::steady_timer backoff_timer(ex_);
     common::duration backoff = std::chrono::milliseconds(5);

@@ -95,6 +95,8 @@ public:
 
     std::size_t connection_count() const noexcept;
     std::size_t active_streams() const noexcept;
+    // Request bytes the memory budget holds now: running calls and CALL bodies being read.
+    std::uint64_t held_request_bytes() const noexcept;
 
 private:
     net::awaitable<void> accept_loop();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/asio/ssl/error.hpp>
+#include <utility>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
@@ -100,6 +101,7 @@ void server_session::on_limit(errc which) {
 }
 
 server_session::~server_session() {
+    release_held(std::exchange(reading_call_bytes_, 0));
     core_->sessions.erase(this);
     core_->notify();
 }
@@ -123,6 +125,31 @@ void server_session::on_stream_frame(frame f) {
     }
 }
 
+bool server_session::on_frame_header(const frame_header& h) {
+    if (h.type != frame_type::call) {
+        return false;  // DATA/END bodies from a client are ignored (on_stream_frame): never
+                       // buffered
+    }
+    const auto& lim = core_->lim;
+    if (held_request_bytes_ + h.length > lim.max_request_bytes_per_connection) {
+        skip_reason_ = budget_refusal::connection;
+        return false;
+    }
+    if (core_->held_request_bytes + h.length > lim.max_request_bytes) {
+        skip_reason_ = budget_refusal::server;
+        return false;
+    }
+    held_request_bytes_ += h.length;
+    core_->held_request_bytes += h.length;
+    reading_call_bytes_ = h.length;
+    return true;
+}
+
+void server_session::release_held(std::uint64_t bytes) noexcept {
+    held_request_bytes_ -= bytes;
+    core_->held_request_bytes -= bytes;
+}
+
 void server_session::refuse(std::uint32_t id, status st) {
     v1::End end;
     end.set_code(static_cast<std::uint32_t>(st.code));
@@ -134,12 +161,36 @@ void server_session::refuse(std::uint32_t id, status st) {
 
 void server_session::on_call(frame& f) {
     const std::uint32_t id = f.header.stream_id;
+    // The frame's bytes reserved when its header arrived (on_frame_header): the call takes them
+    // over once it runs; every refusal below gives them back.
+    struct reservation {
+        server_session& s;
+        std::uint64_t bytes;
+        ~reservation() { s.release_held(bytes); }
+    } reserved{*this, std::exchange(reading_call_bytes_, 0)};
+    const budget_refusal over = std::exchange(skip_reason_, budget_refusal::none);
     if (id <= last_stream_id_) {
         log().warn("protocol error peer={} stream id {} reused", peer(), id);
         close(errc::malformed_frame);
         return;
     }
     last_stream_id_ = id;
+    if (f.skipped) {
+        // Over the memory budget at its header: the body was dropped unread.
+        ++core_->counters.request_budget_refusals;
+        const auto& lim = core_->lim;
+        const bool mine = over == budget_refusal::connection;
+        log().warn("request budget refused peer={} stream={} bytes={} held={} {}", peer(), id,
+                   f.header.length, mine ? held_request_bytes_ : core_->held_request_bytes,
+                   mine ? "connection" : "server");
+        refuse(id, {v1::RESOURCE_EXHAUSTED,
+                    mine ? "request memory budget of " +
+                               std::to_string(lim.max_request_bytes_per_connection) +
+                               " bytes per connection reached"
+                         : "server request memory budget of " +
+                               std::to_string(lim.max_request_bytes) + " bytes reached"});
+        return;
+    }
     v1::Call call;
     if (!call.ParseFromString(f.body)) {
         refuse(id, {v1::INVALID_ARGUMENT, "malformed Call"});
@@ -181,24 +232,6 @@ void server_session::on_call(frame& f) {
                     "certificate role '" + peer_role_ + "' may not call " + call.method()});
         return;
     }
-    // Memory budget: the request stays alive until the handler finishes.
-    const std::size_t held = call.request().size();
-    const auto& lim = core_->lim;
-    if (held_request_bytes_ + held > lim.max_request_bytes_per_connection ||
-        core_->held_request_bytes + held > lim.max_request_bytes) {
-        ++core_->counters.request_budget_refusals;
-        const bool mine = held_request_bytes_ + held > lim.max_request_bytes_per_connection;
-        log().warn("request budget refused peer={} stream={} bytes={} held={} {}", peer(), id, held,
-                   mine ? held_request_bytes_ : core_->held_request_bytes,
-                   mine ? "connection" : "server");
-        refuse(id, {v1::RESOURCE_EXHAUSTED,
-                    mine ? "request memory budget of " +
-                               std::to_string(lim.max_request_bytes_per_connection) +
-                               " bytes per connection reached"
-                         : "server request memory budget of " +
-                               std::to_string(lim.max_request_bytes) + " bytes reached"});
-        return;
-    }
     std::optional<common::time_point> deadline;
     if (call.deadline_ms() > 0) {
         deadline = common::clock::now() + std::chrono::milliseconds(call.deadline_ms());
@@ -207,9 +240,8 @@ void server_session::on_call(frame& f) {
                                                 id, peer(), deadline);
     owned->set_peer_role(peer_role_);
     owned->set_peer_identity(peer_identity_);
-    owned->set_held_bytes(held);
-    held_request_bytes_ += held;
-    core_->held_request_bytes += held;
+    // Memory budget: the request stays alive until the handler finishes (on_call_done).
+    owned->set_held_bytes(std::exchange(reserved.bytes, 0));
     call_context* ctx = owned.get();
     streams_.emplace(id, std::move(owned));
     ++core_->active_streams;
@@ -285,9 +317,7 @@ void server_session::on_call_done(std::uint32_t id, const std::exception_ptr& e,
     auto node = streams_.extract(id);
     --core_->active_streams;
     if (!node.empty()) {
-        const auto held = node.mapped()->held_bytes();
-        held_request_bytes_ -= held;
-        core_->held_request_bytes -= held;
+        release_held(node.mapped()->held_bytes());
     }
     if (slot_bound && !node.empty()) {
         // The finished coroutine's cancellation state lives in the context's signal; free it on
@@ -331,6 +361,7 @@ void server_session::on_closed(net::error_code reason) {
         log().info("tls handshake refused peer={} reason={}{}", peer(), reason.message(),
                    why.empty() ? std::string() : " certificate=" + why);
     }
+    release_held(std::exchange(reading_call_bytes_, 0));  // a CALL body cut off by the close
     cancel_all();
     core_->notify();
 }

@@ -77,6 +77,7 @@ public:
 
 protected:
     void on_stream_frame(frame f) override;
+    bool on_frame_header(const frame_header& h) override;
     void on_closed(net::error_code reason) override;
     void on_ready() override;
     void on_limit(errc which) override;
@@ -84,6 +85,7 @@ protected:
 private:
     struct call_done;
     void on_call(frame& f);
+    void release_held(std::uint64_t bytes) noexcept;
     void refuse(std::uint32_t id, status st);
     void respond(call_context& ctx, const status& st, const std::string* response);
     void on_call_done(std::uint32_t id, const std::exception_ptr& e, bool slot_bound);
@@ -100,6 +102,13 @@ private:
     std::string peer_role_;
     std::string peer_identity_;             // see call_context::peer_identity
     std::uint64_t held_request_bytes_ = 0;  // this connection's running calls
+    // The memory budget is charged when a CALL header arrives, before its body is buffered: the
+    // frame's length is reserved while the body is read (reading_call_bytes_) and then held by
+    // the call. A header over the budget has its body dropped unread (skip_reason_ says which
+    // budget), and the call is refused when the frame ends.
+    enum class budget_refusal : std::uint8_t { none, connection, server };
+    std::uint64_t reading_call_bytes_ = 0;
+    budget_refusal skip_reason_ = budget_refusal::none;
     std::unordered_map<std::uint32_t, std::unique_ptr<call_context>> streams_;
     std::uint32_t last_stream_id_ = 0;
     bool goaway_sent_ = false;

@@ -5,10 +5,11 @@
 // seeds the chunking, the rest is the stream a peer sends. The stream is decoded three ways --
 // all at once, in random chunks, and one byte per put() for short streams -- and each result must
 // equal an independent reference parse of the same bytes (frames, error, bytes consumed).
-// Invariants checked on every put(): consumed <= offered; progress (no error, not done and input
-// left means something was consumed); a released frame has body.size() == header.length <=
-// max_body, a valid type, and re-encodes to the exact header bytes; after an error put() consumes
-// nothing and repeats the error.
+// A fourth decode stops after each header and skips the bodies of odd streams: the same frames
+// with those bodies empty and marked skipped. Invariants checked on every put(): consumed <=
+// offered; progress (no error, not done and input left means something was consumed); a released
+// frame has body.size() == header.length <= max_body, a valid type, and re-encodes to the exact
+// header bytes; after an error put() consumes nothing and repeats the error.
 #include "fuzz/fuzz_support.hpp"
 #include "rpc/frame_decoder.hpp"
 #include "rpc/rpc_config.hpp"
@@ -66,10 +67,17 @@ inline outcome reference(std::span<const std::uint8_t> s, std::uint32_t max_body
     return out;
 }
 
+// With skip_odd, the decoder stops after each header and the bodies of odd streams are skipped.
+inline bool skipped_in(const rpc::frame_header& h, bool skip_odd) {
+    return skip_odd && h.length > 0 && h.stream_id % 2 == 1;
+}
+
 // Feeds s to a fresh decoder in chunks of the sizes next_chunk() returns (each >= 1).
 template <class NextChunk>
-outcome decode(std::span<const std::uint8_t> s, std::uint32_t max_body, NextChunk next_chunk) {
+outcome decode(std::span<const std::uint8_t> s, std::uint32_t max_body, NextChunk next_chunk,
+               bool skip_odd = false) {
     rpc::frame_decoder d(max_body);
+    d.stop_after_header(skip_odd);
     outcome out;
     std::size_t pos = 0;
     while (pos < s.size() && !out.ec) {
@@ -89,10 +97,19 @@ outcome decode(std::span<const std::uint8_t> s, std::uint32_t max_body, NextChun
                 RPCNETD_FUZZ_CHECK(!d.is_done());
                 break;
             }
+            if (d.has_header()) {
+                RPCNETD_FUZZ_CHECK(skip_odd && d.header().length > 0);
+                if (skipped_in(d.header(), skip_odd)) {
+                    d.skip_body();
+                } else {
+                    d.read_body();
+                }
+            }
             if (d.is_done()) {
                 rpc::frame f = d.release();
                 RPCNETD_FUZZ_CHECK(f.header.length <= max_body);
-                RPCNETD_FUZZ_CHECK(f.body.size() == f.header.length);
+                RPCNETD_FUZZ_CHECK(f.skipped == skipped_in(f.header, skip_odd));
+                RPCNETD_FUZZ_CHECK(f.body.size() == (f.skipped ? 0 : f.header.length));
                 RPCNETD_FUZZ_CHECK(
                     rpc::is_valid_frame_type(static_cast<std::uint8_t>(f.header.type)));
                 out.frames.push_back(std::move(f));
@@ -121,6 +138,7 @@ inline void check_same(const outcome& got, const outcome& want) {
         RPCNETD_FUZZ_CHECK(a.header.type == b.header.type);
         RPCNETD_FUZZ_CHECK(a.header.flags == b.header.flags);
         RPCNETD_FUZZ_CHECK(a.body == b.body);
+        RPCNETD_FUZZ_CHECK(a.skipped == b.skipped);
         // encode_header/decode_header agree with the bytes on the wire.
         std::array<std::uint8_t, rpc::frame_header_size> raw{};
         rpc::encode_header(a.header, raw);
@@ -145,6 +163,18 @@ inline void fuzz_frame_decoder(std::span<const std::uint8_t> data) {
     std::uniform_int_distribution<std::size_t> chunk(1, 40);
     frame_fuzz::check_same(frame_fuzz::decode(stream, max_body, [&] { return chunk(chunk_rng); }),
                            want);
+    // Bodies skipped unread at their header: the same frames and bytes consumed, those bodies
+    // empty.
+    auto want_skipped = want;
+    for (auto& f : want_skipped.frames) {
+        if (frame_fuzz::skipped_in(f.header, true)) {
+            f.body.clear();
+            f.skipped = true;
+        }
+    }
+    frame_fuzz::check_same(frame_fuzz::decode(
+                               stream, max_body, [&] { return chunk(chunk_rng); }, true),
+                           want_skipped);
     if (stream.size() <= 512) {
         frame_fuzz::check_same(frame_fuzz::decode(stream, max_body, [] { return std::size_t{1}; }),
                                want);

@@ -240,6 +240,50 @@ TEST_CASE(
     CHECK(f.body == std::string(announced, 'q'));
 }
 
+TEST_CASE("frame_decoder: a body skipped at its header is consumed unread and nothing buffered",
+          "[rpc]") {
+    constexpr std::uint32_t announced = 4U << 20U;
+    std::string wire;
+    append_frame(wire, frame_type::call, 7, std::string(announced, 'q'));
+    append_frame(wire, frame_type::call, 9, "kept");
+    frame_decoder d(announced);
+    d.stop_after_header(true);
+    boost::system::error_code ec;
+    const auto before = rpcnetd::test::large_allocations();
+    // put() stops after the header, so the caller can judge it before any body byte is kept.
+    CHECK(d.put(bytes(wire), ec) == frame_header_size);
+    REQUIRE_FALSE(ec);
+    REQUIRE(d.has_header());
+    CHECK(d.header().stream_id == 7);
+    CHECK(d.header().length == announced);
+    d.skip_body();
+    std::size_t at = frame_header_size;
+    const std::size_t first_end = frame_header_size + announced;
+    while (at < first_end) {
+        const auto n = std::min<std::size_t>(64 * 1024, first_end - at);
+        CHECK(d.put(bytes(wire.substr(at, n)), ec) == n);
+        REQUIRE_FALSE(ec);
+        CHECK(d.buffered_capacity() <=
+              std::string().capacity());  // nothing beyond the inline bytes
+        at += n;
+    }
+    REQUIRE(d.is_done());
+    const auto skipped = d.release();
+    CHECK(skipped.skipped);
+    CHECK(skipped.body.empty());
+    CHECK(skipped.header.stream_id == 7);
+    CHECK(rpcnetd::test::large_allocations() == before);
+    // The next frame is read as usual once the caller chooses to.
+    CHECK(d.put(bytes(wire.substr(at)), ec) == frame_header_size);
+    REQUIRE(d.has_header());
+    d.read_body();
+    CHECK(d.put(bytes(wire.substr(at + frame_header_size)), ec) == 4);
+    REQUIRE(d.is_done());
+    const auto kept = d.release();
+    CHECK_FALSE(kept.skipped);
+    CHECK(kept.body == "kept");
+}
+
 }  // namespace rpcnetd::rpc
 
 TEST_CASE("alloc counter: a large allocation is counted (the control for no-allocation checks)",
