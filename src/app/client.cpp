@@ -152,10 +152,19 @@ public:
                 continue;
             }
             ++failovers_;
-            excluded_[assignment->worker()] = clock::now();
+            failed_at_ = clock::now();
+            excluded_[assignment->worker()] = *failed_at_;
             printer_.failover(assignment->worker(), outcome.reason, cursor_.next_from());
-            if (!outcome.drained) {
-                co_await report_failure(*assignment, outcome.reason);  // a drained worker is fine
+            if (!outcome.drained) {  // a drained worker is fine
+                // The report rides on the next Assign: one round trip to the director.
+                pending_report_.emplace();
+                pending_report_->set_worker(assignment->worker());
+                pending_report_->set_reason(outcome.reason);
+                // Without mTLS the lease belongs to the connection that was assigned it: over a
+                // new connection it is not ours to release (ensure_director drops it then).
+                if (director_.is_open()) {
+                    pending_report_->set_lease(assignment->lease());
+                }
             }
         }
         printer_.flush();
@@ -190,6 +199,7 @@ private:
                     v1::AssignResponse resp;
                     if (resp.ParseFromString(r.response) && resp.worker().empty() &&
                         resp.queue_ticket() != 0) {
+                        co_await report_sent(resp);
                         ticket_ = resp.queue_ticket();
                         queue_timeout_ = std::chrono::milliseconds(resp.queue_timeout_ms());
                         if (resp.queue_position() != last_position) {
@@ -199,7 +209,9 @@ private:
                         continue;  // back at once, holding the place
                     }
                     ticket_ = 0;
+                    co_await report_sent(resp);
                     if (!resp.worker().empty()) {
+                        assigned_at_ = clock::now();
                         printer_.assigned(resp.worker(), resp.rpc_addr(), cursor_.next_from(),
                                           director_addr_);
                         co_return resp;
@@ -207,10 +219,15 @@ private:
                     why = "director sent a malformed assignment";
                 } else if (r.st.code == v1::NO_WORKERS) {
                     ticket_ = 0;
+                    // The director answered, so it read the report (an older director that
+                    // ignores AssignRequest.report loses it here; its health checks still see
+                    // the worker gone).
+                    pending_report_.reset();
                     why = r.st.message.empty() ? "no workers available" : r.st.message;
                 } else if (r.st.code == v1::RESOURCE_EXHAUSTED) {
                     // Queue full or the wait timed out: try again when the director suggests.
                     ticket_ = 0;
+                    pending_report_.reset();
                     last_position = 0;
                     why = "director busy: " + r.st.message;
                     pause = retry_after(r.st.message);
@@ -264,6 +281,9 @@ private:
         req.set_client(client_id_);
         req.set_queue_ticket(ticket_);
         req.set_affinity(cfg_.affinity);
+        if (pending_report_) {
+            *req.mutable_report() = *pending_report_;
+        }
         return req.SerializeAsString();
     }
 
@@ -278,6 +298,9 @@ private:
             auto r = co_await rpc::client::connect(ex_, target, tls_, opts_);
             if (r) {
                 director_ = *r;
+                if (pending_report_) {
+                    pending_report_->clear_lease();  // the lease was bound to the old connection
+                }
                 next_director_ = (next_director_ + i) % cfg_.directors.size();
                 director_addr_ = target.to_string();
                 if (director_addr_ != last_director_) {
@@ -299,10 +322,13 @@ private:
         if (!addr) {
             co_return failed("director sent a bad worker address");
         }
-        auto conn = co_await rpc::client::connect(ex_, *addr, tls_, opts_);
+        auto worker_opts = opts_;
+        worker_opts.early_calls = true;  // Generate goes out with the handshake's last flight
+        auto conn = co_await rpc::client::connect(ex_, *addr, tls_, worker_opts);
         if (!conn) {
             co_return failed("connect: " + conn.error().message());
         }
+        connected_at_ = clock::now();
         rpc::client worker = *conn;
         const std::uint64_t attempt = cursor_.begin_next_stream();
         v1::GenerateRequest req;
@@ -316,6 +342,7 @@ private:
         }
         req.set_to_sequence(cfg_.tokens);
         auto stream = co_await worker.open_stream("Worker.Generate", req.SerializeAsString());
+        sent_at_ = clock::now();
         stream_outcome out = co_await consume(stream, attempt);
         if (!out.completed()) {
             cursor_.abandon();
@@ -340,6 +367,9 @@ private:
                     printer_.token(token.sequence(), text, token.worker(),
                                    cursor_.delivered_count(), token.chunk());
                     context_.add(text, token.chunk());
+                    if (failed_at_) {
+                        log_failover_phases();
+                    }
                     if (cursor_.done()) {
                         co_return stream_outcome{stream_outcome::kind::completed, {}, {}};
                     }
@@ -386,24 +416,35 @@ private:
         return out;
     }
 
-    net::awaitable<void> report_failure(const v1::AssignResponse& a, const std::string& reason) {
-        // Without mTLS the lease belongs to the connection that was assigned it: over a new
-        // connection it is not ours to release (it expires at the director instead).
-        const bool same_connection = director_.is_open();
-        const bool have_director = co_await ensure_director();
-        if (!have_director) {
+    // After an Assign answer: a director that did not apply the report riding on it (one from
+    // before AssignRequest.report) gets it as Director.ReportFailure.
+    net::awaitable<void> report_sent(const v1::AssignResponse& resp) {
+        if (!pending_report_) {
             co_return;
         }
-        v1::ReportFailureRequest req;
-        req.set_worker(a.worker());
-        req.set_reason(reason);
-        if (same_connection) {
-            req.set_lease(a.lease());  // releases it too
+        const auto req = std::move(*pending_report_);
+        pending_report_.reset();
+        if (resp.report_accepted()) {
+            co_return;
         }
         auto r = co_await director_.unary("Director.ReportFailure", req.SerializeAsString(), 1s);
         if (!r.st.ok() && r.st.code != v1::UNIMPLEMENTED) {
             director_.close();
         }
+    }
+
+    // The first token after a failover: where the time went since the failure was seen (debug;
+    // tests/bench/cluster_failover_load_bench reads it).
+    void log_failover_phases() {
+        const auto us = [](clock::time_point a, clock::time_point b) {
+            return std::chrono::duration_cast<std::chrono::microseconds>(b - a).count();
+        };
+        const auto now = clock::now();
+        common::logger("app").debug(
+            "failover phases director_us={} connect_us={} open_us={} first_token_us={} total_us={}",
+            us(*failed_at_, assigned_at_), us(assigned_at_, connected_at_),
+            us(connected_at_, sent_at_), us(sent_at_, now), us(*failed_at_, now));
+        failed_at_.reset();
     }
 
     net::awaitable<void> release(const std::string& lease) {
@@ -452,6 +493,12 @@ private:
     std::chrono::milliseconds queue_timeout_{30000};
     std::map<std::string, clock::time_point> excluded_;
     std::uint64_t failovers_ = 0;
+    std::optional<v1::ReportFailureRequest> pending_report_;  // rides on the next Assign
+    // Failover phases (log_failover_phases): set while the first token after a failure is due.
+    std::optional<clock::time_point> failed_at_;
+    clock::time_point assigned_at_;
+    clock::time_point connected_at_;
+    clock::time_point sent_at_;
 };
 
 net::awaitable<void> stop_on_signal(shutdown_signal& sig, client_app& app, int& exit_code,

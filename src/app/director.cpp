@@ -181,6 +181,11 @@ private:
         if (!req.ParseFromString(request)) {
             co_return unary_result{{v1::INVALID_ARGUMENT, "malformed AssignRequest"}, {}};
         }
+        if (req.has_report()) {
+            if (auto refused = apply_report(ctx, req.report())) {
+                co_return unary_result{*refused, {}};
+            }
+        }
         balance::tag_map required;
         for (const auto& t : req.filter()) {
             required[t.key()] = t.value();
@@ -215,6 +220,7 @@ private:
                     co_return unary_result{queue_refusal("admission queue full"), {}};
                 }
                 v1::AssignResponse resp;
+                resp.set_report_accepted(req.has_report());
                 resp.set_queue_position(static_cast<std::uint32_t>(place->position));
                 resp.set_queue_ticket(place->id);
                 resp.set_queue_timeout_ms(static_cast<std::uint32_t>(cfg_.queue_timeout.count()));
@@ -224,6 +230,7 @@ private:
             }
         }
         v1::AssignResponse resp;
+        resp.set_report_accepted(req.has_report());
         resp.set_worker(picked->worker);
         resp.set_label(picked->label);
         resp.set_rpc_addr(picked->rpc_addr.to_string());
@@ -328,8 +335,17 @@ private:
         if (!req.ParseFromString(request)) {
             co_return unary_result{{v1::INVALID_ARGUMENT, "malformed ReportFailureRequest"}, {}};
         }
-        if (auto refused = release_own(ctx, req.lease(), "report-failure")) {
+        if (auto refused = apply_report(ctx, req)) {
             co_return unary_result{*refused, {}};
+        }
+        co_return unary_result{{}, v1::ReportFailureResponse().SerializeAsString()};
+    }
+
+    // Director.ReportFailure, alone or riding on an Assign (AssignRequest.report).
+    std::optional<rpc::status> apply_report(rpc::call_context& ctx,
+                                            const v1::ReportFailureRequest& req) {
+        if (auto refused = release_own(ctx, req.lease(), "report-failure")) {
+            return refused;
         }
         std::cout << fmt::format("🚨 Client reported worker {} failed ({}): not assigning it, "
                                  "probing it now",
@@ -339,7 +355,7 @@ private:
         ++failovers_[failover_reason_class(req.reason())];
         pool_.mark_unhealthy(req.worker());
         node_.probe_now(req.worker());
-        co_return unary_result{{}, v1::ReportFailureResponse().SerializeAsString()};
+        return std::nullopt;
     }
 
     net::awaitable<unary_result> release(rpc::call_context& ctx, std::string request) {

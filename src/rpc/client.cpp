@@ -91,7 +91,7 @@ client::connect_impl(asio::any_io_executor ex, common::endpoint target,
     co.lim.handshake_timeout = std::max(left, std::chrono::milliseconds(1));
     auto session = std::make_shared<detail::client_session>(std::move(stream), co, std::move(ssl));
     session->start();
-    if (auto rerr = co_await session->wait_ready()) {
+    if (auto rerr = co_await session->wait_ready(opts.early_calls)) {
         if (const auto why = tls_context::verify_failure(session->stream()); !why.empty()) {
             // Say which check failed (expired, not yet valid, unknown CA, wrong name).
             common::logger("rpc").warn("server certificate rejected peer={} reason={}",

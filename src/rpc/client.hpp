@@ -36,6 +36,10 @@ struct client_options {
     limits lim;
     std::string node_name = "rpcnetd-client";
     std::chrono::milliseconds connect_timeout{2000};  // resolve + TCP + TLS + Hello, in total
+    // connect() returns once TLS is up and our Hello is queued, without waiting for the server's
+    // Hello: the first call leaves with the handshake's last flight, a round trip (two process
+    // wake-ups) earlier. A server that then refuses the Hello fails the call (UNAVAILABLE).
+    bool early_calls = false;
 };
 
 struct call_result {

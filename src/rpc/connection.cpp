@@ -86,6 +86,7 @@ net::awaitable<void> connection::run(std::shared_ptr<connection> self) {
             co_return;
         }
         tls_up_ = true;
+        ready_signal_.cancel();  // wait_ready(true) may go on: our Hello is queued first
         v1::Hello hello;
         hello.set_version(protocol_version);
         hello.set_node_name(opts_.node_name);
@@ -256,8 +257,8 @@ net::awaitable<void> connection::wait_for_space() {
     }
 }
 
-net::awaitable<net::error_code> connection::wait_ready() {
-    while (!hello_received_ && !closed_) {
+net::awaitable<net::error_code> connection::wait_ready(bool tls_enough) {
+    while (!hello_received_ && !(tls_enough && tls_up_) && !closed_) {
         co_await ready_signal_.async_wait(net::use_tuple);
     }
     if (closed_) {

@@ -64,8 +64,9 @@ public:
     net::error_code close_reason() const noexcept { return close_reason_; }
 
     // Completes once the peer's Hello arrived or the connection closed (the watchdog bounds it
-    // by handshake_timeout). Returns the close reason, or success when ready.
-    net::awaitable<net::error_code> wait_ready();
+    // by handshake_timeout). Returns the close reason, or success when ready. tls_enough:
+    // already once TLS is up and our own Hello is queued (calls may follow it at once).
+    net::awaitable<net::error_code> wait_ready(bool tls_enough = false);
 
     // Appends one frame to the outbound queue and wakes the writer. Never blocks; callers that
     // produce data use wait_for_space() first so the queue stays bounded.

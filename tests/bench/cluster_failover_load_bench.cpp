@@ -12,6 +12,9 @@
 // probe calls Director.Assign (+ Release) every 2 ms over its own TLS connection, before and
 // during each burst, so the director's Assign latency under the burst is measured directly.
 // At the end every client must have seen every sequence exactly once, in order.
+// Where the time goes: kill -> the client's "failover" line (failure seen), and the client's
+// debug line "failover phases" (run with --log-level debug) splits the rest into the director
+// call(s), connect (TCP + TLS + hello to the new worker), opening the stream, and its first token.
 // Prints numbers and one JSON summary line; never fails on timing (exit 1 only when the cluster
 // cannot be set up).
 //
@@ -59,6 +62,22 @@ namespace rpc = rpcnetd::rpc;
 bool is_token(const std::string& line) {
     return json_string(line, "event").value_or("") == "token";
 }
+
+// "key=123" in a text log line, in ms (the value is in µs).
+std::optional<double> us_field_ms(const std::string& line, const std::string& key) {
+    const auto pos = line.find(" " + key + "=");
+    if (pos == std::string::npos) {
+        return std::nullopt;
+    }
+    try {
+        return std::stod(line.substr(pos + key.size() + 2)) / 1000.0;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+// The client's phases of one failover, in the order they happen.
+const std::vector<std::string> phase_keys{"director_us", "connect_us", "open_us", "first_token_us"};
 
 // Director.Assign + Director.Release in a loop on its own thread and TLS connection; records
 // the Assign round trip while `recording` is set.
@@ -160,6 +179,8 @@ struct round_result {
     std::vector<std::string> victims;
     std::vector<double> next_token_ms;  // per client that recovered
     std::vector<double> assigned_ms;    // kill -> the client's "assigned" line
+    std::vector<double> detect_ms;      // kill -> the client's "failover" line
+    std::vector<std::vector<double>> phase_ms = std::vector<std::vector<double>>(phase_keys.size());
     std::size_t missed = 0;             // clients without a token from a survivor in 20 s
     std::vector<double> assign_rtt_ms;  // the probe during the burst
 };
@@ -218,10 +239,24 @@ std::optional<round_result> run_round(bench_cluster& c,
             continue;
         }
         r.next_token_ms.push_back(ms_between(t0, next->at));
+        bool assigned = false;
+        bool detected = false;
+        bool phases = false;
         for (const auto& l : clients[i]->lines_from(from[i])) {
-            if (json_string(l.text, "event").value_or("") == "assigned") {
+            const auto event = json_string(l.text, "event").value_or("");
+            if (event == "assigned" && !assigned) {
+                assigned = true;
                 r.assigned_ms.push_back(ms_between(t0, l.at));
-                break;
+            } else if (event == "failover" && !detected) {
+                detected = true;
+                r.detect_ms.push_back(ms_between(t0, l.at));
+            } else if (!phases && l.text.find("failover phases") != std::string::npos) {
+                phases = true;
+                for (std::size_t k = 0; k < phase_keys.size(); ++k) {
+                    if (const auto v = us_field_ms(l.text, phase_keys[k])) {
+                        r.phase_ms[k].push_back(*v);
+                    }
+                }
             }
         }
     }
@@ -284,7 +319,7 @@ int run(const bench_args& args) {
     }
     std::vector<std::unique_ptr<piped_process>> clients;
     for (std::size_t i = 0; i < n_clients; ++i) {
-        clients.push_back(c.start_client({"--tokens", "100000000"}));
+        clients.push_back(c.start_client({"--tokens", "100000000", "--log-level", "debug"}));
     }
     if (!all_streaming(clients, bclock::now() + 30s)) {
         fmt::print(stderr, "setup failed: not every client streams within 30s\n");
@@ -305,6 +340,8 @@ int run(const bench_args& args) {
     std::vector<double> next_all;
     std::vector<double> assigned_all;
     std::vector<double> rtt_all;
+    std::vector<double> detect_all;
+    std::vector<std::vector<double>> phase_all(phase_keys.size());
     std::size_t missed = 0;
     auto last = bclock::now() - gap;
     for (std::size_t i = 0; i < rounds; ++i) {
@@ -321,6 +358,10 @@ int run(const bench_args& args) {
         next_all.insert(next_all.end(), r->next_token_ms.begin(), r->next_token_ms.end());
         assigned_all.insert(assigned_all.end(), r->assigned_ms.begin(), r->assigned_ms.end());
         rtt_all.insert(rtt_all.end(), r->assign_rtt_ms.begin(), r->assign_rtt_ms.end());
+        detect_all.insert(detect_all.end(), r->detect_ms.begin(), r->detect_ms.end());
+        for (std::size_t k = 0; k < phase_keys.size(); ++k) {
+            phase_all[k].insert(phase_all[k].end(), r->phase_ms[k].begin(), r->phase_ms[k].end());
+        }
         missed += r->missed;
     }
     all_streaming(clients, bclock::now() + 10s);
@@ -333,16 +374,23 @@ int run(const bench_args& args) {
                "p99 250ms)\n",
                describe_ms(next_all), missed);
     fmt::print("kill -> client assigned again: {}\n", describe_ms(assigned_all));
+    fmt::print("phases: kill -> failure seen: {}\n", describe_ms(detect_all));
+    std::string phases_json;
+    for (std::size_t k = 0; k < phase_keys.size(); ++k) {
+        fmt::print("phases: {}: {}\n", phase_keys[k], describe_ms(phase_all[k]));
+        phases_json += fmt::format(",\"{}\":{}", phase_keys[k], json_ms(phase_all[k]));
+    }
     fmt::print("Director.Assign round trip during the bursts: {} (quiet: {}; probe failures {})\n",
                describe_ms(rtt_all), describe_ms(quiet), probe.failures());
     fmt::print("clients exactly once in order: {}/{} ({} tokens)\n", order.clients_ok,
                clients.size(), order.tokens);
     fmt::print("{{\"bench\":\"cluster_failover_load\",\"clients\":{},\"next_token\":{},"
-               "\"missed\":{},\"assigned\":{},\"assign_rtt_burst\":{},\"assign_rtt_quiet\":{},"
-               "\"target_median_ms\":50,\"target_p99_ms\":250,\"clients_exactly_once\":{},"
+               "\"missed\":{},\"assigned\":{},\"detect\":{}{},\"assign_rtt_burst\":{},"
+               "\"assign_rtt_quiet\":{},\"target_median_ms\":50,\"target_p99_ms\":250,\"clients_"
+               "exactly_once\":{},"
                "\"seconds\":{:.0f}}}\n",
-               clients.size(), json_ms(next_all), missed, json_ms(assigned_all), json_ms(rtt_all),
-               json_ms(quiet), order.clients_ok,
+               clients.size(), json_ms(next_all), missed, json_ms(assigned_all),
+               json_ms(detect_all), phases_json, json_ms(rtt_all), json_ms(quiet), order.clients_ok,
                std::chrono::duration<double>(bclock::now() - start).count());
     return 0;
 }

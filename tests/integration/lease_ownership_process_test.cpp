@@ -1,6 +1,7 @@
 // Issue #11 item 3 against a real director: lease ids are 16 unguessable bytes, and only the
 // caller that was assigned a lease (here: its connection; no mTLS) may release it or report its
-// worker failed. Another caller's attempt is refused and counted in director.leases_refused.
+// worker failed (alone or riding on an Assign). Another caller's attempt is refused and counted
+// in director.leases_refused.
 #include "../rpc/loopback.hpp"
 #include "support/cluster.hpp"
 
@@ -73,6 +74,19 @@ net::awaitable<void> leases_belong_to_their_client(common::endpoint director) {
     CHECK(r.st.ok());
     r = co_await owner.unary("Director.Release", release_request(std::string(16, '\x01')), 10s);
     CHECK(r.st.ok());
+
+    // A report riding on Assign (AssignRequest.report, what a failing-over client sends) is
+    // checked like ReportFailure: another caller's lease refuses the whole call...
+    const auto assign_reporting = [&](const std::string& lease) {
+        v1::AssignRequest req;
+        REQUIRE(req.mutable_report()->ParseFromString(report_request(a.worker(), lease)));
+        return req.SerializeAsString();
+    };
+    r = co_await other.unary("Director.Assign", assign_reporting(second), 10s);
+    CHECK(r.st.code == v1::PERMISSION_DENIED);
+    // ...and the owner's is applied before the pick: its worker, the only one, is not assigned.
+    r = co_await owner.unary("Director.Assign", assign_reporting(second), 10s);
+    CHECK(r.st.code == v1::NO_WORKERS);
     owner.close();
     other.close();
 }
@@ -87,5 +101,5 @@ TEST_CASE("director: a lease belongs to the client it was assigned to", "[cluste
     run_coro(ioc, leases_belong_to_their_client({"127.0.0.1", port_of(c.director_addr())}), 60s);
     const auto refused = json_uint(c.stats_json(), "director.leases_refused");
     REQUIRE(refused);
-    CHECK(*refused == 2);
+    CHECK(*refused == 3);
 }
