@@ -24,7 +24,7 @@
 
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/tls_context.hpp"
 
 #include <fmt/format.h>

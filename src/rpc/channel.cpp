@@ -1,4 +1,4 @@
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 
 #include "common/error.hpp"
 #include "common/log.hpp"

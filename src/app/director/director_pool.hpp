@@ -14,7 +14,7 @@
 #include "membership/member.hpp"
 #include "net/asio.hpp"
 #include "net/task_group.hpp"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 

@@ -9,7 +9,7 @@
 #include "membership/gossip_cipher.hpp"
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/tls_context.hpp"
 
 #include <openssl/crypto.h>

@@ -1,4 +1,4 @@
-#include "app/client_printer.hpp"
+#include "app/client/client_printer.hpp"
 
 #include "common/json.hpp"
 #include "common/safe_text.hpp"

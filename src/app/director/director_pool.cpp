@@ -1,4 +1,4 @@
-#include "app/director_pool.hpp"
+#include "app/director/director_pool.hpp"
 
 #include "common/log.hpp"
 #include "common/safe_text.hpp"

@@ -1,14 +1,14 @@
 // rpcnetd worker: a cluster member serving Worker.Generate token streams (plus Worker.Health
 // for the director's direct health check and the bench methods), with the optional simulated
 // failure cycle and a graceful leave on SIGTERM/SIGINT.
-#include "app/bench_service.hpp"
-#include "app/failure_cycle.hpp"
+#include "app/bench/bench_service.hpp"
 #include "app/member_node.hpp"
 #include "app/member_printer.hpp"
 #include "app/modes.hpp"
 #include "app/ops_endpoint.hpp"
 #include "app/run_member.hpp"
 #include "app/worker/exec_runner.hpp"
+#include "app/worker/failure_cycle.hpp"
 #include "common/log.hpp"
 #include "net/task_group.hpp"
 #include "proto/rpcnetd.pb.h"

@@ -1,7 +1,7 @@
 // Unary and streaming phases of `rpcnetd bench` (PROTOCOL.md "U" and "S").
-#include "app/bench_phases.hpp"
+#include "app/bench/bench_phases.hpp"
 
-#include "app/bench_stats.hpp"
+#include "app/bench/bench_stats.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "net/task_group.hpp"

@@ -3,7 +3,7 @@
 // io_context thread that prints its report and returns the exit code.
 #include "cli/options.hpp"
 #include "net/asio.hpp"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 

@@ -1,4 +1,4 @@
-#include "app/failure_cycle.hpp"
+#include "app/worker/failure_cycle.hpp"
 
 #include <catch2/catch.hpp>
 

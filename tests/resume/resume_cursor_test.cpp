@@ -1,4 +1,4 @@
-#include "client/resume_cursor.hpp"
+#include "resume/resume_cursor.hpp"
 
 #include "common/random.hpp"
 

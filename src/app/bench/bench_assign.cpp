@@ -2,8 +2,8 @@
 // callers on one connection, each issuing Director.Assign and then Director.Release of the lease
 // it got, so the pool's load stays flat; warm-up, then a measured window. Reports assignments/s
 // and nearest-rank percentiles of the Assign call and of the Assign + Release round trip.
-#include "app/bench_phases.hpp"
-#include "app/bench_stats.hpp"
+#include "app/bench/bench_phases.hpp"
+#include "app/bench/bench_stats.hpp"
 #include "common/log.hpp"
 #include "net/task_group.hpp"
 #include "proto/rpcnetd.pb.h"

@@ -2,16 +2,16 @@
 //
 // The resume logic itself is the pure client::resume_cursor; this file is the shell around it:
 // connections, deadlines, back-off, and what the user sees (client_printer).
-#include "rpc/client.hpp"
-#include "app/client_printer.hpp"
+#include "app/client/client_printer.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
-#include "client/delivered_context.hpp"
-#include "client/resume_cursor.hpp"
 #include "common/log.hpp"
 #include "common/random.hpp"
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
+#include "resume/delivered_context.hpp"
+#include "resume/resume_cursor.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/tls_context.hpp"
 
 #include <fmt/format.h>

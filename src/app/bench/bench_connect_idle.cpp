@@ -1,7 +1,7 @@
 // Connection-setup and memory phases of `rpcnetd bench` (PROTOCOL.md "C" and "M").
-#include "app/bench_phases.hpp"
+#include "app/bench/bench_phases.hpp"
 
-#include "app/bench_stats.hpp"
+#include "app/bench/bench_stats.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "net/task_group.hpp"

@@ -1,4 +1,4 @@
-#include "app/bench_stats.hpp"
+#include "app/bench/bench_stats.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -7,7 +7,7 @@
 #include "common/safe_text.hpp"
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/tls_context.hpp"
 
 #include <boost/json/object.hpp>

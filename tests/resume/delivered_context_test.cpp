@@ -1,4 +1,4 @@
-#include "client/delivered_context.hpp"
+#include "resume/delivered_context.hpp"
 
 #include <catch2/catch.hpp>
 

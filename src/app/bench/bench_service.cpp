@@ -1,4 +1,4 @@
-#include "app/bench_service.hpp"
+#include "app/bench/bench_service.hpp"
 
 #include "common/log.hpp"
 #include "proto/rpcnetd.pb.h"

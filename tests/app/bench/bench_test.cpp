@@ -1,7 +1,7 @@
 // rpcnetd bench: grpc_client flag mapping, percentiles, and the four phases end to end against an
 // in-process server (on its own thread, since run_bench owns its io_context and blocks).
-#include "app/bench.hpp"
-#include "app/bench_stats.hpp"
+#include "app/bench/bench.hpp"
+#include "app/bench/bench_stats.hpp"
 #include "rpc/loopback.hpp"
 
 #include "common/error.hpp"

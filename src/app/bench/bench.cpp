@@ -1,6 +1,6 @@
-#include "app/bench.hpp"
+#include "app/bench/bench.hpp"
 
-#include "app/bench_phases.hpp"
+#include "app/bench/bench_phases.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "rpc/tls_context.hpp"

@@ -1,4 +1,4 @@
-#include "app/failover_reason.hpp"
+#include "app/director/failover_reason.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,9 @@
 // rpcnetd director: the seed member that keeps the worker pool (balance::worker_registry) in step
 // with membership, checks its workers directly, and serves Director.Assign / ReportFailure /
 // Release / Members / Events.
-#include "app/director_pool.hpp"
+#include "app/director/director_pool.hpp"
+#include "app/director/failover_reason.hpp"
 #include "app/event_hub.hpp"
-#include "app/failover_reason.hpp"
 #include "app/member_node.hpp"
 #include "app/member_printer.hpp"
 #include "app/modes.hpp"
