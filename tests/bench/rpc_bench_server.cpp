@@ -18,8 +18,6 @@
 
 #include <unistd.h>
 
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 namespace {
 
 using namespace rpcnetd;

@@ -22,10 +22,6 @@
 
 #include <unistd.h>
 
-// GCC 12 false positive: when a coroutine gets inlined it pairs asio's awaitable_frame operator
-// delete with the frame allocation and reports a mismatch (GCC bug 105269 family).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 namespace rpcnetd::test {
 
 namespace asio = net::asio;

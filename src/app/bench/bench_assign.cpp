@@ -10,9 +10,6 @@
 
 #include <fmt/format.h>
 
-// GCC 12 false positive when it inlines coroutines (see bench_phases.cpp).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 namespace rpcnetd::app {
 namespace {
 
@@ -81,12 +78,9 @@ net::awaitable<int> bench_assign(bench_env& env) {
     }
     co_await callers.wait();
 
-    const double dur = std::chrono::duration<double>(cfg.duration).count();
     bench_report rep("assign");
     rep.add("conc", static_cast<long long>(cfg.concurrency));
-    rep.add("duration_s", dur, 1);
-    rep.add("assignments", static_cast<long long>(run.completed));
-    rep.add("assignments_per_s", static_cast<double>(run.completed) / dur, 0);
+    rep.add_completed(cfg, "assignments", run.completed);
     rep.add("assign_p50_us", percentile_us(run.assign_ns, 0.5), 1);
     rep.add("assign_p99_us", percentile_us(run.assign_ns, 0.99), 1);
     rep.add("round_trip_p50_us", percentile_us(run.round_trip_ns, 0.5), 1);

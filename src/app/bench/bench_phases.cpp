@@ -9,10 +9,6 @@
 
 #include <cstring>
 
-// GCC 12 false positive when it inlines coroutines: it pairs asio's awaitable_frame operator
-// delete with the frame's allocation and reports a mismatch.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 namespace rpcnetd::app {
 namespace {
 
@@ -161,13 +157,10 @@ net::awaitable<int> bench_unary(bench_env& env) {
     }
     co_await callers.wait();
 
-    const double dur = std::chrono::duration<double>(cfg.duration).count();
     bench_report rep("unary");
     rep.add("conc", static_cast<long long>(cfg.concurrency));
     rep.add("payload", static_cast<long long>(cfg.payload));
-    rep.add("duration_s", dur, 1);
-    rep.add("calls", static_cast<long long>(run.completed));
-    rep.add("calls_per_s", static_cast<double>(run.completed) / dur, 0);
+    rep.add_completed(cfg, "calls", run.completed);
     rep.add("p50_us", percentile_us(run.latencies, 0.5), 1);
     rep.add("p90_us", percentile_us(run.latencies, 0.9), 1);
     rep.add("p99_us", percentile_us(run.latencies, 0.99), 1);

@@ -20,6 +20,14 @@ bench_window bench_window::after_warmup(const cli::bench_config& cfg) {
     return w;
 }
 
+void bench_report::add_completed(const cli::bench_config& cfg, const std::string& key,
+                                 std::uint64_t completed) {
+    const double dur = std::chrono::duration<double>(cfg.duration).count();
+    add("duration_s", dur, 1);
+    add(key, static_cast<long long>(completed));
+    add(key + "_per_s", static_cast<double>(completed) / dur, 0);
+}
+
 void bench_report::add_cpu(const bench_window& w, std::uint64_t completed,
                            const std::string& per_key) {
     const double dur = std::chrono::duration<double>(w.end - w.start).count();

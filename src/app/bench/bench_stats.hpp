@@ -60,6 +60,10 @@ public:
     void add(const std::string& key, long long value);
     // srv_cpu_pct, cli_cpu_pct and <per_key> (server CPU µs per completed unit) over window w.
     void add_cpu(const bench_window& w, std::uint64_t completed, const std::string& per_key);
+    // What every closed-loop phase (unary, assign) reports of its measured window:
+    // duration_s, <key> (units completed) and <key>_per_s.
+    void add_completed(const cli::bench_config& cfg, const std::string& key,
+                       std::uint64_t completed);
     void print(cli::bench_output format) const;  // to stdout
 
 private:
