@@ -1,6 +1,6 @@
 #include "resume/delivered_context.hpp"
 
-namespace rpcnetd::client {
+namespace rpcnetd::resume {
 
 void delivered_context::add(std::string_view text, bool chunk) {
     const std::size_t n = text.size() + (chunk ? 0 : 1);
@@ -24,4 +24,4 @@ std::pair<std::string_view, std::uint64_t> delivered_context::view() const {
     return {std::string_view(text_).substr(extra), dropped_ + extra};
 }
 
-}  // namespace rpcnetd::client
+}  // namespace rpcnetd::resume

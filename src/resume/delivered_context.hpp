@@ -12,7 +12,7 @@
 #include <string_view>
 #include <utility>
 
-namespace rpcnetd::client {
+namespace rpcnetd::resume {
 
 class delivered_context {
 public:
@@ -29,4 +29,4 @@ private:
     std::uint64_t dropped_ = 0;
 };
 
-}  // namespace rpcnetd::client
+}  // namespace rpcnetd::resume

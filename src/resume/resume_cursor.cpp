@@ -1,6 +1,6 @@
 #include "resume/resume_cursor.hpp"
 
-namespace rpcnetd::client {
+namespace rpcnetd::resume {
 
 resume_cursor::resume_cursor(std::uint64_t target, std::uint64_t first)
     : first_(first == 0 ? 1 : first), target_(target), last_(first_ - 1) {}
@@ -50,4 +50,4 @@ end_verdict resume_cursor::on_end(std::uint64_t stream_id) noexcept {
     return done() ? end_verdict::complete : end_verdict::premature;
 }
 
-}  // namespace rpcnetd::client
+}  // namespace rpcnetd::resume

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace rpcnetd::client {
+namespace rpcnetd::resume {
 
 enum class token_verdict {
     deliver,       // show it to the user; last_delivered() is now this sequence
@@ -72,4 +72,4 @@ private:
     std::uint64_t attempts_ = 0;
 };
 
-}  // namespace rpcnetd::client
+}  // namespace rpcnetd::resume

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-using rpcnetd::client::delivered_context;
+using rpcnetd::resume::delivered_context;
 
 TEST_CASE("delivered_context: lines end with newline, chunks are kept as they are", "[client]") {
     delivered_context c(100);

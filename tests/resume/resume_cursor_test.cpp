@@ -8,9 +8,9 @@
 #include <deque>
 #include <vector>
 
-using rpcnetd::client::end_verdict;
-using rpcnetd::client::resume_cursor;
-using rpcnetd::client::token_verdict;
+using rpcnetd::resume::end_verdict;
+using rpcnetd::resume::resume_cursor;
+using rpcnetd::resume::token_verdict;
 
 TEST_CASE("resume_cursor: delivers the current stream in order", "[client]") {
     resume_cursor c(5);

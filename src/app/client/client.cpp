@@ -1,6 +1,6 @@
 // rpcnetd client: Director.Assign -> Worker.Generate stream, with lossless failover.
 //
-// The resume logic itself is the pure client::resume_cursor; this file is the shell around it:
+// The resume logic itself is the pure resume::resume_cursor; this file is the shell around it:
 // connections, deadlines, back-off, and what the user sees (client_printer).
 #include "app/client/client_printer.hpp"
 #include "app/modes.hpp"
@@ -335,7 +335,7 @@ private:
                     co_return failed("malformed token");
                 }
                 switch (cursor_.on_token(attempt, token.sequence())) {
-                case client::token_verdict::deliver: {
+                case resume::token_verdict::deliver: {
                     const std::string& text = token.raw().empty() ? token.text() : token.raw();
                     printer_.token(token.sequence(), text, token.worker(),
                                    cursor_.delivered_count(), token.chunk());
@@ -348,7 +348,7 @@ private:
                     }
                     break;
                 }
-                case client::token_verdict::gap:
+                case resume::token_verdict::gap:
                     co_return failed(fmt::format("sequence gap at {}", token.sequence()));
                 default:
                     break;  // duplicates and stale frames are dropped
@@ -437,9 +437,9 @@ private:
     const cli::client_config& cfg_;
     common::rng rng_;
     client_printer printer_;
-    client::resume_cursor cursor_;
+    resume::resume_cursor cursor_;
     std::string prompt_;
-    client::delivered_context context_;
+    resume::delivered_context context_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     rpc::client_options opts_;
     std::string client_id_;
