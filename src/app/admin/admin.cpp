@@ -1,5 +1,6 @@
 // rpcnetd members / rpcnetd events: operator views of the director (Director.Members, and the
 // Director.Events server stream); rpcnetd stats: Node.Stats of any member.
+#include "app/admin/admin_connection.hpp"
 #include "app/member_printer.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
@@ -22,29 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-rpc::client_options admin_options(const cli::common_config& common) {
-    rpc::client_options o;
-    o.tls = common.tls;
-    o.node_name = "rpcnetd-admin";
-    o.connect_timeout = 3s;
-    return o;
-}
-
-// A connection to a member, or nullopt after printing why not (one line on stderr); what names
-// it in that line ("director ", or "" for any member).
-net::awaitable<std::optional<rpc::client>> connect_member(common::endpoint target,
-                                                          const cli::common_config& common,
-                                                          std::string_view what = "") {
-    auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, target, rpc::tls_context::make_client(common.tls),
-                                              admin_options(common));
-    if (!conn) {
-        std::cerr << "rpcnetd: cannot reach " << what << target.to_string() << ": "
-                  << conn.error().message() << "\n";
-        co_return std::nullopt;
-    }
-    co_return *conn;
-}
+constexpr std::string_view node_name = "rpcnetd-admin";
 
 // `members --director WORKER`: a worker has no member table to show, but it can say whether it
 // has joined (gossip.joined of Node.Stats), which is what its operator wants to know first.
@@ -77,7 +56,7 @@ net::awaitable<int> member_joined(rpc::client& c, const cli::members_config& cfg
 
 net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint director,
                                                             const cli::common_config& common) {
-    return connect_member(director, common, "director ");
+    return connect_member(director, common, node_name, "director ");
 }
 
 net::awaitable<int> members_once(const cli::members_config& cfg) {
@@ -133,7 +112,7 @@ net::awaitable<int> follow_events(const cli::events_config& cfg) {
 }
 
 net::awaitable<int> stats_once(const cli::stats_config& cfg) {
-    auto conn = co_await connect_member(cfg.target, cfg.common);
+    auto conn = co_await connect_member(cfg.target, cfg.common, node_name);
     if (!conn) {
         co_return 1;
     }
@@ -164,7 +143,7 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
 }
 
 net::awaitable<int> drain_once(const cli::drain_config& cfg) {
-    auto conn = co_await connect_member(cfg.target, cfg.common);
+    auto conn = co_await connect_member(cfg.target, cfg.common, node_name);
     if (!conn) {
         co_return 1;
     }

@@ -2,6 +2,7 @@
 // to every live member of the cluster. The director lists the members (Director.Members); each
 // member is then called directly, one after the other, and one line per member is printed.
 // Exit 1 if any member failed (or none was reachable), so a script can stop a rotation there.
+#include "app/admin/admin_connection.hpp"
 #include "app/keyring_service.hpp"
 #include "app/modes.hpp"
 #include "app/shutdown.hpp"
@@ -40,13 +41,7 @@ struct keys_job {
     }
 };
 
-rpc::client_options admin_options(const cli::common_config& common) {
-    rpc::client_options o;
-    o.tls = common.tls;
-    o.node_name = "rpcnetd-keys";
-    o.connect_timeout = 3s;
-    return o;
-}
+constexpr std::string_view node_name = "rpcnetd-keys";
 
 std::string ring_text(const v1::KeyringResponse& r) {
     std::string out;
@@ -84,8 +79,8 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
         failure = "bad address";
     } else {
         const common::endpoint target = *addr;
-        auto conn =
-            co_await rpc::client::connect(ex, target, job.ssl, admin_options(job.cfg.common));
+        auto conn = co_await rpc::client::connect(
+            ex, target, job.ssl, admin_options(job.cfg.common, std::string(node_name)));
         if (!conn) {
             failure = "cannot connect: " + conn.error().message();
         } else {
@@ -118,12 +113,9 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
 }
 
 net::awaitable<int> run_job(const keys_job& job) {
-    auto ex = co_await net::asio::this_coro::executor;
     auto conn =
-        co_await rpc::client::connect(ex, job.cfg.director, job.ssl, admin_options(job.cfg.common));
+        co_await connect_member(job.cfg.director, job.cfg.common, node_name, "director ", job.ssl);
     if (!conn) {
-        std::cerr << "rpcnetd: cannot reach director " << job.cfg.director.to_string() << ": "
-                  << conn.error().message() << "\n";
         co_return 1;
     }
     rpc::client c = *conn;

@@ -58,6 +58,46 @@ std::chrono::milliseconds seconds_flag(const std::string& flag, const std::strin
     return std::chrono::milliseconds(static_cast<long long>(s * 1000.0 + 0.5));
 }
 
+// One `--key value` of the grpc-compare flags (scripts/bench/grpc-compare.sh) into c.
+void apply_grpc_flag(cli::bench_config& c, std::string& certdir, const std::string& key,
+                     const std::string& value) {
+    if (key == "port") {
+        const auto p = to_u32(key, value);
+        if (p == 0 || p > 65535) {
+            throw usage_error("bad --port " + value);
+        }
+        c.target.port = static_cast<std::uint16_t>(p);
+    } else if (key == "certdir") {
+        certdir = value;
+    } else if (key == "server-pid") {
+        c.server_pid = static_cast<int>(to_u32(key, value));
+    } else if (key == "conc") {
+        c.concurrency = std::max<std::uint32_t>(1, to_u32(key, value));
+    } else if (key == "payload") {
+        c.payload = to_u32(key, value);
+    } else if (key == "warmup") {
+        c.warmup = seconds_flag(key, value);
+    } else if (key == "duration") {
+        c.duration = seconds_flag(key, value);
+    } else if (key == "streams") {
+        c.streams = std::max<std::uint32_t>(1, to_u32(key, value));
+    } else if (key == "count") {
+        c.count = to_u32(key, value);
+    } else if (key == "warmup-count") {
+        c.warmup_count = to_u32(key, value);
+    } else if (key == "iters") {
+        c.iters = std::max<std::uint32_t>(1, to_u32(key, value));
+    } else if (key == "warmup-iters") {
+        c.warmup_iters = to_u32(key, value);
+    } else if (key == "channels") {
+        c.channels = std::max<std::uint32_t>(1, to_u32(key, value));
+    } else if (key == "scheme" || key == "mode") {
+        // grpc_client knobs with no meaning here
+    } else {
+        throw usage_error("unknown flag --" + key);
+    }
+}
+
 }  // namespace
 
 int run_bench(const cli::bench_config& config) {
@@ -117,41 +157,7 @@ cli::bench_config bench_config_from_grpc_flags(const std::vector<std::string>& a
         } else {
             throw usage_error("missing value for --" + key);
         }
-        if (key == "port") {
-            const auto p = to_u32(key, value);
-            if (p == 0 || p > 65535) {
-                throw usage_error("bad --port " + value);
-            }
-            c.target.port = static_cast<std::uint16_t>(p);
-        } else if (key == "certdir") {
-            certdir = value;
-        } else if (key == "server-pid") {
-            c.server_pid = static_cast<int>(to_u32(key, value));
-        } else if (key == "conc") {
-            c.concurrency = std::max<std::uint32_t>(1, to_u32(key, value));
-        } else if (key == "payload") {
-            c.payload = to_u32(key, value);
-        } else if (key == "warmup") {
-            c.warmup = seconds_flag(key, value);
-        } else if (key == "duration") {
-            c.duration = seconds_flag(key, value);
-        } else if (key == "streams") {
-            c.streams = std::max<std::uint32_t>(1, to_u32(key, value));
-        } else if (key == "count") {
-            c.count = to_u32(key, value);
-        } else if (key == "warmup-count") {
-            c.warmup_count = to_u32(key, value);
-        } else if (key == "iters") {
-            c.iters = std::max<std::uint32_t>(1, to_u32(key, value));
-        } else if (key == "warmup-iters") {
-            c.warmup_iters = to_u32(key, value);
-        } else if (key == "channels") {
-            c.channels = std::max<std::uint32_t>(1, to_u32(key, value));
-        } else if (key == "scheme" || key == "mode") {
-            // grpc_client knobs with no meaning here
-        } else {
-            throw usage_error("unknown flag --" + key);
-        }
+        apply_grpc_flag(c, certdir, key, value);
     }
     c.common.tls.cert_file = "";
     c.common.tls.key_file = "";
