@@ -23,6 +23,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/netns.sh
+. "$ROOT/scripts/lib/netns.sh"
 BIN=${RPCNETD_BIN:-$ROOT/build/rpcnetd}
 SECONDS_PER_SCENARIO=60
 ONLY=""
@@ -57,7 +59,7 @@ BASE=7000
 
 cleanup() {
     stop_cluster
-    ((HAVE_NS)) && ip netns del "$NS" 2>/dev/null
+    ((HAVE_NS)) && netns_down "$NS"
     if ((KEEP_LOGS)); then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -74,7 +76,7 @@ stop_cluster() {
 }
 
 setup_namespace() {
-    if ip netns add "$NS" 2>"$WORK/netns.err" && ip netns exec "$NS" ip link set lo up; then
+    if netns_up "$NS" 2>"$WORK/netns.err"; then
         HAVE_NS=1
         RUN=(ip netns exec "$NS")
         BASE=7000

@@ -18,6 +18,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/netns.sh
+. "$ROOT/scripts/lib/netns.sh"
 BIN=${RPCNETD_BIN:-$ROOT/build/rpcnetd}
 MEMBERS=100
 IDLE_S=10
@@ -42,12 +44,11 @@ PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
+    netns_down "$NS"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-ip netns add "$NS" || exit 2
-ip -n "$NS" link set lo up
+netns_up "$NS" || exit 2
 CERTS=(--cert "$ROOT/certs/test_cert.pem" --key "$ROOT/certs/test_key.pem" --log-level warn)
 now_ms() { local t=$EPOCHREALTIME; echo $(( ${t/./} / 1000 )); }
 stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "${EPOCHREALTIME/./}" "$l"; done; }
@@ -56,7 +57,7 @@ start_member() { # start_member INDEX ARGS...: stdout stamped per line into $WOR
     ip netns exec "$NS" "$BIN" "$@" "${CERTS[@]}" > >(stamp >"$WORK/$i.log") 2>&1 &
     PIDS[$i]=$!
 }
-inns() { ip netns exec "$NS" "$@"; }
+inns() { netns_exec "$NS" "$@"; }
 
 start_member 0 director --addr 127.0.0.1:7000 --status-interval 1h
 sleep 0.5

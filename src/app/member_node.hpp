@@ -10,7 +10,7 @@
 #include "membership/member.hpp"
 #include "net/asio.hpp"
 #include "net/task_group.hpp"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/server.hpp"
 
 #include <boost/asio/signal_set.hpp>

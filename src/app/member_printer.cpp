@@ -2,6 +2,7 @@
 
 #include "common/json.hpp"
 #include "common/safe_text.hpp"
+#include "common/tags.hpp"
 
 #include <fmt/format.h>
 
@@ -52,7 +53,7 @@ void fill_member_info(v1::MemberInfo& info, const membership::member& m) {
         t->set_value(v);
     }
     std::uint32_t capacity = 0;
-    if (const auto it = m.tags.find("capacity"); it != m.tags.end()) {
+    if (const auto it = m.tags.find(std::string(common::capacity_tag)); it != m.tags.end()) {
         const auto& v = it->second;
         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), capacity);
         if (ec != std::errc() || end != v.data() + v.size()) {
@@ -138,7 +139,7 @@ std::string event_text(const v1::ClusterEvent& e) {
                            e.node(), addrs);
     }
     const auto tags = tag_map(e);
-    const auto role = tags.find("role");
+    const auto role = tags.find(std::string(common::role_tag));
     return fmt::format(
         "{} {} node={} addr={} incarnation={}{}", utc_millis(e.unix_ms()), event_label(e.kind()),
         common::escape_text(e.node()), common::escape_text(e.addr()), e.incarnation(),

@@ -4,6 +4,7 @@
 // membership/ (both are cluster-layer peers, STYLE.md §1).
 #include "balance/tag_filter.hpp"
 #include "common/endpoint.hpp"
+#include "common/tags.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -16,18 +17,13 @@ enum class member_state { alive, suspect, failed, left };
 
 std::string_view to_string(member_state s) noexcept;
 
-// Tags with a meaning to the registry.
-inline constexpr std::string_view role_tag = "role";
-inline constexpr std::string_view worker_role = "worker";
-inline constexpr std::string_view label_tag = "label";
-// A worker's running stream count, when gossiped as a tag (decimal digits).
-inline constexpr std::string_view active_streams_tag = "active_streams";
-// How many streams a worker runs at once (`worker --max-jobs`, decimal digits). A worker whose
-// load has reached it is full: the registry does not assign it until a stream ends.
-inline constexpr std::string_view capacity_tag = "capacity";
-// `rpcnetd drain`: a worker gossiping draining=true finishes its running streams but is not
-// assigned new ones until `rpcnetd undrain` (any other value, or no tag, means not draining).
-inline constexpr std::string_view draining_tag = "draining";
+// Tags with a meaning to the registry (common/tags.hpp).
+using common::active_streams_tag;
+using common::capacity_tag;
+using common::draining_tag;
+using common::label_tag;
+using common::role_tag;
+using common::worker_role;
 
 struct member_snapshot {
     std::string name;

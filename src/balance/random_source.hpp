@@ -5,6 +5,8 @@
 // script the exact draws ("the next random number is 5"). random_source lets both be passed to the
 // same code without templates on a virtual interface. It also fixes how a draw becomes an index
 // (below()), so a scripted draw maps to a predictable pick on every standard library.
+#include "common/random.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -28,23 +30,11 @@ public:
     // One raw 64-bit draw.
     std::uint64_t next() { return next_(object_); }
 
-    // A uniform index in [0, n) for n > 0 (n == 0 returns 0 without drawing). Unbiased modulo
-    // reduction: the top 2^64 mod n values cannot be spread evenly over n buckets, so such a draw
-    // is rejected and redrawn; any other draw x gives x % n. For scripted tests: a small draw x
-    // always maps to x % n.
+    // A uniform index in [0, n) for n > 0 (n == 0 returns 0 without drawing), drawn the way
+    // common::random_index draws everywhere: a small draw x always maps to x % n.
     std::size_t below(std::size_t n) {
-        if (n <= 1) {
-            return 0;
-        }
-        const auto bound = static_cast<std::uint64_t>(n);
-        const std::uint64_t tail = (0 - bound) % bound;  // 2^64 mod n
-        const std::uint64_t last_accepted = std::numeric_limits<std::uint64_t>::max() - tail;
-        for (;;) {
-            const std::uint64_t x = next();
-            if (x <= last_accepted) {
-                return static_cast<std::size_t>(x % bound);
-            }
-        }
+        auto draw = [this] { return next(); };
+        return common::random_index(draw, n);
     }
 
 private:

@@ -2,6 +2,8 @@
 // A worker filter: a set of key=value tags that must all be present on a member, with equal values
 // (DESIGN.md §3, `client --filter K=V[,K=V…]`, AssignRequest.filter). The empty filter matches
 // every member.
+#include "common/tags.hpp"
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -9,8 +11,8 @@
 
 namespace rpcnetd::balance {
 
-// Same shape as cli::tag_map and the members' gossiped tags.
-using tag_map = std::map<std::string, std::string>;
+// The members' gossiped tags (common/tags.hpp).
+using common::tag_map;
 
 struct tag_filter_error {
     std::string message;  // one line, names the offending item, e.g. `item "gpu" has no '='`

@@ -83,4 +83,10 @@ bool parse_bool_env(std::string_view name, const std::string& value) {
                       "' (expected true or false)");
 }
 
+void require_positive(const char* flag, unsigned long long value) {
+    if (value == 0) {
+        throw usage_error(std::string("--") + flag + " must be greater than 0");
+    }
+}
+
 }  // namespace rpcnetd::cli

@@ -25,14 +25,59 @@ public:
     bool print_config() const { return print_config_; }
 
 private:
-    boost::program_options::options_description common_group();
-    boost::program_options::options_description member_group(bool is_director);
-    boost::program_options::options_description swim_group();
-    boost::program_options::options_description rpc_group();
+    using options = boost::program_options::options_description;
+    using values = boost::program_options::variables_map;
 
-    common_config finish_common(const boost::program_options::variables_map& vm);
-    member_config finish_member(const boost::program_options::variables_map& vm, bool is_director);
-    exec_config finish_exec(const boost::program_options::variables_map& vm);
+    // One row per mode (option_modes.cpp): its synopsis, its flags, its finishing checks. The
+    // flags and checks of each mode live in the mode's file (option_mode_*.cpp).
+    struct mode_entry {
+        const char* name;
+        const char* synopsis;
+        void (option_groups::*flags)(options& all);
+        command (option_groups::*finish)(const values& vm);
+    };
+    static const mode_entry* find_mode(const std::string& mode);
+
+    // Shared by every mode (option_groups.cpp, option_finish.cpp).
+    options common_group();
+    common_config finish_common(const values& vm);
+    // Shared by the member modes, director and worker (option_mode_member.cpp).
+    void add_member_tail(options& d);
+    options swim_group();
+    options rpc_group();
+    member_config finish_member(const values& vm, bool is_director);
+    membership::swim_config finish_swim();
+    rpc::limits finish_limits();
+
+    // option_mode_director.cpp
+    void director_flags(options& all);
+    command finish_director(const values& vm);
+    // option_mode_worker.cpp
+    void worker_flags(options& all);
+    command finish_worker(const values& vm);
+    exec_config finish_exec(const values& vm);
+    // option_mode_client.cpp
+    void client_flags(options& all);
+    command finish_client(const values& vm);
+    // option_mode_admin.cpp: members, events, stats, drain, undrain, keys
+    options director_view_flags(const char* output, const char* output_help);
+    void members_flags(options& all);
+    command finish_members(const values& vm);
+    void events_flags(options& all);
+    command finish_events(const values& vm);
+    void stats_flags(options& all);
+    command finish_stats(const values& vm);
+    void drain_flags(options& all);
+    command finish_drain(const values& vm);
+    void undrain_flags(options& all);
+    command finish_undrain(const values& vm);
+    command finish_drain_or_undrain(const values& vm, bool drain);
+    void keys_flags(options& all);
+    command finish_keys(const values& vm);
+    // option_mode_bench.cpp
+    void bench_flags(options& all);
+    command finish_bench(const values& vm);
+
     std::string env_or(const char* name, const std::string& fallback) const;
     std::string log_level_default() const;
 

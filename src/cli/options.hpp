@@ -3,6 +3,7 @@
 // parse_command_line throws usage_error with a one-line reason on bad input (exit 2).
 #include "common/endpoint.hpp"
 #include "common/log.hpp"
+#include "common/tags.hpp"
 #include "membership/swim_config.hpp"
 #include "rpc/rpc_config.hpp"
 
@@ -16,7 +17,7 @@
 
 namespace rpcnetd::cli {
 
-using tag_map = std::map<std::string, std::string>;
+using common::tag_map;
 
 // The development pair of the source tree (certs/); relative, so only found from its top folder.
 inline constexpr const char* default_cert_file = "certs/test_cert.pem";

@@ -1,6 +1,6 @@
 #include "common/json.hpp"
 
-#include "common/utf8.hpp"
+#include "common/safe_text.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -12,33 +12,6 @@
 
 namespace rpcnetd::common {
 namespace {
-
-// Valid UTF-8 as it is; otherwise every byte that does not start a valid sequence becomes
-// U+FFFD. JSON text must be UTF-8, and Boost.JSON writes string bytes as they are.
-std::string valid_text(std::string_view s) {
-    if (valid_utf8(s)) {
-        return std::string(s);
-    }
-    std::string out;
-    out.reserve(s.size() + 8);
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t len = c < 0x80           ? 1
-                                : (c >> 5) == 0x6  ? 2
-                                : (c >> 4) == 0xE  ? 3
-                                : (c >> 3) == 0x1E ? 4
-                                                   : 0;
-        if (len != 0 && i + len <= s.size() && valid_utf8(s.substr(i, len))) {
-            out.append(s.substr(i, len));
-            i += len;
-        } else {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        }
-    }
-    return out;
-}
 
 boost::json::string_view key_of(const std::string& k) {
     return {k.data(), k.size()};
@@ -77,28 +50,28 @@ void write(std::string& out, const boost::json::value& v) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-    const auto text = valid_text(s);
+    const auto text = valid_utf8_or_replaced(s);
     out += boost::json::serialize(boost::json::string(text.data(), text.size()));
 }
 
 json_object& json_object::add(std::string_view key, std::string_view value) {
-    const auto v = valid_text(value);
-    obj_[key_of(valid_text(key))] = boost::json::string(v.data(), v.size());
+    const auto v = valid_utf8_or_replaced(value);
+    obj_[key_of(valid_utf8_or_replaced(key))] = boost::json::string(v.data(), v.size());
     return *this;
 }
 
 json_object& json_object::add(std::string_view key, std::uint64_t value) {
-    obj_[key_of(valid_text(key))] = value;
+    obj_[key_of(valid_utf8_or_replaced(key))] = value;
     return *this;
 }
 
 json_object& json_object::add(std::string_view key, bool value) {
-    obj_[key_of(valid_text(key))] = value;
+    obj_[key_of(valid_utf8_or_replaced(key))] = value;
     return *this;
 }
 
 json_object& json_object::add(std::string_view key, double value) {
-    obj_[key_of(valid_text(key))] = std::isfinite(value) ? value : 0.0;
+    obj_[key_of(valid_utf8_or_replaced(key))] = std::isfinite(value) ? value : 0.0;
     return *this;
 }
 
@@ -111,7 +84,7 @@ json_object& json_object::add(std::string_view key, const std::map<std::string, 
 }
 
 json_object& json_object::add(std::string_view key, const json_object& object) {
-    obj_[key_of(valid_text(key))] = object.obj_;
+    obj_[key_of(valid_utf8_or_replaced(key))] = object.obj_;
     return *this;
 }
 
@@ -119,10 +92,10 @@ json_object& json_object::add_array(std::string_view key, const std::vector<std:
     boost::json::array a;
     a.reserve(strings.size());
     for (const auto& item : strings) {
-        const auto v = valid_text(item);
+        const auto v = valid_utf8_or_replaced(item);
         a.emplace_back(boost::json::string(v.data(), v.size()));
     }
-    obj_[key_of(valid_text(key))] = std::move(a);
+    obj_[key_of(valid_utf8_or_replaced(key))] = std::move(a);
     return *this;
 }
 

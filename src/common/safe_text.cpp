@@ -92,6 +92,9 @@ std::string escape_text(std::string_view text) {
 }
 
 std::string valid_utf8_or_replaced(std::string_view text) {
+    if (valid_utf8(text)) {
+        return std::string(text);
+    }
     std::string out;
     out.reserve(text.size());
     std::size_t i = 0;

@@ -14,10 +14,6 @@
 
 #include <array>
 
-// GCC 12 false positive when it inlines coroutines: it pairs asio's awaitable_frame operator
-// delete with the frame's allocation and reports a mismatch (as in app/bench_phases.cpp).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 namespace rpcnetd::http {
 namespace {
 
@@ -30,6 +26,22 @@ auto& log() {
 }
 
 // A refusal for a request that could not be parsed: status, then the connection closes.
+// The HTTP message of an answer to `req`.
+bhttp::response<bhttp::string_body> to_http(const response& r,
+                                            const bhttp::request<bhttp::empty_body>& req) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), req.version()};
+    res.set(bhttp::field::server, "rpcnetd");
+    res.set(bhttp::field::content_type, r.content_type);
+    res.set(bhttp::field::cache_control, "no-store");
+    if (r.status == 405) {
+        res.set(bhttp::field::allow, "GET");
+    }
+    res.keep_alive(req.keep_alive());
+    res.body() = r.body;
+    res.prepare_payload();
+    return res;
+}
+
 bhttp::response<bhttp::string_body> refusal(bhttp::status st, std::string body) {
     bhttp::response<bhttp::string_body> res{st, 11};
     res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
@@ -175,18 +187,8 @@ net::awaitable<void> server::session(net::tcp::socket socket) {
         }
         ++counters_.requests;
         const auto& req = parser.get();
-        const auto r = answer(std::string(req.method_string()), std::string(req.target()));
-        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status),
-                                                req.version()};
-        res.set(bhttp::field::server, "rpcnetd");
-        res.set(bhttp::field::content_type, r.content_type);
-        res.set(bhttp::field::cache_control, "no-store");
-        if (r.status == 405) {
-            res.set(bhttp::field::allow, "GET");
-        }
-        res.keep_alive(req.keep_alive());
-        res.body() = r.body;
-        res.prepare_payload();
+        auto res =
+            to_http(answer(std::string(req.method_string()), std::string(req.target())), req);
         stream.expires_after(opts_.read_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, res, net::use_tuple);
         (void)wn;

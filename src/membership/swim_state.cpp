@@ -14,8 +14,8 @@ common::duration random_below(common::rng& rng, common::duration d) {
     if (d.count() <= 0) {
         return common::duration{0};
     }
-    std::uniform_int_distribution<common::duration::rep> dist(0, d.count() - 1);
-    return common::duration{dist(rng)};
+    const auto n = static_cast<std::size_t>(d.count());
+    return common::duration{static_cast<common::duration::rep>(common::random_index(rng, n))};
 }
 
 }  // namespace
@@ -251,13 +251,13 @@ std::vector<std::string> swim_state::random_members(std::size_t k, const std::st
                 out.push_back(name);
             }
         }
-        std::shuffle(out.begin(), out.end(), rng_);
+        common::random_shuffle(out.begin(), out.end(), rng_);
         out.resize(std::min(out.size(), k));
         return out;
     }
     // Rejection sampling keeps this O(k) for large clusters; bounded tries, so a cluster of mostly
     // dead members yields fewer than k.
-    std::uniform_int_distribution<std::size_t> pick(0, names_.size() - 1);
+    const auto pick = [this](common::rng& g) { return common::random_index(g, names_.size()); };
     const std::size_t tries = 3 * k + 3 * std::min<std::size_t>(names_.size(), 32);
     for (std::size_t i = 0; i < tries && out.size() < k; ++i) {
         const auto& name = names_[pick(rng_)];

@@ -83,8 +83,8 @@ void swim_state::add_member(const wire::alive_msg& m, common::time_point now, bo
     }
     // Insert into the remaining part of this round so the newcomer is probed soon but fairly.
     const std::size_t lo = std::min(probe_index_, probe_order_.size());
-    std::uniform_int_distribution<std::size_t> pos(lo, probe_order_.size());
-    probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(pos(rng_)), m.name);
+    const std::size_t pos = lo + common::random_index(rng_, probe_order_.size() - lo + 1);
+    probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(pos), m.name);
     emit(member_event_kind::joined, members_.at(m.name).m);
     broadcast(m, m.name);
 }

@@ -266,7 +266,7 @@ void swim_state::round_robin_probe(common::time_point now, out_vec& out) {
                     probe_order_.push_back(name);
                 }
             }
-            std::shuffle(probe_order_.begin(), probe_order_.end(), rng_);
+            common::random_shuffle(probe_order_.begin(), probe_order_.end(), rng_);
             probe_index_ = 0;
             if (probe_order_.empty()) {
                 return;
@@ -472,8 +472,8 @@ void swim_state::run_reconnect(common::time_point now, out_vec& out) {
         if (list->empty()) {
             continue;
         }
-        std::uniform_int_distribution<std::size_t> pick(0, list->size() - 1);
-        out.push_back(outbound{(*list)[pick(rng_)], {}, outbound::kind::push_pull, false});
+        const std::size_t pick = common::random_index(rng_, list->size());
+        out.push_back(outbound{(*list)[pick], {}, outbound::kind::push_pull, false});
         ++counters_.push_pulls;
     }
 }

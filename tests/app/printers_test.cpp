@@ -1,4 +1,4 @@
-#include "app/client_printer.hpp"
+#include "app/client/client_printer.hpp"
 #include "app/member_node.hpp"
 #include "app/member_printer.hpp"
 

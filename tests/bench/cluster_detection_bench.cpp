@@ -118,6 +118,7 @@ std::optional<double> line_after(const bench_member& m, std::size_t from, const 
     return l ? std::optional<double>(ms_between(t0, l->at)) : std::nullopt;
 }
 
+// Long on purpose: a benchmark's whole scenario, read top to bottom as the README describes it.
 round_result detection_round(bench_cluster& c, std::size_t victim_index) {
     round_result r;
     bench_member& victim = c.worker(victim_index);

@@ -214,7 +214,7 @@ int run(const bench_args& args) {
     const std::size_t hang_rounds = args.count("--hang-rounds", 10, 3);
     const auto budget = std::chrono::seconds(args.count("--budget", 170, 60));
     // The client keeps a worker it saw fail out of its own requests for 3 s (exclude_window in
-    // src/app/client.cpp); rounds closer than that measure the exclusion, not the failover.
+    // src/app/client/client.cpp); rounds closer than that measure the exclusion, not the failover.
     const auto gap = std::chrono::milliseconds(args.count("--min-round-gap-ms", 3500, 3500));
     const auto start = bclock::now();
 

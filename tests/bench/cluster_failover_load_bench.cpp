@@ -27,7 +27,7 @@
 
 #include "net/asio.hpp"
 #include "proto/rpcnetd.pb.h"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/tls_context.hpp"
 
 #include <fmt/format.h>
@@ -44,10 +44,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-// GCC 12 false positive when it inlines coroutines: it pairs asio's awaitable_frame operator
-// delete with the frame's allocation and reports a mismatch.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace {
 
@@ -297,11 +293,12 @@ order_check check_order(const std::vector<std::unique_ptr<piped_process>>& clien
     return o;
 }
 
+// Long on purpose: a benchmark's whole scenario, read top to bottom as the README describes it.
 int run(const bench_args& args) {
     const std::size_t n_clients = args.count("--clients", 50, 50);
     const std::size_t rounds = args.count("--rounds", 6, 2);
-    // Clients exclude a worker they saw fail for 3 s (src/app/client.cpp); rounds closer than
-    // that would find the restarted workers still excluded.
+    // Clients exclude a worker they saw fail for 3 s (src/app/client/client.cpp); rounds closer
+    // than that would find the restarted workers still excluded.
     const auto gap = std::chrono::milliseconds(args.count("--min-round-gap-ms", 3500, 3500));
     const auto start = bclock::now();
 

@@ -183,6 +183,7 @@ void print_explain(const trial& t) {
 
 }  // namespace
 
+// Long on purpose: a benchmark's whole scenario, read top to bottom as the README describes it.
 int main(int argc, char** argv) {
     bool quick = false;
     bool explain = false;

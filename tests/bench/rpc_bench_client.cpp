@@ -3,7 +3,7 @@
 // line with grpc_client's keys:
 //   rpc_bench_client <unary|stream|connect|idle> --port P --certdir DIR --server-pid PID [flags]
 // The work itself is rpcnetd's bench mode (app::run_bench), so `rpcnetd bench` measures the same.
-#include "app/bench.hpp"
+#include "app/bench/bench.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 

@@ -3,7 +3,7 @@
 //   rpc_bench_server --port P --certdir DIR [--max-seconds N] [--log-level L]
 // serves Bench.Echo and Bench.Stream on 127.0.0.1:P with DIR/server.{crt,key}, prints READY once
 // listening, and exits 0 on SIGTERM/SIGINT (after a short drain) or after --max-seconds.
-#include "app/bench_service.hpp"
+#include "app/bench/bench_service.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "rpc/server.hpp"
@@ -17,8 +17,6 @@
 #include <string>
 
 #include <unistd.h>
-
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // temporary directory; every wait is a bounded poll.
 #include "app/worker/job_environment.hpp"
 #include "proto/rpcnetd.pb.h"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/tls_context.hpp"
 #include "support/cluster.hpp"
 

@@ -6,7 +6,7 @@
 #include "../rpc/mtls_fixture.hpp"
 #include "app/member_node.hpp"
 #include "proto/rpcnetd.pb.h"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/tls_context.hpp"
 #include "support/cluster.hpp"
 #include "support/process.hpp"

@@ -2,10 +2,10 @@
 // In-process loopback fixture for rpc integration tests: throwaway certificates (generated once
 // per test process with the openssl CLI), one io_context run by the test thread with run_for
 // bounds, a server on 127.0.0.1:0 and client helpers.
-#include "app/bench_service.hpp"
+#include "app/bench/bench_service.hpp"
 #include "common/log.hpp"
 #include "net/with_timeout.hpp"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/server.hpp"
 #include "rpc/tls_context.hpp"
 #include "support/process.hpp"
@@ -21,10 +21,6 @@
 #include <string>
 
 #include <unistd.h>
-
-// GCC 12 false positive: when a coroutine gets inlined it pairs asio's awaitable_frame operator
-// delete with the frame allocation and reports a mismatch (GCC bug 105269 family).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace rpcnetd::test {
 

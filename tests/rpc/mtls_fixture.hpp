@@ -3,7 +3,7 @@
 // (OU=director|worker|client), a foreign CA, an expired and a not-yet-valid certificate, and an
 // rpc::server on 127.0.0.1:0 with a counting "Worker.Health" (director only) and the bench
 // service, optionally with --require-client-cert.
-#include "app/bench_service.hpp"
+#include "app/bench/bench_service.hpp"
 #include "loopback.hpp"
 #include "rpc/call_context.hpp"
 #include "rpc/frame.hpp"
