@@ -16,7 +16,7 @@
 #include "membership/member.hpp"
 #include "membership/push_pull_transport.hpp"
 #include "net/asio.hpp"
-#include "rpc/client.hpp"
+#include "rpc/channel.hpp"
 #include "rpc/status.hpp"
 
 #include <boost/asio/ssl/context.hpp>
