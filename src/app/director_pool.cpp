@@ -179,14 +179,11 @@ void director_pool::set_health(const std::string& name, bool healthy) {
 }
 
 void director_pool::notice_changes() {
-    std::string key;
-    for (const auto& row : registry_.pool(clock::now())) {
-        if (row.assignable) {
-            key += row.name + ",";
-        }
-    }
-    if (key != last_assignable_) {
-        last_assignable_ = key;
+    // A version, not a list of the assignable names: this runs after every membership event and
+    // every Release that frees a full worker, and building the list walked the whole pool.
+    const auto version = registry_.assignable_version();
+    if (version != last_assignable_) {
+        last_assignable_ = version;
         if (on_change_) {
             on_change_();
         }

@@ -102,7 +102,7 @@ private:
     std::map<std::string, worker_health> health_;  // workers with a running health loop
     health_counters health_stats_;
     common::metrics::histogram health_rtt_{common::metrics::latency_buckets()};
-    std::string last_assignable_;
+    std::uint64_t last_assignable_ = 0;  // registry_.assignable_version() last noticed
     std::vector<balance::member_snapshot> simulated_;
     bool stopping_ = false;
     net::task_group tasks_;  // last: the health loops
