@@ -196,15 +196,7 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     int timeouts = 0;
     std::optional<std::uint32_t> last_active;
     const auto call_timeout = opts_.connect_timeout;
-    // The first check of an idle worker comes at a random point of the first second (or idle
-    // period, if shorter): when a hundred workers join at once, their first TLS handshakes do not
-    // all land on the director in the same instant, beside the push-pulls of their joins. A
-    // worker that gets a lease meanwhile is checked at the next interval.
-    const auto first_within =
-        std::min<std::chrono::milliseconds>(idle_check_period(), std::chrono::milliseconds(1000));
-    auto next_idle_check =
-        clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(
-                           rng_() % static_cast<std::uint64_t>(first_within.count() + 1)));
+    auto next_idle_check = clock::now();  // the first check is at once
     bool was_open = false;
     while (!stopping_) {
         const auto tracked = registry_.rpc_addr_of(name);  // not a copy of the pool per check
@@ -223,8 +215,7 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
         const auto now = clock::now();
         const bool dropped = was_open && !conn.is_open();  // killed, restarted or hung up on us
         const auto st = health_[name].st;
-        if (!dropped && now < next_idle_check && timeouts == 0 &&
-            st != worker_health::state::failing &&
+        if (!dropped && now < next_idle_check && timeouts == 0 && st == worker_health::state::ok &&
             registry_.connections(name, now).value_or(0) == 0) {
             pause.expires_after(interval_);
             auto [ec] = co_await pause.async_wait(net::use_tuple);

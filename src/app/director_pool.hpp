@@ -13,8 +13,7 @@
 //     idle worker alive, and a hung one (SIGSTOP) turns suspect after a missed probe, which takes
 //     it out of assignment as well.
 // The loop wakes every health_interval either way, so a worker that gets a lease is checked at
-// the next tick. A new worker's first check comes at a random point of its first second, so that
-// a hundred workers joining together do not cost the director a hundred TLS handshakes at once.
+// the next tick.
 //
 // Health: a refused or reset connection marks the worker unhealthy at once (a kill -9 closes its
 // sockets, so the director stops assigning it within one interval); two timed-out checks in a row

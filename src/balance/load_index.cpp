@@ -48,12 +48,4 @@ std::optional<load_index::entry> load_index::next_by_name(std::string_view name)
     return at(*it);
 }
 
-void load_index::walk_by_load(const std::function<bool(const entry&)>& f) const {
-    for (const auto& [load, name] : by_load_) {
-        if (!f(at(name))) {
-            return;
-        }
-    }
-}
-
 }  // namespace rpcnetd::balance

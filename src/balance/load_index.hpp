@@ -16,7 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <functional>  // std::less
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -48,9 +48,6 @@ public:
     entry nth_by_name(std::size_t k) const;
     // The entry with the smallest name greater than `name`; nullopt when there is none. O(log n).
     std::optional<entry> next_by_name(std::string_view name) const;
-
-    // Visits entries by (load, name) until f returns false. O(visited + log n).
-    void walk_by_load(const std::function<bool(const entry&)>& f) const;
 
 private:
     using load_key = std::pair<std::uint32_t, std::string_view>;
