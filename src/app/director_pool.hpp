@@ -12,8 +12,8 @@
 //     for N workers: at most 20 idle checks per second over the pool. Gossip already proves an
 //     idle worker alive, and a hung one (SIGSTOP) turns suspect after a missed probe, which takes
 //     it out of assignment as well.
-// The loop wakes every health_interval either way, so a worker that gets a lease is checked at
-// the next tick.
+// The loop wakes every health_interval either way (all loops at the same instant: one wake-up of
+// the process per interval), so a worker that gets a lease is checked at the next tick.
 //
 // Health: a refused or reset connection marks the worker unhealthy at once (a kill -9 closes its
 // sockets, so the director stops assigning it within one interval); two timed-out checks in a row
@@ -23,6 +23,7 @@
 #include "balance/worker_registry.hpp"
 #include "common/metrics.hpp"
 #include "common/random.hpp"
+#include "common/time.hpp"
 #include "membership/member.hpp"
 #include "net/asio.hpp"
 #include "net/task_group.hpp"
@@ -103,6 +104,8 @@ private:
     void notice_changes();
     // How long an idle, passing worker goes between checks (see the header comment).
     std::chrono::milliseconds idle_check_period() const;
+    // The next health tick after now, the same instant for every worker's loop.
+    common::time_point next_tick(common::time_point now) const;
 
     net::asio::any_io_executor ex_;
     std::chrono::milliseconds interval_;
