@@ -71,4 +71,12 @@ std::size_t affinity::do_pick(std::span<const backend> candidates, random_source
     return best.value_or(least);  // the least loaded always fits; value_or is belt and braces
 }
 
+std::optional<load_index::entry> affinity::do_pick_indexed(const load_index& idx, random_source&,
+                                                           std::string_view key) {
+    if (!key.empty()) {
+        return std::nullopt;
+    }
+    return idx.nth_by_load(0);
+}
+
 }  // namespace rpcnetd::balance

@@ -36,6 +36,10 @@ public:
 private:
     std::size_t do_pick(std::span<const backend> candidates, random_source& r,
                         std::string_view key) override;
+    // Without a key: the least loaded, first by name (as pick()). With one: nullopt, since every
+    // candidate's score is needed (rendezvous hashing is O(n) by nature).
+    std::optional<load_index::entry> do_pick_indexed(const load_index& idx, random_source& r,
+                                                     std::string_view key) override;
 
     double epsilon_;
 };

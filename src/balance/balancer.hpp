@@ -5,6 +5,7 @@
 // builds the candidate list (alive, healthy, filter-matching, not excluded) and calls pick().
 // A strategy may keep state between picks (round_robin remembers the last name) and is therefore
 // not thread-safe: use one per registry, on the registry's strand.
+#include "balance/load_index.hpp"
 #include "balance/random_source.hpp"
 #include "common/random.hpp"
 
@@ -46,6 +47,16 @@ public:
         return do_pick(candidates, r, key);
     }
 
+    // The same decision over the registry's index of every assignable worker, when the request
+    // has no filter and no exclusion: O(log n) instead of a list of all candidates. The index's
+    // name order is the candidate order, so for the same draws this picks the backend pick()
+    // would. idx is never empty. nullopt: the strategy needs every candidate (affinity with a
+    // key scores them all) and the registry falls back to pick().
+    std::optional<load_index::entry> pick_indexed(const load_index& idx, random_source& r,
+                                                  std::string_view key = {}) {
+        return do_pick_indexed(idx, r, key);
+    }
+
     // The strategy's command-line name ("least-connections", "round-robin", "random",
     // "power-of-two", "affinity").
     virtual std::string_view name() const noexcept = 0;
@@ -54,6 +65,10 @@ private:
     // candidates is never empty; the result is < candidates.size().
     virtual std::size_t do_pick(std::span<const backend> candidates, random_source& r,
                                 std::string_view key) = 0;
+    virtual std::optional<load_index::entry> do_pick_indexed(const load_index&, random_source&,
+                                                             std::string_view) {
+        return std::nullopt;
+    }
 };
 
 // Settings only some strategies read.

@@ -26,4 +26,12 @@ std::size_t least_connections::do_pick(std::span<const backend> candidates, rand
     return 0;  // unreachable: nth < ties
 }
 
+std::optional<load_index::entry>
+least_connections::do_pick_indexed(const load_index& idx, random_source& r, std::string_view) {
+    const std::uint32_t minimum = idx.nth_by_load(0).load;
+    // The tied are in name order, as in the candidate list: the same draw picks the same one.
+    const std::size_t ties = minimum == UINT32_MAX ? idx.size() : idx.count_below(minimum + 1);
+    return idx.nth_by_load(r.below(ties));
+}
+
 }  // namespace rpcnetd::balance

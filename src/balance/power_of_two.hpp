@@ -18,6 +18,9 @@ public:
 private:
     std::size_t do_pick(std::span<const backend> candidates, random_source& r,
                         std::string_view key) override;
+    // The same two draws over the index's name order: O(log n).
+    std::optional<load_index::entry> do_pick_indexed(const load_index& idx, random_source& r,
+                                                     std::string_view key) override;
 };
 
 }  // namespace rpcnetd::balance

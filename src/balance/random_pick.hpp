@@ -14,6 +14,10 @@ private:
                         std::string_view) override {
         return r.below(candidates.size());
     }
+    std::optional<load_index::entry> do_pick_indexed(const load_index& idx, random_source& r,
+                                                     std::string_view) override {
+        return idx.nth_by_name(r.below(idx.size()));
+    }
 };
 
 }  // namespace rpcnetd::balance

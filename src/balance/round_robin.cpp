@@ -24,4 +24,16 @@ std::size_t round_robin::do_pick(std::span<const backend> candidates, random_sou
     return chosen;
 }
 
+std::optional<load_index::entry> round_robin::do_pick_indexed(const load_index& idx, random_source&,
+                                                              std::string_view) {
+    std::optional<load_index::entry> next;
+    if (started_) {
+        next = idx.next_by_name(last_);
+    }
+    const auto chosen = next ? *next : idx.nth_by_name(0);
+    last_.assign(chosen.name);
+    started_ = true;
+    return chosen;
+}
+
 }  // namespace rpcnetd::balance

@@ -27,6 +27,7 @@ void worker_registry::update(const member_snapshot& member, common::time_point n
     auto it = workers_.find(member.name);
     if (it == workers_.end()) {
         it = workers_.emplace(member.name, worker{}).first;
+        it->second.key = it->first;
     } else if (it->second.member.state != member_state::alive &&
                member.state == member_state::alive) {
         // Refuted suspicion: the worker proved it is back, so a stale unhealthy mark goes too.
@@ -45,6 +46,7 @@ void worker_registry::update(const member_snapshot& member, common::time_point n
     w.capacity = member.capacity();
     w.draining = member.draining();
     reconcile(w);
+    reindex(w);
 }
 
 bool worker_registry::observe_streams(std::string_view name, std::uint32_t active,
@@ -56,6 +58,7 @@ bool worker_registry::observe_streams(std::string_view name, std::uint32_t activ
     it->second.reported = active;
     it->second.report_at = now;
     reconcile(it->second, now);
+    reindex(it->second);
     return true;
 }
 
@@ -64,16 +67,67 @@ void worker_registry::reconcile(worker& w, std::optional<common::time_point> now
         return;
     }
     while (w.leases.size() > *w.reported) {
-        auto oldest =
-            std::min_element(w.leases.begin(), w.leases.end(),
-                             [](const auto& a, const auto& b) { return a.second < b.second; });
-        const bool covered = w.report_at - oldest->second >= config_.report_grace;
-        const bool timed_out = now && *now - oldest->second >= config_.lease_timeout;
+        const auto oldest = w.leases.begin();
+        const bool covered = w.report_at - oldest->first >= config_.report_grace;
+        const bool timed_out = now && *now - oldest->first >= config_.lease_timeout;
         if (!covered && !timed_out) {
             break;
         }
-        lease_owner_.erase(oldest->first);
+        lease_owner_.erase(oldest->second);
         w.leases.erase(oldest);
+    }
+}
+
+void worker_registry::reindex(worker& w) {
+    const bool in = assignable(w, {});
+    if (in) {
+        index_.set(w.key, connections(w, {}), w.capacity.value_or(0));
+    } else {
+        index_.erase(w.key);
+    }
+    if (in != w.indexed) {
+        w.indexed = in;
+        ++assignable_version_;
+    }
+    std::optional<common::time_point> due;
+    if (w.reported && w.leases.size() > *w.reported) {
+        due = w.leases.begin()->first + config_.lease_timeout;
+    }
+    if (due != w.due) {
+        if (w.due) {
+            due_.erase({*w.due, w.key});
+        }
+        if (due) {
+            due_.insert({*due, w.key});
+        }
+        w.due = due;
+    }
+}
+
+void worker_registry::unindex(worker& w) {
+    index_.erase(w.key);
+    if (w.indexed) {
+        ++assignable_version_;
+    }
+    if (w.due) {
+        due_.erase({*w.due, w.key});
+    }
+}
+
+void worker_registry::expire_due(common::time_point now) {
+    while (!due_.empty() && due_.begin()->first <= now) {
+        const auto [at, name] = *due_.begin();
+        const auto it = workers_.find(name);
+        if (it == workers_.end()) {  // not reachable: remove() unindexes; stay safe anyway
+            due_.erase(due_.begin());
+            continue;
+        }
+        reconcile(it->second, now);
+        reindex(it->second);
+        if (it->second.due && *it->second.due <= now) {  // cannot happen; never loop on it
+            due_.erase({*it->second.due, name});
+            it->second.due.reset();
+        }
     }
 }
 
@@ -90,6 +144,7 @@ void worker_registry::sync(std::span<const member_snapshot> view, common::time_p
             ++it;
         } else {
             drop_leases(it->second);
+            unindex(it->second);
             it = workers_.erase(it);
         }
     }
@@ -99,12 +154,13 @@ void worker_registry::remove(std::string_view name) {
     const auto it = workers_.find(name);
     if (it != workers_.end()) {
         drop_leases(it->second);
+        unindex(it->second);
         workers_.erase(it);
     }
 }
 
 void worker_registry::drop_leases(const worker& w) {
-    for (const auto& [id, at] : w.leases) {
+    for (const auto& [at, id] : w.leases) {
         lease_owner_.erase(id);
     }
 }
@@ -141,29 +197,43 @@ std::variant<assignment, errc> worker_registry::assign(const tag_filter& filter,
                                                        common::time_point now, random_source& r,
                                                        std::string_view owner,
                                                        std::string_view key) {
-    candidates_.clear();
-    candidate_workers_.clear();
-    for (auto& [name, w] : workers_) {
-        reconcile(w, now);  // expire(now), in the same pass over the pool
-        if (!assignable(w, now) || !filter.matches(w.member.tags) ||
-            std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
-            continue;
+    expire_due(now);
+    worker* picked = nullptr;
+    if (filter.empty() && exclude.empty()) {
+        if (index_.empty()) {
+            return errc::no_workers;
         }
-        candidates_.push_back(backend{name, connections(w, now), w.capacity.value_or(0)});
-        candidate_workers_.push_back(&w);
+        if (const auto e = strategy_->pick_indexed(index_, r, key)) {
+            picked = &workers_.find(e->name)->second;
+        }
     }
-    const auto index = strategy_->pick(candidates_, r, key);
-    if (!index) {
-        return errc::no_workers;
+    if (picked == nullptr) {
+        // A filter, an exclusion or a strategy without an indexed pick: every candidate.
+        candidates_.clear();
+        candidate_workers_.clear();
+        for (auto& [name, w] : workers_) {
+            if (!assignable(w, now) || !filter.matches(w.member.tags) ||
+                std::find(exclude.begin(), exclude.end(), name) != exclude.end()) {
+                continue;
+            }
+            candidates_.push_back(backend{name, connections(w, now), w.capacity.value_or(0)});
+            candidate_workers_.push_back(&w);
+        }
+        const auto index = strategy_->pick(candidates_, r, key);
+        if (!index) {
+            return errc::no_workers;
+        }
+        picked = candidate_workers_[*index];
     }
-    worker& chosen = *candidate_workers_[*index];
+    worker& chosen = *picked;
     lease_id id;
     while (!id || lease_owner_.count(id) != 0) {  // zero means "no lease"
         id.hi = ids_();
         id.lo = ids_();
     }
-    chosen.leases.emplace(id, now);
-    lease_owner_.emplace(id, lease_record{chosen.member.name, std::string(owner)});
+    chosen.leases.emplace(now, id);
+    lease_owner_.emplace(id, lease_record{chosen.member.name, std::string(owner), now});
+    reindex(chosen);
 
     assignment out;
     out.lease = id;
@@ -184,7 +254,8 @@ release_result worker_registry::release(lease_id id, std::string_view owner) {
     }
     const auto w = workers_.find(it->second.worker);
     if (w != workers_.end()) {
-        w->second.leases.erase(id);
+        w->second.leases.erase({it->second.at, id});
+        reindex(w->second);
     }
     lease_owner_.erase(it);
     return release_result::released;
@@ -204,17 +275,23 @@ worker_registry::release_outcome worker_registry::release_frees(lease_id id, std
     if (it == lease_owner_.end()) {
         return {release_result::unknown, false};
     }
+    if (it->second.owner != owner) {
+        return {release_result::not_owner, false};
+    }
     const auto w = workers_.find(it->second.worker);
-    const bool was_assignable = w != workers_.end() && assignable(w->second, now);
-    const auto result = release(id, owner);
-    return {result, result == release_result::released && w != workers_.end() && !was_assignable &&
-                        assignable(w->second, now)};
+    bool freed = false;
+    if (w != workers_.end()) {
+        const bool was_assignable = w->second.indexed;
+        w->second.leases.erase({it->second.at, id});
+        reindex(w->second);
+        freed = !was_assignable && assignable(w->second, now);
+    }
+    lease_owner_.erase(it);
+    return {release_result::released, freed};
 }
 
 void worker_registry::expire(common::time_point now) {
-    for (auto& [name, w] : workers_) {
-        reconcile(w, now);  // workers without reports keep their leases until released
-    }
+    expire_due(now);  // workers without reports keep their leases until released
 }
 
 // --- load --------------------------------------------------------------------------------------
@@ -239,6 +316,7 @@ bool worker_registry::mark_unhealthy(std::string_view name, common::time_point n
     if (!it->second.unhealthy_since) {
         it->second.unhealthy_since = now;
     }
+    reindex(it->second);
     return true;
 }
 
@@ -248,6 +326,7 @@ bool worker_registry::mark_healthy(std::string_view name) {
         return false;
     }
     it->second.unhealthy_since.reset();
+    reindex(it->second);
     return true;
 }
 
@@ -292,10 +371,8 @@ std::vector<pool_entry> worker_registry::pool(common::time_point now) const {
     return out;
 }
 
-std::size_t worker_registry::assignable_count(common::time_point now) const {
-    return static_cast<std::size_t>(
-        std::count_if(workers_.begin(), workers_.end(),
-                      [this, now](const auto& kv) { return assignable(kv.second, now); }));
+std::size_t worker_registry::assignable_count(common::time_point) const {
+    return index_.size();
 }
 
 bool worker_registry::serving(const worker& w) const {

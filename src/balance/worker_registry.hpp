@@ -39,6 +39,12 @@
 // is a fixed-seed mt19937_64 for tests. release() by anyone but the owner is refused and leaves
 // the lease counting.
 //
+// Cost: the assignable workers are kept in a load_index, updated on every change of a worker
+// (lease, release, report, health, membership), so an Assign without filter and exclusion costs
+// O(log n) with least-connections, power-of-two, round-robin, random and keyless affinity, and
+// Release O(log n). A filter, an exclusion or an affinity key walks the pool (O(n)), as before.
+// Leases that time out are found through a queue of due times, not a walk over the pool.
+//
 // Not thread-safe: use from one strand. Lifetime: lease handles must not outlive the registry.
 #include "balance/balancer.hpp"
 #include "balance/lease_id.hpp"
@@ -55,6 +61,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -182,6 +189,9 @@ public:
     std::size_t assignable_count(common::time_point now) const;
     std::optional<std::uint32_t> connections(std::string_view name, common::time_point now) const;
     std::size_t lease_count() const noexcept { return lease_owner_.size(); }
+    // Changes whenever a worker becomes assignable or stops being so (cheaper than comparing
+    // the assignable set after every event).
+    std::uint64_t assignable_version() const noexcept { return assignable_version_; }
     const balancer& strategy() const noexcept { return *strategy_; }
 
 private:
@@ -194,7 +204,10 @@ private:
         std::optional<std::uint32_t> reported;
         common::time_point report_at{};
         std::optional<common::time_point> unhealthy_since;
-        std::map<lease_id, common::time_point> leases;  // id -> assigned at
+        std::set<std::pair<common::time_point, lease_id>> leases;  // (assigned at, id)
+        std::string_view key;                   // the map key this worker is stored under (stable)
+        bool indexed = false;                   // in index_
+        std::optional<common::time_point> due;  // its entry in due_
     };
 
     std::uint32_t pending(const worker& w, common::time_point now) const;
@@ -206,6 +219,11 @@ private:
     // Alive, healthy and not draining, full or not.
     bool serving(const worker& w) const;
     void drop_leases(const worker& w);
+    // Brings w's index_ and due_ entries up to date after any change to it.
+    void reindex(worker& w);
+    void unindex(worker& w);
+    // reconcile(w, now) for the workers whose oldest lease may have timed out by now.
+    void expire_due(common::time_point now);
 
     std::unique_ptr<balancer> strategy_;
     registry_config config_;
@@ -213,9 +231,15 @@ private:
     struct lease_record {
         std::string worker;
         std::string owner;
+        common::time_point at;
     };
     std::unordered_map<lease_id, lease_record> lease_owner_;
     id_source ids_;
+    load_index index_;  // the assignable workers
+    // When a worker's oldest lease reaches lease_timeout; only workers with more leases than
+    // their report (the only ones reconcile can drop from).
+    std::set<std::pair<common::time_point, std::string_view>> due_;
+    std::uint64_t assignable_version_ = 0;
     // Scratch space reused by assign() to avoid allocating per call.
     std::vector<backend> candidates_;
     std::vector<worker*> candidate_workers_;

@@ -51,7 +51,7 @@ po::options_description option_groups::swim_group() {
                                             "direct ack wait before indirect probes")(
         "indirect-probes", po::value(&indirect_probes_)->default_value(3),
         "members asked to probe on our behalf")(
-        "suspicion-mult", po::value(&suspicion_mult_)->default_value(4),
+        "suspicion-mult", po::value(&suspicion_mult_)->default_value(2),
         "minimum suspicion timeout = mult * log10(N) * probe interval (at least 4 periods)")(
         "suspicion-max-mult", po::value(&suspicion_max_mult_)->default_value(6),
         "maximum suspicion timeout = this * minimum (shrinks with confirmations)")(
@@ -61,7 +61,7 @@ po::options_description option_groups::swim_group() {
         "each update is piggybacked mult * ceil(log10(N+1)) times")(
         "gossip-fanout", po::value(&gossip_fanout_)->default_value(3),
         "members gossiped to per gossip interval")(
-        "gossip-interval", po::value(&gossip_interval_)->default_value("100ms"), "gossip period")(
+        "gossip-interval", po::value(&gossip_interval_)->default_value("50ms"), "gossip period")(
         "push-pull-interval", po::value(&push_pull_interval_)->default_value("15s"),
         "full state exchange period (anti-entropy)")(
         "reconnect-interval", po::value(&reconnect_interval_)->default_value("5s"),

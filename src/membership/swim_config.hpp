@@ -9,12 +9,13 @@ struct swim_config {
     std::chrono::milliseconds probe_interval{200};  // one probe per period
     std::chrono::milliseconds probe_timeout{100};   // direct ack wait before ping-req
     std::uint32_t indirect_probes = 3;              // k members asked to ping-req
-    std::uint32_t suspicion_mult = 4;               // Lifeguard min timeout = mult*log10(N)*period
+    std::uint32_t suspicion_mult = 2;               // Lifeguard min timeout = mult*log10(N)*period
     std::uint32_t suspicion_max_mult = 6;           // max timeout = max_mult * min timeout
+    std::uint32_t suspicion_confirmations = 2;      // K: confirmations that shrink max to min
     std::uint32_t awareness_max = 8;                // local health multiplier cap (Lifeguard LHM)
     std::uint32_t retransmit_mult = 4;              // lambda in lambda*ceil(log(N+1))
     std::uint32_t gossip_fanout = 3;                // members gossiped to per gossip interval
-    std::chrono::milliseconds gossip_interval{100};
+    std::chrono::milliseconds gossip_interval{50};  // only sent while there is news
     std::chrono::milliseconds push_pull_interval{15000};
     std::chrono::milliseconds reconnect_interval{5000};  // retry failed members and seeds
     std::chrono::milliseconds reap_after{30000};         // failed/left retained this long

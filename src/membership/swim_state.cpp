@@ -55,8 +55,10 @@ std::uint32_t swim_state::retransmit_limit() const {
 }
 
 std::uint32_t swim_state::expected_confirmations() const {
-    // memberlist: K = suspicion_mult - 2, and none expected when too few members could confirm.
-    const std::uint32_t k = config_.suspicion_mult > 2 ? config_.suspicion_mult - 2 : 0;
+    // memberlist ties K to suspicion_mult (K = mult - 2); here it is its own setting, so that a
+    // shorter minimum (issue #10) keeps the confirmations a false suspicion rarely gets. None
+    // expected when too few members could confirm.
+    const std::uint32_t k = config_.suspicion_confirmations;
     const std::size_t n = live_count();
     return n < k + 2 ? 0 : k;
 }
@@ -199,7 +201,12 @@ void swim_state::merge_remote_state(const std::vector<member>& remote, common::t
 }
 
 common::time_point swim_state::next_deadline() const {
-    auto t = std::min({next_gossip_, next_push_pull_, next_reconnect_});
+    // A gossip round with nothing queued sends nothing: an idle member need not wake for it (the
+    // shell re-arms when news arrives). This keeps a short --gossip-interval free when idle.
+    auto t = std::min(next_push_pull_, next_reconnect_);
+    if (!queue_.empty()) {
+        t = std::min(t, next_gossip_);
+    }
     if (!leaving_) {
         t = std::min(t, next_probe_);
     }

@@ -498,3 +498,90 @@ TEST_CASE("worker_registry: rpc_addr_of follows a name to its new address", "[ba
     r.remove("w1");
     CHECK_FALSE(r.rpc_addr_of("w1").has_value());
 }
+
+// The indexed pick (no filter, no exclusion: O(log n)) must decide exactly as the pick over the
+// full candidate list. Two registries see the same random sequence of joins, reports, health
+// changes, assignments, releases and time; one is always asked without a filter (indexed), the
+// other with role=worker, which every worker matches (the list). Same draws, same picks.
+TEST_CASE("worker_registry: the indexed pick equals the list pick on random sequences",
+          "[balance]") {
+    const tag_filter everyone(rpcnetd::balance::tag_map{{"role", "worker"}});
+    for (const char* strategy :
+         {"least-connections", "power-of-two", "round-robin", "random", "affinity"}) {
+        for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+            INFO("strategy=" << strategy << " seed=" << seed);
+            const registry_config cfg{.report_grace = 1s, .lease_timeout = 3s};
+            auto indexed = make(strategy, cfg);
+            auto listed = make(strategy, cfg);
+            rpcnetd::common::rng script(seed);
+            rpcnetd::common::rng draws_a(seed * 31);
+            rpcnetd::common::rng draws_b(seed * 31);
+            time_point now = t0;
+            std::vector<lease_id> leases_a;
+            std::vector<lease_id> leases_b;
+            int assigned = 0;
+            for (int step = 0; step < 1500; ++step) {
+                const auto op = script() % 10;
+                const std::string name = "w" + std::to_string(script() % 24);
+                if (op == 0) {  // join, report, capacity or drain change
+                    auto m = worker(name, 9000);
+                    if (script() % 2 == 0) {
+                        m.active_streams = static_cast<std::uint32_t>(script() % 4);
+                    }
+                    if (script() % 3 == 0) {
+                        m.tags["capacity"] = std::to_string(1 + script() % 3);
+                    }
+                    if (script() % 8 == 0) {
+                        m.tags["draining"] = "true";
+                    }
+                    if (script() % 10 == 0) {
+                        m.state = member_state::suspect;
+                    }
+                    indexed.update(m, now);
+                    listed.update(m, now);
+                } else if (op == 1) {
+                    const bool sick = script() % 2 == 0;
+                    CHECK((sick ? indexed.mark_unhealthy(name, now) : indexed.mark_healthy(name)) ==
+                          (sick ? listed.mark_unhealthy(name, now) : listed.mark_healthy(name)));
+                } else if (op == 2 && script() % 4 == 0) {
+                    indexed.remove(name);
+                    listed.remove(name);
+                } else if (op == 3) {
+                    const auto active = static_cast<std::uint32_t>(script() % 3);
+                    CHECK(indexed.observe_streams(name, active, now) ==
+                          listed.observe_streams(name, active, now));
+                } else if (op == 4 && !leases_a.empty()) {
+                    const auto k = script() % leases_a.size();
+                    CHECK(indexed.release(leases_a[k]) == listed.release(leases_b[k]));
+                    leases_a.erase(leases_a.begin() + static_cast<std::ptrdiff_t>(k));
+                    leases_b.erase(leases_b.begin() + static_cast<std::ptrdiff_t>(k));
+                } else if (op == 5) {
+                    now += std::chrono::milliseconds(script() % 1500);
+                } else {
+                    const std::string key =
+                        script() % 2 == 0 ? "" : "key-" + std::to_string(script() % 5);
+                    random_source ra(draws_a);
+                    random_source rb(draws_b);
+                    auto a = indexed.assign({}, {}, now, ra, {}, key);
+                    auto b = listed.assign(everyone, {}, now, rb, {}, key);
+                    REQUIRE(a.index() == b.index());
+                    if (const auto* x = std::get_if<assignment>(&a)) {
+                        CHECK(x->worker == std::get<assignment>(b).worker);
+                        leases_a.push_back(x->lease);
+                        leases_b.push_back(std::get<assignment>(b).lease);
+                        ++assigned;
+                    }
+                }
+                REQUIRE(indexed.assignable_count(now) == listed.assignable_count(now));
+                REQUIRE(indexed.lease_count() == listed.lease_count());
+            }
+            // The index holds exactly the assignable workers, at the load pool() reports.
+            std::size_t assignable = 0;
+            for (const auto& row : indexed.pool(now)) {
+                assignable += row.assignable ? 1 : 0;
+            }
+            CHECK(indexed.assignable_count(now) == assignable);
+            CHECK(assigned > 200);
+        }
+    }
+}

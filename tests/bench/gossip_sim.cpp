@@ -54,9 +54,12 @@ membership::swim_counters minus(const membership::swim_counters& a,
     return d;
 }
 
+// The flags the defaults are compared against (--suspicion-mult and the like: what-if runs).
+membership::swim_config base_config;
+
 trial run_trial(std::size_t n, double loss, std::uint64_t seed, wall_clock::time_point budget,
                 bool explain) {
-    membership::swim_config config;
+    membership::swim_config config = base_config;
     test::sim_network sim(config, seed);
     sim.record_events(false);
     trial t;
@@ -192,8 +195,11 @@ int main(int argc, char** argv) {
     int only_trials = 0;
     auto total_budget = std::chrono::duration_cast<wall_clock::duration>(115s);
     const auto usage = [] {
-        fmt::print(stderr, "usage: gossip_sim [--quick] [--only N:LOSS_PERCENT] [--trials K] "
-                           "[--explain] [--budget SECONDS]\n");
+        fmt::print(
+            stderr,
+            "usage: gossip_sim [--quick] [--only N:LOSS_PERCENT] [--trials K] "
+            "[--explain] [--budget SECONDS] [--suspicion-mult M] [--suspicion-confirmations K] "
+            "[--probe-interval-ms MS] [--gossip-interval-ms MS] [--fanout F]\n");
         return 2;
     };
     for (int i = 1; i < argc; ++i) {
@@ -216,6 +222,16 @@ int main(int argc, char** argv) {
             }
         } else if (arg == "--trials" && has_value) {
             only_trials = std::stoi(argv[++i]);
+        } else if (arg == "--suspicion-mult" && has_value) {
+            base_config.suspicion_mult = static_cast<std::uint32_t>(std::stoul(argv[++i]));
+        } else if (arg == "--suspicion-confirmations" && has_value) {
+            base_config.suspicion_confirmations = static_cast<std::uint32_t>(std::stoul(argv[++i]));
+        } else if (arg == "--probe-interval-ms" && has_value) {
+            base_config.probe_interval = std::chrono::milliseconds(std::stol(argv[++i]));
+        } else if (arg == "--gossip-interval-ms" && has_value) {
+            base_config.gossip_interval = std::chrono::milliseconds(std::stol(argv[++i]));
+        } else if (arg == "--fanout" && has_value) {
+            base_config.gossip_fanout = static_cast<std::uint32_t>(std::stoul(argv[++i]));
         } else if (arg == "--budget" && has_value) {
             total_budget = std::chrono::duration_cast<wall_clock::duration>(
                 std::chrono::duration<double>(std::stod(argv[++i])));
@@ -240,11 +256,15 @@ int main(int argc, char** argv) {
             p.trials = only_trials;
         }
     }
-    const double period_s = common::to_seconds(membership::swim_config{}.probe_interval);
+    const double period_s = common::to_seconds(base_config.probe_interval);
     const auto wall_start = std::chrono::steady_clock::now();
 
-    fmt::print("gossip_sim: virtual time, defaults (probe 200ms, timeout 100ms, k=3, phi 8, "
-               "suspicion_mult 4, fanout 3 every 100ms)\n");
+    fmt::print(
+        "gossip_sim: virtual time, probe {}ms, timeout {}ms, k={}, phi {}, suspicion_mult {}, "
+        "fanout {} every {}ms\n",
+        base_config.probe_interval.count(), base_config.probe_timeout.count(),
+        base_config.indirect_probes, base_config.phi_threshold, base_config.suspicion_mult,
+        base_config.gossip_fanout, base_config.gossip_interval.count());
     fmt::print("join/death: median seconds / protocol periods until every member knows, "
                "worst trial; first = first suspicion after kill -9\n");
     fmt::print("{:>5} {:>5} {:>6} {:>34} {:>34} {:>8} {:>6} {:>9} {:>10}\n", "N", "loss", "trials",

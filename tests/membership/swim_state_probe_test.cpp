@@ -165,7 +165,7 @@ struct answering_harness {
 }  // namespace
 
 TEST_CASE("swim_state: independent confirmations shrink the suspicion timeout", "[membership]") {
-    // 10 members: K = suspicion_mult - 2 = 2, min = 4 * log10(10) * 200 ms = 800 ms, max = 4.8 s.
+    // 10 members: K = suspicion_confirmations = 2, min = 4 periods = 800 ms, max = 6 * min = 4.8 s.
     answering_harness h;
     h.now += 1s;
     h.answer(h.s.on_tick(h.now));

@@ -224,8 +224,8 @@ private:
                 resp.set_queue_position(static_cast<std::uint32_t>(place->position));
                 resp.set_queue_ticket(place->id);
                 resp.set_queue_timeout_ms(static_cast<std::uint32_t>(cfg_.queue_timeout.count()));
-                common::logger("lb").debug("queued client={} position={} ticket={}", req.client(),
-                                           place->position, place->id);
+                lb_log_.debug("queued client={} position={} ticket={}", req.client(),
+                              place->position, place->id);
                 co_return unary_result{{}, resp.SerializeAsString()};
             }
         }
@@ -235,8 +235,8 @@ private:
         resp.set_label(picked->label);
         resp.set_rpc_addr(picked->rpc_addr.to_string());
         resp.set_lease(picked->lease.to_bytes());
-        common::logger("lb").debug("assign worker={} client={} peer={}", picked->worker,
-                                   req.client(), ctx.peer());
+        lb_log_.debug("assign worker={} client={} peer={}", picked->worker, req.client(),
+                      ctx.peer());
         co_return unary_result{{}, resp.SerializeAsString()};
     }
 
@@ -528,6 +528,9 @@ private:
     std::unique_ptr<ops_endpoint> http_;
     bool stopping_ = false;
     std::uint64_t leases_refused_ = 0;
+    // Looked up once: logger() takes a lock and searches spdlog's registry, per Assign that was a
+    // measurable part of the decision (loggers live until exit, so the reference stays valid).
+    spdlog::logger& lb_log_ = common::logger("lb");
     net::task_group tasks_;
 };
 

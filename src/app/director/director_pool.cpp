@@ -179,14 +179,11 @@ void director_pool::set_health(const std::string& name, bool healthy) {
 }
 
 void director_pool::notice_changes() {
-    std::string key;
-    for (const auto& row : registry_.pool(clock::now())) {
-        if (row.assignable) {
-            key += row.name + ",";
-        }
-    }
-    if (key != last_assignable_) {
-        last_assignable_ = key;
+    // A version, not a list of the assignable names: this runs after every membership event and
+    // every Release that frees a full worker, and building the list walked the whole pool.
+    const auto version = registry_.assignable_version();
+    if (version != last_assignable_) {
+        last_assignable_ = version;
         if (on_change_) {
             on_change_();
         }
@@ -199,6 +196,8 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     int timeouts = 0;
     std::optional<std::uint32_t> last_active;
     const auto call_timeout = opts_.connect_timeout;
+    auto next_idle_check = clock::now();  // the first check is at once
+    bool was_open = false;
     while (!stopping_) {
         const auto tracked = registry_.rpc_addr_of(name);  // not a copy of the pool per check
         if (!tracked) {
@@ -210,6 +209,20 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             addr = *tracked;
             conn.close();
             timeouts = 0;
+            next_idle_check = clock::now();
+        }
+        // Which workers are worth a Worker.Health call this interval (see the header comment).
+        const auto now = clock::now();
+        const bool dropped = was_open && !conn.is_open();  // killed, restarted or hung up on us
+        const auto st = health_[name].st;
+        if (!dropped && now < next_idle_check && timeouts == 0 && st == worker_health::state::ok &&
+            registry_.connections(name, now).value_or(0) == 0) {
+            pause.expires_at(next_tick(clock::now()));
+            auto [ec] = co_await pause.async_wait(net::use_tuple);
+            if (ec) {
+                break;
+            }
+            continue;
         }
         bool ok = false;
         bool hard_failure = false;
@@ -258,7 +271,9 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
         } else if (hard_failure || timeouts >= 2) {
             set_health(name, false);
         }
-        pause.expires_after(interval_);
+        was_open = conn.is_open();
+        next_idle_check = clock::now() + idle_check_period();
+        pause.expires_at(next_tick(clock::now()));
         auto [ec] = co_await pause.async_wait(net::use_tuple);
         if (ec) {
             break;
@@ -268,6 +283,27 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
     checking_.erase(name);
     failing_.erase(name);
     health_.erase(name);
+}
+
+common::time_point director_pool::next_tick(common::time_point now) const {
+    // The next multiple of the interval on the steady clock: every worker's loop wakes at the same
+    // instant, one wake-up of the process per interval instead of one per worker (on this VM each
+    // wake-up cost about 40 us: 99 loops ticking apart were 3.5 % of a core on their own).
+    const auto step = std::chrono::duration_cast<common::duration>(interval_);
+    if (step.count() <= 0) {
+        return now;
+    }
+    const auto since = now.time_since_epoch();
+    return common::time_point(since - since % step + step);
+}
+
+std::chrono::milliseconds director_pool::idle_check_period() const {
+    // At most idle_checks_per_s idle checks per second over the whole pool, and never more often
+    // than every 10 intervals.
+    constexpr std::size_t idle_checks_per_s = 20;
+    const auto spread = std::chrono::milliseconds(
+        static_cast<std::int64_t>(1000 * checking_.size() / idle_checks_per_s));
+    return std::max(interval_ * 10, spread);
 }
 
 net::awaitable<void> director_pool::stop() {
