@@ -226,14 +226,15 @@ private:
     void handle(const common::endpoint& from, const wire::message& m, common::time_point now,
                 out_vec& out);
     void heard_from(const std::string& sender, common::time_point now);
-    void start_probe(entry& e, common::time_point now, out_vec& out,
-                     std::optional<common::time_point> first_failure = std::nullopt);
+    std::uint32_t start_probe(entry& e, common::time_point now, out_vec& out,
+                              std::optional<common::time_point> first_failure = std::nullopt);
     void send_ping_reqs(std::uint32_t seq, probe& p, out_vec& out, std::size_t relays);
     void round_robin_probe(common::time_point now, out_vec& out);
     void run_probes(common::time_point now, out_vec& out);
     void finish_probe(std::uint32_t seq, bool acked, common::time_point now, out_vec& out);
     void run_relays(common::time_point now, out_vec& out);
-    void run_suspicions(common::time_point now);
+    void run_suspicions(common::time_point now, out_vec& out);
+    void declare_failed(entry& e, common::time_point now);
     void run_phi_checks(common::time_point now, out_vec& out);
     void run_gossip(common::time_point now, out_vec& out);
     void gossip_now(out_vec& out);
@@ -277,6 +278,9 @@ private:
     std::map<std::uint32_t, relay> relays_;
     // Second-chance probes (by seq): when the first probe of their target failed.
     std::map<std::uint32_t, common::time_point> first_failures_;
+    // Final checks (by seq): a suspicion timer expired and the suspect is probed once more before
+    // it is declared failed (docs/gossip-storm.md, "Look before declaring").
+    std::map<std::uint32_t, unsigned> final_checks_;  // seq -> looks left after this one
     // Probe sequence numbers are random (issue #11 item 2): nobody can predict the number of the
     // next probe, and an ack counts only when it names a probe in flight and comes from the member
     // probed or a relay asked for it (handling_sender_).

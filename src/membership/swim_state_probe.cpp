@@ -202,7 +202,7 @@ std::vector<outbound> swim_state::on_tick(common::time_point now) {
     out_vec out;
     run_relays(now, out);
     run_probes(now, out);
-    run_suspicions(now);
+    run_suspicions(now, out);
     run_phi_checks(now, out);
     if (!leaving_ && now >= next_probe_) {
         round_robin_probe(now, out);
@@ -218,8 +218,8 @@ std::vector<outbound> swim_state::on_tick(common::time_point now) {
     return out;
 }
 
-void swim_state::start_probe(entry& e, common::time_point now, out_vec& out,
-                             std::optional<common::time_point> first_failure) {
+std::uint32_t swim_state::start_probe(entry& e, common::time_point now, out_vec& out,
+                                      std::optional<common::time_point> first_failure) {
     const auto seq = draw_seq();
     probes_[seq] = probe{e.m.name,
                          e.m.addr,
@@ -243,6 +243,7 @@ void swim_state::start_probe(entry& e, common::time_point now, out_vec& out,
         first_failures_[seq] = *first_failure;
         send_ping_reqs(seq, p, out, 2 * config_.indirect_probes);
     }
+    return seq;
 }
 
 void swim_state::send_ping_reqs(std::uint32_t seq, probe& p, out_vec& out, std::size_t relays) {
@@ -309,6 +310,11 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
         first_failure = f->second;
         first_failures_.erase(f);
     }
+    std::optional<unsigned> final_check;  // set: a look before declaring, with looks left
+    if (auto f = final_checks_.find(seq); f != final_checks_.end()) {
+        final_check = f->second;
+        final_checks_.erase(f);
+    }
     entry* e = lookup(p.target);
     if (e != nullptr) {
         e->probing = false;
@@ -317,6 +323,12 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
         awareness_.apply_delta(-1);
         if (probe_rtts_.size() < max_probe_rtts) {
             probe_rtts_.push_back(now - p.started);
+        }
+        if (final_check && e != nullptr && e->m.status == member_status::suspect &&
+            !e->suspicion_timer) {
+            // Alive after all: its refutation is on its way; look again a period from now.
+            e->suspicion_timer = now + awareness_.scale(config_.probe_interval);
+            suspicion_timers_.insert({*e->suspicion_timer, e->m.name});
         }
         return;
     }
@@ -329,6 +341,16 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
         awareness_.apply_delta(1);
     }
     if (e == nullptr || leaving_ || !is_live(e->m.status)) {
+        return;
+    }
+    if (final_check) {
+        if (e->m.status == member_status::suspect && !e->suspicion_timer) {
+            if (*final_check > 0) {
+                final_checks_.emplace(start_probe(*e, now, out, now), *final_check - 1);
+            } else {
+                declare_failed(*e, now);
+            }
+        }
         return;
     }
     if (!first_failure) {
@@ -363,15 +385,40 @@ void swim_state::run_relays(common::time_point now, out_vec& out) {
     }
 }
 
-void swim_state::run_suspicions(common::time_point now) {
+// Look before declaring (docs/gossip-storm.md): under heavy loss a suspicion can expire at a
+// member before the suspect's refutation has reached it, though the suspect is alive. An expired
+// timer therefore starts one last probe (direct ping plus twice the relays, one probe timeout
+// long); only its failure declares the suspect failed. An ack proves the suspect alive: the
+// suspicion stays (only the suspect can refute it) and the timer runs one more probe period.
+void swim_state::run_suspicions(common::time_point now, out_vec& out) {
+    constexpr unsigned final_looks = 2;
     while (!suspicion_timers_.empty() && suspicion_timers_.begin()->first <= now) {
         const std::string name = suspicion_timers_.begin()->second;
         entry& e = members_.at(name);
-        set_status(e, member_status::failed, now);  // disarms the timer
-        ++counters_.failures_declared;
-        emit(member_event_kind::failed, e.m);
-        broadcast(wire::failed_msg{name, e.m.incarnation, self_.name}, name);
+        suspicion_timers_.erase(suspicion_timers_.begin());
+        e.suspicion_timer.reset();
+        if (leaving_) {
+            declare_failed(e, now);
+            continue;
+        }
+        if (e.probing) {
+            // A probe of the suspect is in flight: it is the first look.
+            for (const auto& [seq, p] : probes_) {
+                if (p.target == name) {
+                    final_checks_.emplace(seq, final_looks - 1);
+                }
+            }
+            continue;
+        }
+        final_checks_.emplace(start_probe(e, now, out, now), final_looks - 1);
     }
+}
+
+void swim_state::declare_failed(entry& e, common::time_point now) {
+    set_status(e, member_status::failed, now);  // disarms the timer
+    ++counters_.failures_declared;
+    emit(member_event_kind::failed, e.m);
+    broadcast(wire::failed_msg{e.m.name, e.m.incarnation, self_.name}, e.m.name);
 }
 
 void swim_state::run_phi_checks(common::time_point now, out_vec& out) {
