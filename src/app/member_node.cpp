@@ -7,6 +7,7 @@
 #include "common/fd_limit.hpp"
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
+#include "common/tags.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "membership/gossip_envelope.hpp"
 #include "membership/member_proto.hpp"
@@ -333,7 +334,8 @@ std::string describe_event(const membership::member_event& e) {
                            e.snapshot.addr.to_string(), e.claimant.to_string());
     }
     std::string role;
-    if (auto it = e.snapshot.tags.find("role"); it != e.snapshot.tags.end()) {
+    if (auto it = e.snapshot.tags.find(std::string(common::role_tag));
+        it != e.snapshot.tags.end()) {
         role = " role=" + common::escape_text(it->second);
     }
     return fmt::format("{} node={} addr={} incarnation={}{}",

@@ -13,6 +13,7 @@
 #include "balance/tag_filter.hpp"
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
+#include "common/tags.hpp"
 #include "net/task_group.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/call_context.hpp"
@@ -389,7 +390,7 @@ private:
             const auto h = pool_.health(m.name);
             info->set_health(std::string(to_string(h.st)));
             info->set_health_rtt_ms(h.rtt_ms);
-            const auto drain_tag = m.tags.find(std::string(balance::draining_tag));
+            const auto drain_tag = m.tags.find(std::string(common::draining_tag));
             info->set_draining(drain_tag != m.tags.end() && drain_tag->second == "true");
         }
         return resp;

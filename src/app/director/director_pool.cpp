@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
 #include "common/secure_random.hpp"
+#include "common/tags.hpp"
 
 #include <fmt/format.h>
 
@@ -83,7 +84,8 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
 
 void director_pool::update(const membership::member& m) {
     registry_.update(to_snapshot(m), clock::now());
-    const bool is_worker = m.tags.count("role") != 0 && m.tags.at("role") == "worker";
+    const auto role = m.tags.find(std::string(common::role_tag));
+    const bool is_worker = role != m.tags.end() && role->second == common::worker_role;
     if (is_worker && m.status == membership::member_status::alive && !stopping_ &&
         checking_.insert(m.name).second) {
         tasks_.spawn(health_loop(m.name, m.addr));
@@ -111,7 +113,9 @@ void director_pool::add_simulated_workers(std::uint32_t n) {
         // Port 9 (discard) of the TEST-NET-1 documentation range: never reachable, never used.
         s.rpc_addr = {"192.0.2.1", 9};
         s.incarnation = 1;
-        s.tags = {{"role", "worker"}, {"label", s.name}, {"active_streams", "0"}};
+        s.tags = {{std::string(common::role_tag), std::string(common::worker_role)},
+                  {std::string(common::label_tag), s.name},
+                  {std::string(common::active_streams_tag), "0"}};
         registry_.update(s, clock::now());
         simulated_.push_back(std::move(s));
     }
