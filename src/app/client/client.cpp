@@ -217,24 +217,8 @@ private:
                         co_return resp;
                     }
                     why = "director sent a malformed assignment";
-                } else if (r.st.code == v1::NO_WORKERS) {
-                    ticket_ = 0;
-                    // The director answered, so it read the report (an older director that
-                    // ignores AssignRequest.report loses it here; its health checks still see
-                    // the worker gone).
-                    pending_report_.reset();
-                    why = r.st.message.empty() ? "no workers available" : r.st.message;
-                } else if (r.st.code == v1::RESOURCE_EXHAUSTED) {
-                    // Queue full or the wait timed out: try again when the director suggests.
-                    ticket_ = 0;
-                    pending_report_.reset();
-                    last_position = 0;
-                    why = "director busy: " + r.st.message;
-                    pause = retry_after(r.st.message);
                 } else {
-                    ticket_ = 0;
-                    why = "director: " + r.st.to_string();
-                    director_.close();
+                    why = assign_refused(r.st, pause, last_position);
                 }
             } else {
                 why = "no director reachable at " + director_list();
@@ -259,6 +243,30 @@ private:
                 backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
             }
         }
+    }
+
+    // A Director.Assign the director refused: why (for the waiting message). A busy director's
+    // retry hint goes to pause; any other refusal closes the connection to it.
+    std::string assign_refused(const rpc::status& st,
+                               std::optional<std::chrono::milliseconds>& pause,
+                               std::uint64_t& last_position) {
+        ticket_ = 0;
+        if (st.code == v1::NO_WORKERS) {
+            // The director answered, so it read the report (an older director that ignores
+            // AssignRequest.report loses it here; its health checks still see the worker gone).
+            pending_report_.reset();
+            return st.message.empty() ? "no workers available" : st.message;
+        }
+        if (st.code == v1::RESOURCE_EXHAUSTED) {
+            // Queue full or the wait timed out: try again when the director suggests.
+            pending_report_.reset();
+            last_position = 0;
+            pause = retry_after(st.message);
+            return "director busy: " + st.message;
+        }
+        std::string why = "director: " + st.to_string();
+        director_.close();
+        return why;
     }
 
     std::string assign_request() {

@@ -100,6 +100,14 @@ public:
 
 private:
     net::awaitable<void> health_loop(std::string name, common::endpoint addr);
+    struct health_outcome {
+        bool ok = false;
+        bool hard_failure = false;  // refused, reset or failed: not a timeout
+    };
+    net::awaitable<health_outcome> check_once(const std::string& name, const common::endpoint& addr,
+                                              rpc::client& conn,
+                                              std::optional<std::uint32_t>& last_active);
+    void record_outcome(const std::string& name, health_outcome outcome, int& timeouts);
     void set_health(const std::string& name, bool healthy);
     void notice_changes();
     // How long an idle, passing worker goes between checks (see the header comment).
