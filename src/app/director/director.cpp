@@ -26,10 +26,6 @@
 #include <map>
 #include <memory>
 
-// GCC 12 false positive when it inlines coroutines: it pairs asio's awaitable_frame operator
-// delete with the frame's allocation and reports a mismatch (as in app/bench_phases.cpp).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 namespace rpcnetd::app {
 namespace {
 
