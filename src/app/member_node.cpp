@@ -296,8 +296,8 @@ void member_node::on_swim_event(const membership::member_event& e) {
 net::awaitable<void> member_node::check_name_holder(common::endpoint holder) {
     auto& log = common::logger("swim");
     std::optional<std::string> holder_name;
-    if (auto conn = co_await rpc::client::connect(ex_, holder, client_tls_, client_opts_)) {
-        rpc::client c = *conn;
+    if (auto conn = co_await rpc::channel::connect(ex_, holder, client_tls_, client_opts_)) {
+        rpc::channel c = *conn;
         auto r = co_await c.unary("Node.Stats", std::string{}, 3s);
         c.close();
         v1::StatsResponse resp;

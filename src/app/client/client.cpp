@@ -303,7 +303,7 @@ private:
         }
         for (std::size_t i = 0; i < cfg_.directors.size(); ++i) {
             const auto& target = cfg_.directors[(next_director_ + i) % cfg_.directors.size()];
-            auto r = co_await rpc::client::connect(ex_, target, tls_, opts_);
+            auto r = co_await rpc::channel::connect(ex_, target, tls_, opts_);
             if (r) {
                 director_ = *r;
                 if (pending_report_) {
@@ -332,12 +332,12 @@ private:
         }
         auto worker_opts = opts_;
         worker_opts.early_calls = true;  // Generate goes out with the handshake's last flight
-        auto conn = co_await rpc::client::connect(ex_, *addr, tls_, worker_opts);
+        auto conn = co_await rpc::channel::connect(ex_, *addr, tls_, worker_opts);
         if (!conn) {
             co_return failed("connect: " + conn.error().message());
         }
         connected_at_ = clock::now();
-        rpc::client worker = *conn;
+        rpc::channel worker = *conn;
         const std::uint64_t attempt = cursor_.begin_next_stream();
         v1::GenerateRequest req;
         req.set_job(job_);
@@ -490,10 +490,10 @@ private:
     std::string prompt_;
     resume::delivered_context context_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
-    rpc::client_options opts_;
+    rpc::channel_options opts_;
     std::string client_id_;
     std::string job_;
-    rpc::client director_;
+    rpc::channel director_;
     std::size_t next_director_ = 0;
     std::string director_addr_;  // the director connected now (H:P)
     std::string last_director_;

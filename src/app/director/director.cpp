@@ -67,7 +67,7 @@ public:
                 [this](const membership::member_event& e) { on_member_event(e); }),
           pool_(ex, strategy_name(cfg.strategy),
                 balance::strategy_options{.affinity_epsilon = cfg.affinity_epsilon},
-                cfg.health_interval, node_.client_tls(), node_.client_options()),
+                cfg.health_interval, node_.client_tls(), node_.channel_options()),
           queue_(
               balance::admission_config{.capacity = cfg.queue_size, .timeout = cfg.queue_timeout},
               common::random_seed() | 1),

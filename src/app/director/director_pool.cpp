@@ -61,7 +61,7 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
                              balance::strategy_options strategy_options,
                              std::chrono::milliseconds health_interval,
                              std::shared_ptr<boost::asio::ssl::context> tls,
-                             rpc::client_options opts)
+                             rpc::channel_options opts)
     : ex_(ex), interval_(health_interval), tls_(std::move(tls)), opts_(std::move(opts)),
       registry_(balance::make_balancer(strategy, strategy_options),
                 // report_grace: how long a client may take from Assign to a running stream
@@ -197,13 +197,13 @@ void director_pool::notice_changes() {
 // One Worker.Health check: connects when the kept-open connection is closed, then calls.
 // A timed-out connect or call is not a hard failure (see record_outcome).
 net::awaitable<director_pool::health_outcome>
-director_pool::check_once(const std::string& name, const common::endpoint& addr, rpc::client& conn,
+director_pool::check_once(const std::string& name, const common::endpoint& addr, rpc::channel& conn,
                           std::optional<std::uint32_t>& last_active) {
     const auto call_timeout = opts_.connect_timeout;
     bool ok = false;
     bool hard_failure = false;
     if (!conn.is_open()) {
-        auto r = co_await rpc::client::connect(ex_, addr, tls_, opts_);
+        auto r = co_await rpc::channel::connect(ex_, addr, tls_, opts_);
         if (r) {
             conn = *r;
         } else {
@@ -257,7 +257,7 @@ void director_pool::record_outcome(const std::string& name, health_outcome outco
 
 net::awaitable<void> director_pool::health_loop(std::string name, common::endpoint addr) {
     net::asio::steady_timer pause(ex_);
-    rpc::client conn;
+    rpc::channel conn;
     int timeouts = 0;
     std::optional<std::uint32_t> last_active;
     auto next_idle_check = clock::now();  // the first check is at once
