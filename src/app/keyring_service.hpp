@@ -1,7 +1,7 @@
 #pragma once
 // The gossip keyring at runtime (issue #5): Keys.Install, Keys.Use, Keys.Remove and Keys.List on
-// every member's RPC server, driven by `rpcnetd keys` (app/keys.cpp) to rotate the cluster key
-// with no failure declarations: install the new key everywhere (it opens), use it everywhere
+// every member's RPC server, driven by `rpcnetd keys` (app/admin/keys.cpp) to rotate the cluster
+// key with no failure declarations: install the new key everywhere (it opens), use it everywhere
 // (it seals; the old key still opens datagrams in flight), remove the old key everywhere.
 //
 // Authorization: the request body must be sealed (membership::gossip_envelope, kind keyring)

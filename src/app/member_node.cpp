@@ -7,6 +7,7 @@
 #include "common/fd_limit.hpp"
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
+#include "common/tags.hpp"
 #include "membership/gossip_cipher.hpp"
 #include "membership/gossip_envelope.hpp"
 #include "membership/member_proto.hpp"
@@ -44,6 +45,37 @@ void warn_dev_cert(boost::asio::ssl::context& tls, const common::endpoint& addr)
             "the public development certificate is serving addr={}: anyone can impersonate this "
             "member; make a cluster CA and node certificates with scripts/gen-certs.sh",
             addr.to_string());
+    }
+}
+
+// The SWIM service's counters as "gossip.<name>" (member_node::stats).
+void add_gossip_counters(member_node::stat_list& out, const membership::swim_counters& g) {
+    const std::pair<const char*, std::uint64_t> gossip[] = {
+        {"datagrams_received", g.datagrams_received},
+        {"datagrams_rejected", g.datagrams_rejected},
+        {"datagrams_replayed", g.datagrams_replayed},
+        {"datagrams_wrong_receiver", g.datagrams_wrong_receiver},
+        {"datagrams_sent", g.datagrams_sent},
+        {"bytes_received", g.bytes_received},
+        {"bytes_sent", g.bytes_sent},
+        {"misdirected", g.misdirected},
+        {"probes", g.probes},
+        {"phi_probes", g.phi_probes},
+        {"requested_probes", g.requested_probes},
+        {"indirect_probes", g.indirect_probes},
+        {"nacks_received", g.nacks_received},
+        {"probe_failures", g.probe_failures},
+        {"second_chances", g.second_chances},
+        {"suspicions", g.suspicions},
+        {"refutations", g.refutations},
+        {"failures_declared", g.failures_declared},
+        {"push_pulls", g.push_pulls},
+        {"datagrams_dropped_by_kernel", g.datagrams_dropped_by_kernel},
+        {"replies_limited", g.replies_limited},
+        {"push_pull_members_dropped", g.push_pull_members_dropped},
+    };
+    for (const auto& [name, v] : gossip) {
+        out.emplace_back(std::string("gossip.") + name, v);
     }
 }
 
@@ -169,34 +201,7 @@ member_node::stat_list member_node::stats() const {
     out.emplace_back("rpc.streams_open", server_->active_streams());
     out.emplace_back("rpc.request_bytes_held", server_->held_request_bytes());
     out.emplace_back("gossip.joined", joined() ? 1 : 0);  // 1 once a membership exchange succeeded
-    const auto g = swim_->counters();
-    const std::pair<const char*, std::uint64_t> gossip[] = {
-        {"datagrams_received", g.datagrams_received},
-        {"datagrams_rejected", g.datagrams_rejected},
-        {"datagrams_replayed", g.datagrams_replayed},
-        {"datagrams_wrong_receiver", g.datagrams_wrong_receiver},
-        {"datagrams_sent", g.datagrams_sent},
-        {"bytes_received", g.bytes_received},
-        {"bytes_sent", g.bytes_sent},
-        {"misdirected", g.misdirected},
-        {"probes", g.probes},
-        {"phi_probes", g.phi_probes},
-        {"requested_probes", g.requested_probes},
-        {"indirect_probes", g.indirect_probes},
-        {"nacks_received", g.nacks_received},
-        {"probe_failures", g.probe_failures},
-        {"second_chances", g.second_chances},
-        {"suspicions", g.suspicions},
-        {"refutations", g.refutations},
-        {"failures_declared", g.failures_declared},
-        {"push_pulls", g.push_pulls},
-        {"datagrams_dropped_by_kernel", g.datagrams_dropped_by_kernel},
-        {"replies_limited", g.replies_limited},
-        {"push_pull_members_dropped", g.push_pull_members_dropped},
-    };
-    for (const auto& [name, v] : gossip) {
-        out.emplace_back(std::string("gossip.") + name, v);
-    }
+    add_gossip_counters(out, swim_->counters());
     // This member's own view of the others (itself excluded), by state: lets a test or an
     // operator ask any member, not only a director, whether it sees everyone alive.
     std::uint64_t by_state[4] = {0, 0, 0, 0};
@@ -291,8 +296,8 @@ void member_node::on_swim_event(const membership::member_event& e) {
 net::awaitable<void> member_node::check_name_holder(common::endpoint holder) {
     auto& log = common::logger("swim");
     std::optional<std::string> holder_name;
-    if (auto conn = co_await rpc::client::connect(ex_, holder, client_tls_, client_opts_)) {
-        rpc::client c = *conn;
+    if (auto conn = co_await rpc::channel::connect(ex_, holder, client_tls_, client_opts_)) {
+        rpc::channel c = *conn;
         auto r = co_await c.unary("Node.Stats", std::string{}, 3s);
         c.close();
         v1::StatsResponse resp;
@@ -333,7 +338,8 @@ std::string describe_event(const membership::member_event& e) {
                            e.snapshot.addr.to_string(), e.claimant.to_string());
     }
     std::string role;
-    if (auto it = e.snapshot.tags.find("role"); it != e.snapshot.tags.end()) {
+    if (auto it = e.snapshot.tags.find(std::string(common::role_tag));
+        it != e.snapshot.tags.end()) {
         role = " role=" + common::escape_text(it->second);
     }
     return fmt::format("{} node={} addr={} incarnation={}{}",

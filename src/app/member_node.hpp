@@ -49,7 +49,7 @@ public:
 
     rpc::server& server() { return *server_; }
     std::shared_ptr<boost::asio::ssl::context> client_tls() const { return client_tls_; }
-    const rpc::client_options& client_options() const { return client_opts_; }
+    const rpc::channel_options& channel_options() const { return client_opts_; }
     const std::string& name() const { return member_.name; }
     const common::endpoint& addr() const { return member_.addr; }
 
@@ -119,7 +119,7 @@ private:
     std::function<void(stat_list&)> extra_stats_;
     common::metrics::histogram probe_rtt_{common::metrics::latency_buckets()};
     std::shared_ptr<boost::asio::ssl::context> client_tls_;
-    rpc::client_options client_opts_;
+    rpc::channel_options client_opts_;
     std::unique_ptr<keyring_service> keyring_;  // Keys.*; only with a gossip key
     std::unique_ptr<push_pull_rpc> push_pull_;  // Membership.PushPull, both sides; outlives swim_
     std::unique_ptr<rpc::server> server_;

@@ -29,7 +29,7 @@ std::string text_of(const std::vector<std::uint8_t>& v) {
 push_pull_rpc::push_pull_rpc(net::asio::any_io_executor ex, std::string name, std::string cluster,
                              std::shared_ptr<const membership::gossip_envelope> envelope,
                              std::function<std::shared_ptr<boost::asio::ssl::context>()> client_tls,
-                             rpc::client_options client_opts, bool joined)
+                             rpc::channel_options client_opts, bool joined)
     : ex_(ex), name_(std::move(name)), cluster_(std::move(cluster)), envelope_(std::move(envelope)),
       client_tls_(std::move(client_tls)), client_opts_(std::move(client_opts)),
       generation_(
@@ -52,13 +52,13 @@ void push_pull_rpc::register_on(rpc::server& srv) {
 
 net::awaitable<std::optional<std::vector<membership::member>>>
 push_pull_rpc::exchange(common::endpoint peer, std::vector<membership::member> state, bool join) {
-    auto conn = co_await rpc::client::connect(ex_, peer, client_tls_(), client_opts_);
+    auto conn = co_await rpc::channel::connect(ex_, peer, client_tls_(), client_opts_);
     if (!conn) {
         note_exchange(peer, "unreachable: " + conn.error().message() +
                                 " (is it running, and do our --ca and its certificate match?)");
         co_return std::nullopt;
     }
-    rpc::client c = *conn;
+    rpc::channel c = *conn;
     v1::PushPullRequest req;
     membership::fill(*req.mutable_members(), state);
     req.set_cluster(cluster_);

@@ -48,7 +48,7 @@ public:
     push_pull_rpc(net::asio::any_io_executor ex, std::string name, std::string cluster,
                   std::shared_ptr<const membership::gossip_envelope> envelope,
                   std::function<std::shared_ptr<boost::asio::ssl::context>()> client_tls,
-                  rpc::client_options client_opts, bool joined);
+                  rpc::channel_options client_opts, bool joined);
 
     // Registers Membership.PushPull on srv (before srv.start()); exchanges are answered by
     // swim once attach()ed (UNAVAILABLE before).
@@ -75,7 +75,7 @@ private:
     std::shared_ptr<const membership::gossip_envelope> envelope_;
     std::optional<membership::envelope_receiver> receiver_;  // with an envelope
     std::function<std::shared_ptr<boost::asio::ssl::context>()> client_tls_;
-    rpc::client_options client_opts_;
+    rpc::channel_options client_opts_;
     membership::swim_service* swim_ = nullptr;
     std::uint64_t generation_ = 0;  // unix microseconds at construction
     std::uint64_t next_sequence_ = 1;

@@ -38,7 +38,7 @@ private:
     };
     static const mode_entry* find_mode(const std::string& mode);
 
-    // Shared by every mode (option_groups.cpp, option_finish.cpp).
+    // Shared by every mode (option_groups.cpp).
     options common_group();
     common_config finish_common(const values& vm);
     // Shared by the member modes, director and worker (option_mode_member.cpp).

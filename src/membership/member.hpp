@@ -2,16 +2,16 @@
 // Membership vocabulary: what a member is, the states it passes through, and the events the SWIM
 // core reports to the application.
 #include "common/endpoint.hpp"
+#include "common/tags.hpp"
 #include "common/time.hpp"
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
 
 namespace rpcnetd::membership {
 
-using tag_map = std::map<std::string, std::string>;
+using common::tag_map;
 
 // Wire values (MemberState.state in rpcnetd.proto and the gossip codec): keep them stable.
 enum class member_status : std::uint8_t { alive = 0, suspect = 1, failed = 2, left = 3 };

@@ -15,12 +15,12 @@ using common::clock;
 
 namespace detail {
 
-// Shared by every copy of a client and its streams; the last one gone closes the connection.
-struct client_handle {
-    explicit client_handle(std::shared_ptr<client_session> s) : session(std::move(s)) {}
-    ~client_handle() { session->close_after_flush(); }
-    client_handle(const client_handle&) = delete;
-    client_handle& operator=(const client_handle&) = delete;
+// Shared by every copy of a channel and its streams; the last one gone closes the connection.
+struct channel_handle {
+    explicit channel_handle(std::shared_ptr<client_session> s) : session(std::move(s)) {}
+    ~channel_handle() { session->close_after_flush(); }
+    channel_handle(const channel_handle&) = delete;
+    channel_handle& operator=(const channel_handle&) = delete;
     std::shared_ptr<client_session> session;
 };
 
@@ -56,15 +56,15 @@ net::awaitable<std::tuple<net::error_code, net::tcp::socket>> tcp_connect(asio::
 }  // namespace
 }  // namespace detail
 
-net::awaitable<boost::system::result<client>>
-client::connect(asio::any_io_executor ex, const common::endpoint& target,
-                std::shared_ptr<asio::ssl::context> ssl, const client_options& opts) {
+net::awaitable<boost::system::result<channel>>
+channel::connect(asio::any_io_executor ex, const common::endpoint& target,
+                 std::shared_ptr<asio::ssl::context> ssl, const channel_options& opts) {
     return connect_impl(std::move(ex), target, std::move(ssl), opts);
 }
 
-net::awaitable<boost::system::result<client>>
-client::connect_impl(asio::any_io_executor ex, common::endpoint target,
-                     std::shared_ptr<asio::ssl::context> ssl, client_options opts) {
+net::awaitable<boost::system::result<channel>>
+channel::connect_impl(asio::any_io_executor ex, common::endpoint target,
+                      std::shared_ptr<asio::ssl::context> ssl, channel_options opts) {
     const auto deadline = clock::now() + opts.connect_timeout;
     if (!ssl) {
         ssl = tls_context::make_client(opts.tls);
@@ -100,29 +100,29 @@ client::connect_impl(asio::any_io_executor ex, common::endpoint target,
         session->close(rerr);
         co_return rerr;
     }
-    co_return client(std::make_shared<detail::client_handle>(std::move(session)));
+    co_return channel(std::make_shared<detail::channel_handle>(std::move(session)));
 }
 
-bool client::is_open() const noexcept {
+bool channel::is_open() const noexcept {
     return handle_ && handle_->session->is_open();
 }
 
-std::string client::peer() const {
+std::string channel::peer() const {
     return handle_ ? handle_->session->peer() : std::string();
 }
 
-std::size_t client::open_streams() const noexcept {
+std::size_t channel::open_streams() const noexcept {
     return handle_ ? handle_->session->stream_count() : 0;
 }
 
-void client::close() {
+void channel::close() {
     if (handle_) {
         handle_->session->close({});
     }
 }
 
-net::awaitable<call_result> client::unary(std::string method, std::string request,
-                                          common::duration timeout) {
+net::awaitable<call_result> channel::unary(std::string method, std::string request,
+                                           common::duration timeout) {
     if (!handle_) {
         co_return call_result{{v1::UNAVAILABLE, "not connected"}, {}};
     }
@@ -152,7 +152,7 @@ net::awaitable<call_result> client::unary(std::string method, std::string reques
     co_return r;
 }
 
-net::awaitable<client_stream> client::open_stream(std::string method, std::string request) {
+net::awaitable<client_stream> channel::open_stream(std::string method, std::string request) {
     if (!handle_) {
         auto st =
             std::make_shared<detail::call_state>(co_await asio::this_coro::executor, 0, false);
@@ -170,7 +170,7 @@ net::awaitable<client_stream> client::open_stream(std::string method, std::strin
 
 // ---- client_stream ---------------------------------------------------------------------------
 
-client_stream::client_stream(std::shared_ptr<detail::client_handle> handle,
+client_stream::client_stream(std::shared_ptr<detail::channel_handle> handle,
                              std::shared_ptr<detail::call_state> state) noexcept
     : handle_(std::move(handle)), state_(std::move(state)) {}
 

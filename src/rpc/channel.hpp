@@ -1,18 +1,18 @@
 #pragma once
-// RPC client: one TLS connection to one server, many concurrent calls multiplexed on it and
-// matched by stream id.
+// rpc::channel, the client side of RPC: one TLS connection to one server, many concurrent calls
+// multiplexed on it and matched by stream id.
 //
 //   auto ssl = rpc::tls_context::make_client(cfg.tls);          // once per process, shared
-//   auto r = co_await rpc::client::connect(ex, {"127.0.0.1", 7946}, ssl, {});
+//   auto r = co_await rpc::channel::connect(ex, {"127.0.0.1", 7946}, ssl, {});
 //   if (!r) { ... r.error().message() ... }
-//   rpc::client c = *r;
+//   rpc::channel c = *r;
 //   auto res = co_await c.unary("Bench.Echo", req_bytes, 2s);   // res.st, res.response
 //   auto s = co_await c.open_stream("Bench.Stream", req_bytes);
 //   for (;;) { auto item = co_await s.next(1s); ... }
 //
-// `client` is a cheap handle: copies share the connection (pass it by value to spawned
+// `channel` is a cheap handle: copies share the connection (pass it by value to spawned
 // coroutines). The connection is closed when the last handle and the last client_stream are gone,
-// or by close(). Use a client only on the executor it was connected on.
+// or by close(). Use a channel only on the executor it was connected on.
 #include "common/endpoint.hpp"
 #include "common/time.hpp"
 #include "net/asio.hpp"
@@ -29,10 +29,10 @@
 
 namespace rpcnetd::rpc {
 
-struct client_options {
-    client_options() {}  // user-provided: not an aggregate (see connect() on GCC 12)
-    tls_config tls;      // server_name: the name to verify (empty = target host); files are used
-                         // only when connect() is given no ssl context
+struct channel_options {
+    channel_options() {}  // user-provided: not an aggregate (see connect() on GCC 12)
+    tls_config tls;       // server_name: the name to verify (empty = target host); files are used
+                          // only when connect() is given no ssl context
     limits lim;
     std::string node_name = "rpcnetd-client";
     std::chrono::milliseconds connect_timeout{2000};  // resolve + TCP + TLS + Hello, in total
@@ -47,7 +47,7 @@ struct call_result {
     std::string response;  // the serialized response message when st.ok()
 };
 
-class client {
+class channel {
 public:
     // Connects to `target` (host name or IP): TCP, TLS 1.3 handshake verifying the server's
     // certificate and name, then the Hello exchange, all within opts.connect_timeout. `ssl` is a
@@ -57,13 +57,13 @@ public:
     // errc::deadline_exceeded when the timeout passes, errc::protocol_version.
     // GCC 12 bug: an AGGREGATE temporary used as an argument inside a co_await expression is
     // destroyed twice (heap double free). common::endpoint is an aggregate: write
-    //   const common::endpoint target{"h", 1}; co_await client::connect(ex, target, ssl, {});
-    // not co_await client::connect(ex, {"h", 1}, ...). client_options is not an aggregate.
-    static net::awaitable<boost::system::result<client>>
+    //   const common::endpoint target{"h", 1}; co_await channel::connect(ex, target, ssl, {});
+    // not co_await channel::connect(ex, {"h", 1}, ...). channel_options is not an aggregate.
+    static net::awaitable<boost::system::result<channel>>
     connect(net::asio::any_io_executor ex, const common::endpoint& target,
-            std::shared_ptr<boost::asio::ssl::context> ssl, const client_options& opts);
+            std::shared_ptr<boost::asio::ssl::context> ssl, const channel_options& opts);
 
-    client() = default;  // not connected: every call fails with UNAVAILABLE
+    channel() = default;  // not connected: every call fails with UNAVAILABLE
 
     bool is_open() const noexcept;
     // Remote "ip:port".
@@ -88,11 +88,11 @@ public:
     void close();
 
 private:
-    static net::awaitable<boost::system::result<client>>
+    static net::awaitable<boost::system::result<channel>>
     connect_impl(net::asio::any_io_executor ex, common::endpoint target,
-                 std::shared_ptr<boost::asio::ssl::context> ssl, client_options opts);
-    explicit client(std::shared_ptr<detail::client_handle> h) noexcept : handle_(std::move(h)) {}
-    std::shared_ptr<detail::client_handle> handle_;
+                 std::shared_ptr<boost::asio::ssl::context> ssl, channel_options opts);
+    explicit channel(std::shared_ptr<detail::channel_handle> h) noexcept : handle_(std::move(h)) {}
+    std::shared_ptr<detail::channel_handle> handle_;
 };
 
 }  // namespace rpcnetd::rpc

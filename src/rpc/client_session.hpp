@@ -1,6 +1,6 @@
 #pragma once
 // Client side of one connection: numbers streams (1, 2, 3, ...), sends CALL/CANCEL, routes
-// DATA/END/CANCEL to the waiting call by stream id, honours GOAWAY. Internal to rpc::client.
+// DATA/END/CANCEL to the waiting call by stream id, honours GOAWAY. Internal to rpc::channel.
 #include "rpc/connection.hpp"
 #include "rpc/status.hpp"
 

@@ -1,7 +1,7 @@
 #pragma once
-// The receiving end of a server-streaming call (rpc::client::open_stream). Move-only; destroying
+// The receiving end of a server-streaming call (rpc::channel::open_stream). Move-only; destroying
 // an unfinished stream cancels it (CANCEL is sent, later frames for it are ignored). Use it on the
-// client's executor; one next() at a time.
+// channel's executor; one next() at a time.
 #include "common/time.hpp"
 #include "net/asio.hpp"
 #include "rpc/status.hpp"
@@ -14,7 +14,7 @@ namespace rpcnetd::rpc {
 
 namespace detail {
 struct call_state;
-struct client_handle;
+struct channel_handle;
 }  // namespace detail
 
 struct stream_item {
@@ -33,7 +33,7 @@ struct stream_item {
 class client_stream {
 public:
     client_stream() = default;
-    client_stream(std::shared_ptr<detail::client_handle> handle,
+    client_stream(std::shared_ptr<detail::channel_handle> handle,
                   std::shared_ptr<detail::call_state> state) noexcept;
     client_stream(client_stream&&) noexcept = default;
     client_stream& operator=(client_stream&& other) noexcept;
@@ -59,7 +59,7 @@ public:
     bool done() const noexcept;
 
 private:
-    std::shared_ptr<detail::client_handle> handle_;
+    std::shared_ptr<detail::channel_handle> handle_;
     std::shared_ptr<detail::call_state> state_;
 };
 

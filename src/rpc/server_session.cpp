@@ -159,6 +159,68 @@ void server_session::refuse(std::uint32_t id, status st) {
     send(frame_type::end, id, scratch_);
 }
 
+// A call whose header was over the memory budget: its body was dropped unread.
+void server_session::refuse_over_budget(std::uint32_t id, budget_refusal over,
+                                        std::uint32_t length) {
+    ++core_->counters.request_budget_refusals;
+    const auto& lim = core_->lim;
+    const bool mine = over == budget_refusal::connection;
+    log().warn("request budget refused peer={} stream={} bytes={} held={} {}", peer(), id, length,
+               mine ? held_request_bytes_ : core_->held_request_bytes,
+               mine ? "connection" : "server");
+    refuse(id, {v1::RESOURCE_EXHAUSTED,
+                mine ? "request memory budget of " +
+                           std::to_string(lim.max_request_bytes_per_connection) +
+                           " bytes per connection reached"
+                     : "server request memory budget of " + std::to_string(lim.max_request_bytes) +
+                           " bytes reached"});
+}
+
+// Refuses the call (true) when the server is shutting down, not accepting, or this connection
+// runs its stream limit.
+bool server_session::refused_at_capacity(std::uint32_t id) {
+    if (goaway_sent_ || core_->draining) {
+        refuse(id, {v1::UNAVAILABLE, "server is shutting down"});
+        return true;
+    }
+    if (!core_->accepting) {
+        refuse(id, {v1::UNAVAILABLE, "server is not accepting calls"});
+        return true;
+    }
+    if (streams_.size() >= core_->lim.max_streams_per_connection) {
+        ++core_->counters.streams_refused;
+        refuse(id, {v1::RESOURCE_EXHAUSTED,
+                    "stream limit of " + std::to_string(core_->lim.max_streams_per_connection) +
+                        " per connection reached"});
+        return true;
+    }
+    return false;
+}
+
+// The handler of `method`, or nothing (the call refused) when the method is unknown or the
+// peer's certificate role may not call it.
+std::optional<server_session::route> server_session::route_call(std::uint32_t id,
+                                                                const std::string& method) {
+    route r;
+    if (auto it = core_->unary.find(method); it != core_->unary.end()) {
+        r.unary = &it->second;
+    } else if (auto st = core_->streaming.find(method); st != core_->streaming.end()) {
+        r.stream = &st->second;
+    } else {
+        refuse(id, {v1::UNIMPLEMENTED, "unknown method " + method});
+        return std::nullopt;
+    }
+    if (core_->require_client_cert && !core_->role_allowed(method, peer_role_)) {
+        ++core_->counters.permission_denied;
+        log().warn("permission denied peer={} role={} method={}", peer(),
+                   peer_role_.empty() ? "(none)" : peer_role_, method);
+        refuse(id, {v1::PERMISSION_DENIED,
+                    "certificate role '" + peer_role_ + "' may not call " + method});
+        return std::nullopt;
+    }
+    return r;
+}
+
 void server_session::on_call(frame& f) {
     const std::uint32_t id = f.header.stream_id;
     // The frame's bytes reserved when its header arrived (on_frame_header): the call takes them
@@ -176,19 +238,7 @@ void server_session::on_call(frame& f) {
     }
     last_stream_id_ = id;
     if (f.skipped) {
-        // Over the memory budget at its header: the body was dropped unread.
-        ++core_->counters.request_budget_refusals;
-        const auto& lim = core_->lim;
-        const bool mine = over == budget_refusal::connection;
-        log().warn("request budget refused peer={} stream={} bytes={} held={} {}", peer(), id,
-                   f.header.length, mine ? held_request_bytes_ : core_->held_request_bytes,
-                   mine ? "connection" : "server");
-        refuse(id, {v1::RESOURCE_EXHAUSTED,
-                    mine ? "request memory budget of " +
-                               std::to_string(lim.max_request_bytes_per_connection) +
-                               " bytes per connection reached"
-                         : "server request memory budget of " +
-                               std::to_string(lim.max_request_bytes) + " bytes reached"});
+        refuse_over_budget(id, over, f.header.length);
         return;
     }
     v1::Call call;
@@ -199,39 +249,15 @@ void server_session::on_call(frame& f) {
     // The request now lives in `call`: free the frame body at once, so a call never holds its
     // bytes twice (memory budget, limits::max_request_bytes).
     std::string().swap(f.body);
-    if (goaway_sent_ || core_->draining) {
-        refuse(id, {v1::UNAVAILABLE, "server is shutting down"});
+    if (refused_at_capacity(id)) {
         return;
     }
-    if (!core_->accepting) {
-        refuse(id, {v1::UNAVAILABLE, "server is not accepting calls"});
+    const std::optional<route> handler = route_call(id, call.method());
+    if (!handler) {
         return;
     }
-    if (streams_.size() >= core_->lim.max_streams_per_connection) {
-        ++core_->counters.streams_refused;
-        refuse(id, {v1::RESOURCE_EXHAUSTED,
-                    "stream limit of " + std::to_string(core_->lim.max_streams_per_connection) +
-                        " per connection reached"});
-        return;
-    }
-    const unary_handler* uh = nullptr;
-    const stream_handler* sh = nullptr;
-    if (auto it = core_->unary.find(call.method()); it != core_->unary.end()) {
-        uh = &it->second;
-    } else if (auto st = core_->streaming.find(call.method()); st != core_->streaming.end()) {
-        sh = &st->second;
-    } else {
-        refuse(id, {v1::UNIMPLEMENTED, "unknown method " + call.method()});
-        return;
-    }
-    if (core_->require_client_cert && !core_->role_allowed(call.method(), peer_role_)) {
-        ++core_->counters.permission_denied;
-        log().warn("permission denied peer={} role={} method={}", peer(),
-                   peer_role_.empty() ? "(none)" : peer_role_, call.method());
-        refuse(id, {v1::PERMISSION_DENIED,
-                    "certificate role '" + peer_role_ + "' may not call " + call.method()});
-        return;
-    }
+    const unary_handler* uh = handler->unary;
+    const stream_handler* sh = handler->stream;
     std::optional<common::time_point> deadline;
     if (call.deadline_ms() > 0) {
         deadline = common::clock::now() + std::chrono::milliseconds(call.deadline_ms());

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -84,7 +85,13 @@ protected:
 
 private:
     struct call_done;
+    struct route {
+        const unary_handler* unary = nullptr;
+        const stream_handler* stream = nullptr;
+    };
     void on_call(frame& f);
+    bool refused_at_capacity(std::uint32_t id);
+    std::optional<route> route_call(std::uint32_t id, const std::string& method);
     void release_held(std::uint64_t bytes) noexcept;
     void refuse(std::uint32_t id, status st);
     void respond(call_context& ctx, const status& st, const std::string* response);
@@ -109,6 +116,7 @@ private:
     enum class budget_refusal : std::uint8_t { none, connection, server };
     std::uint64_t reading_call_bytes_ = 0;
     budget_refusal skip_reason_ = budget_refusal::none;
+    void refuse_over_budget(std::uint32_t id, budget_refusal over, std::uint32_t length);
     std::unordered_map<std::uint32_t, std::unique_ptr<call_context>> streams_;
     std::uint32_t last_stream_id_ = 0;
     bool goaway_sent_ = false;

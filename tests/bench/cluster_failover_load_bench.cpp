@@ -114,17 +114,17 @@ private:
 
     net::awaitable<void> loop() {
         auto ex = co_await asio::this_coro::executor;
-        rpc::client_options opts;
+        rpc::channel_options opts;
         opts.tls.cert_file = cert_;
         opts.tls.key_file = key_;
         opts.tls.ca_file = cert_;
         auto ssl = rpc::tls_context::make_client(opts.tls);
         const auto target = rpcnetd::common::parse_endpoint(addr_);
         asio::steady_timer pause(ex);
-        std::optional<rpc::client> c;
+        std::optional<rpc::channel> c;
         while (!stop_) {
             if (!c || !c->is_open()) {
-                auto r = co_await rpc::client::connect(ex, *target, ssl, opts);
+                auto r = co_await rpc::channel::connect(ex, *target, ssl, opts);
                 if (!r) {
                     pause.expires_after(50ms);
                     co_await pause.async_wait(net::use_tuple);

@@ -33,7 +33,7 @@ struct held {
 
 class affinity_caller {
 public:
-    explicit affinity_caller(rpc::client c) : c_(std::move(c)) {}
+    explicit affinity_caller(rpc::channel c) : c_(std::move(c)) {}
 
     // Assign key and hold the lease; returns the worker.
     net::awaitable<std::string> assign(const std::string& key) {
@@ -82,7 +82,7 @@ public:
     void close() { c_.close(); }
 
 private:
-    rpc::client c_;
+    rpc::channel c_;
     std::vector<held> leases_;
 };
 
@@ -132,9 +132,9 @@ net::awaitable<void> affinity_scenario(cluster& c, std::vector<std::string> labe
     auto ssl = rpc::tls_context::make_client(client_tls(source_dir() + "/certs/test_cert.pem"));
     // Named, not a temporary in the co_await expression (GCC 12 destroys those twice).
     const common::endpoint director{"127.0.0.1", port_of(c.director_addr())};
-    const rpc::client_options opts{};
+    const rpc::channel_options opts{};
     auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, director, ssl, opts);
+    auto conn = co_await rpc::channel::connect(ex, director, ssl, opts);
     REQUIRE(conn.has_value());
     affinity_caller a(*conn);
 

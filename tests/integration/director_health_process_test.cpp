@@ -17,9 +17,9 @@ namespace {
 
 net::awaitable<void> assign_many(common::endpoint director, int n, std::vector<std::string>* got) {
     auto ssl = rpc::tls_context::make_client(client_tls(source_dir() + "/certs/test_cert.pem"));
-    const rpc::client_options opts{};
+    const rpc::channel_options opts{};
     auto ex = co_await net::asio::this_coro::executor;
-    auto conn = co_await rpc::client::connect(ex, director, ssl, opts);
+    auto conn = co_await rpc::channel::connect(ex, director, ssl, opts);
     REQUIRE(conn.has_value());
     for (int i = 0; i < n; ++i) {
         auto r =

@@ -432,13 +432,13 @@ rpcnetd::net::awaitable<void> second_call_refused(std::string addr, rpcnetd::rpc
                                                   bool* first_token) {
     namespace rpc = rpcnetd::rpc;
     auto ex = co_await rpcnetd::net::asio::this_coro::executor;
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls.cert_file = source_dir() + "/certs/test_cert.pem";
     o.tls.key_file = source_dir() + "/certs/test_key.pem";
     const auto target = *rpcnetd::common::parse_endpoint(addr);
-    auto r = co_await rpc::client::connect(ex, target, rpc::tls_context::make_client(o.tls), o);
+    auto r = co_await rpc::channel::connect(ex, target, rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
-    rpc::client c = *r;
+    rpc::channel c = *r;
     rpcnetd::v1::GenerateRequest req;
     req.set_job("held");
     req.set_from_sequence(1);

@@ -11,17 +11,17 @@ using namespace rpcnetd::test;
 
 namespace {
 
-net::awaitable<rpc::client> connect_director(common::endpoint target) {
+net::awaitable<rpc::channel> connect_director(common::endpoint target) {
     auto ssl = rpc::tls_context::make_client(client_tls(source_dir() + "/certs/test_cert.pem"));
-    auto r = co_await rpc::client::connect(co_await net::asio::this_coro::executor, target, ssl,
-                                           rpc::client_options{});
+    auto r = co_await rpc::channel::connect(co_await net::asio::this_coro::executor, target, ssl,
+                                            rpc::channel_options{});
     if (!r) {
         throw std::runtime_error("connect failed: " + r.error().message());
     }
     co_return *r;
 }
 
-net::awaitable<v1::AssignResponse> assign(rpc::client& c) {
+net::awaitable<v1::AssignResponse> assign(rpc::channel& c) {
     auto r = co_await c.unary("Director.Assign", v1::AssignRequest().SerializeAsString(), 10s);
     REQUIRE(r.st.ok());
     v1::AssignResponse resp;
@@ -45,8 +45,8 @@ std::string report_request(const std::string& worker, const std::string& lease) 
 }
 
 net::awaitable<void> leases_belong_to_their_client(common::endpoint director) {
-    rpc::client owner = co_await connect_director(director);
-    rpc::client other = co_await connect_director(director);
+    rpc::channel owner = co_await connect_director(director);
+    rpc::channel other = co_await connect_director(director);
 
     const auto a = co_await assign(owner);
     const std::string first = a.lease();

@@ -84,7 +84,7 @@ TEST_CASE("logs process: hostile names, tags and reasons: json lines parse, text
     run_coro(
         ioc,
         [&]() -> net::awaitable<void> {
-            rpc::client_options o;
+            rpc::channel_options o;
             o.tls.cert_file = "";
             o.tls.key_file = "";
             o.tls.ca_file = source_dir() + "/certs/test_cert.pem";  // the director's default
@@ -92,7 +92,7 @@ TEST_CASE("logs process: hostile names, tags and reasons: json lines parse, text
             // Named, not a braced temporary: GCC 12 destroys temporaries of a co_await twice.
             const common::endpoint target{"127.0.0.1", dport};
             const auto ssl = rpc::tls_context::make_client(o.tls);
-            auto conn = co_await rpc::client::connect(ioc.get_executor(), target, ssl, o);
+            auto conn = co_await rpc::channel::connect(ioc.get_executor(), target, ssl, o);
             REQUIRE(conn.has_value());
             v1::ReportFailureRequest req;
             req.set_worker(hostile_label);

@@ -58,10 +58,10 @@ struct worker_process {
     }
 };
 
-net::awaitable<rpc::client> connect_to(common::endpoint target,
-                                       std::shared_ptr<net::asio::ssl::context> ssl) {
-    auto r = co_await rpc::client::connect(co_await net::asio::this_coro::executor, target, ssl,
-                                           rpc::client_options{});
+net::awaitable<rpc::channel> connect_to(common::endpoint target,
+                                        std::shared_ptr<net::asio::ssl::context> ssl) {
+    auto r = co_await rpc::channel::connect(co_await net::asio::this_coro::executor, target, ssl,
+                                            rpc::channel_options{});
     if (!r) {
         throw std::runtime_error("connect failed: " + r.error().message());
     }
@@ -77,7 +77,7 @@ std::uint32_t active_streams(rpc::call_result r) {
 
 net::awaitable<void> unary_and_streams(common::endpoint target) {
     auto ssl = rpc::tls_context::make_client(client_tls());
-    rpc::client c = co_await connect_to(target, ssl);
+    rpc::channel c = co_await connect_to(target, ssl);
 
     // 10,000 unary calls, each answer checked.
     for (int i = 0; i < 10000; ++i) {
@@ -109,7 +109,7 @@ net::awaitable<void> unary_and_streams(common::endpoint target) {
     CHECK(next == 100000);
 }
 
-net::awaitable<void> one_stream(rpc::client c, std::uint32_t count, std::uint32_t* received) {
+net::awaitable<void> one_stream(rpc::channel c, std::uint32_t count, std::uint32_t* received) {
     auto s = co_await c.open_stream("Bench.Stream", stream_request(count));
     for (;;) {
         auto item = co_await s.next(20s);
@@ -122,7 +122,7 @@ net::awaitable<void> one_stream(rpc::client c, std::uint32_t count, std::uint32_
 
 net::awaitable<void> concurrent_streams(common::endpoint target) {
     auto ssl = rpc::tls_context::make_client(client_tls());
-    rpc::client c = co_await connect_to(target, ssl);
+    rpc::channel c = co_await connect_to(target, ssl);
     std::vector<std::uint32_t> received(64, 0);
     auto ex = co_await net::asio::this_coro::executor;
     int done = 0;
@@ -142,7 +142,7 @@ net::awaitable<void> concurrent_streams(common::endpoint target) {
 
 net::awaitable<void> cancel_reaches_server(common::endpoint target) {
     auto ssl = rpc::tls_context::make_client(client_tls());
-    rpc::client c = co_await connect_to(target, ssl);
+    rpc::channel c = co_await connect_to(target, ssl);
     v1::GenerateRequest req;
     req.set_job("cancel-test");
     req.set_from_sequence(1);
@@ -196,7 +196,7 @@ net::awaitable<bool> closed_after(common::endpoint target, std::string bytes,
 
 net::awaitable<void> oversized_frame_closes_only_its_connection(common::endpoint target) {
     auto ssl = rpc::tls_context::make_client(client_tls());
-    rpc::client good = co_await connect_to(target, ssl);
+    rpc::channel good = co_await connect_to(target, ssl);
     // Header: length 1 GiB, stream 0, type HELLO, flags 0, reserved 0 (big-endian).
     const std::string header("\x40\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00", 12);
     CHECK(co_await closed_after(target, header, 10000ms));
@@ -208,8 +208,8 @@ net::awaitable<void> oversized_frame_closes_only_its_connection(common::endpoint
 
 net::awaitable<void> foreign_ca_refused(common::endpoint target) {
     auto ssl = rpc::tls_context::make_client(client_tls(certs().other.cert));
-    auto r = co_await rpc::client::connect(co_await net::asio::this_coro::executor, target, ssl,
-                                           rpc::client_options{});
+    auto r = co_await rpc::channel::connect(co_await net::asio::this_coro::executor, target, ssl,
+                                            rpc::channel_options{});
     const bool connected = static_cast<bool>(r);
     CHECK_FALSE(connected);
 }
@@ -405,7 +405,7 @@ net::awaitable<void> flood_connections(common::endpoint target, const std::strin
 }
 
 // Another client, on its own connection, calls Bench.Echo every 50 ms while the flood runs.
-net::awaitable<void> served_meanwhile(rpc::client other, flood_outcome* out) {
+net::awaitable<void> served_meanwhile(rpc::channel other, flood_outcome* out) {
     net::asio::steady_timer t(co_await net::asio::this_coro::executor);
     while (!out->done) {
         const auto start = common::clock::now();
@@ -445,7 +445,7 @@ net::awaitable<void> flood_held_requests(const worker_process* w, std::uint32_t 
     const std::string call_body = call.SerializeAsString();
     out->call_frame_bytes = call_body.size();
     auto ssl = rpc::tls_context::make_client(client_tls());
-    rpc::client other = co_await connect_to(w->target(), ssl);
+    rpc::channel other = co_await connect_to(w->target(), ssl);
     co_await (flood_connections(w->target(), &call_body, per_connection, out) &&
               served_meanwhile(other, out) && sample_rss(&w->proc, out));
     other.close();
@@ -454,7 +454,7 @@ net::awaitable<void> flood_held_requests(const worker_process* w, std::uint32_t 
 // The worker's RSS once it runs no stream any more.
 net::awaitable<void> rss_once_idle(const worker_process* w, std::uint64_t* rss) {
     auto ssl = rpc::tls_context::make_client(client_tls());
-    rpc::client c = co_await connect_to(w->target(), ssl);
+    rpc::channel c = co_await connect_to(w->target(), ssl);
     for (int i = 0; i < 1000; ++i) {
         if (active_streams(co_await c.unary("Worker.Health", {}, 5s)) == 0) {
             break;

@@ -74,7 +74,7 @@ net::awaitable<long> server_serial(net::tcp::endpoint ep) {
 }
 
 struct live_stream {
-    rpc::client conn;
+    rpc::channel conn;
     std::unique_ptr<rpc::client_stream> stream;
     std::uint64_t last = 0;
     common::duration worst_gap{};
@@ -99,10 +99,10 @@ net::awaitable<void> advance(std::vector<live_stream>* streams, int n) {
 net::awaitable<void> open_streams(mtls_worker* w, std::vector<live_stream>* streams) {
     auto ex = co_await asio::this_coro::executor;
     for (int i = 0; i < 3; ++i) {
-        rpc::client_options o;
+        rpc::channel_options o;
         o.tls = identity(pki().client);
-        auto r =
-            co_await rpc::client::connect(ex, w->target(), rpc::tls_context::make_client(o.tls), o);
+        auto r = co_await rpc::channel::connect(ex, w->target(),
+                                                rpc::tls_context::make_client(o.tls), o);
         REQUIRE(r.has_value());
         v1::GenerateRequest req;
         req.set_job("reload-" + std::to_string(i));
@@ -141,24 +141,24 @@ net::awaitable<void> tls12_refused(net::tcp::endpoint ep, common::duration* took
 
 net::awaitable<void> call_as(common::endpoint target, pki_cert who, std::string method,
                              rpc::status* out) {
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = identity(who);
-    auto r = co_await rpc::client::connect(co_await asio::this_coro::executor, target,
-                                           rpc::tls_context::make_client(o.tls), o);
+    auto r = co_await rpc::channel::connect(co_await asio::this_coro::executor, target,
+                                            rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
-    rpc::client c = *r;
+    rpc::channel c = *r;
     auto res = co_await c.unary(method, {}, 5s);
     *out = res.st;
     c.close();
 }
 
 net::awaitable<void> anonymous_refused(common::endpoint target) {
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls.cert_file = "";
     o.tls.key_file = "";
     o.tls.ca_file = pki().ca.ca_file();
-    auto r = co_await rpc::client::connect(co_await asio::this_coro::executor, target,
-                                           rpc::tls_context::make_client(o.tls), o);
+    auto r = co_await rpc::channel::connect(co_await asio::this_coro::executor, target,
+                                            rpc::tls_context::make_client(o.tls), o);
     CHECK_FALSE(r.has_value());
 }
 

@@ -25,7 +25,7 @@ net::awaitable<void> deadline_cancels_call(loopback& lb, int& cancelled) {
 net::awaitable<void> refused(asio::io_context& ioc, std::uint16_t port, std::string* error) {
     auto ssl = rpc::tls_context::make_client(client_tls());
     const common::endpoint target{"127.0.0.1", port};
-    auto r = co_await rpc::client::connect(ioc.get_executor(), target, ssl, {});
+    auto r = co_await rpc::channel::connect(ioc.get_executor(), target, ssl, {});
     REQUIRE_FALSE(r.has_value());
     *error = r.error().message();
 }
@@ -61,7 +61,7 @@ net::awaitable<void> idle_timeout_item(loopback& lb) {
 // early_calls: connect() returns before the server's Hello; calls sent right behind the client's
 // own Hello are answered as usual (the server reads that Hello first).
 net::awaitable<void> calls_before_server_hello(loopback& lb) {
-    rpc::client_options o;
+    rpc::channel_options o;
     o.early_calls = true;
     for (int i = 0; i < 20; ++i) {
         auto c = co_await lb.connect_with(o);

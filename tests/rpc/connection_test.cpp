@@ -95,7 +95,7 @@ net::awaitable<void> tls_without_hello_is_closed(loopback& lb, clock::duration* 
 }
 
 net::awaitable<void> keepalive_keeps_idle_connection(loopback& lb, rpc::limits lim) {
-    rpc::client_options o;
+    rpc::channel_options o;
     o.lim = lim;
     auto c = co_await lb.connect_with(o);
     asio::steady_timer t(co_await asio::this_coro::executor, 4 * lim.idle_timeout);

@@ -35,12 +35,12 @@ net::awaitable<void> stalled_handshakes(mtls_loopback* lb, std::shared_ptr<stall
     for (std::size_t i = 0; i < out->closed_after.size(); ++i) {
         asio::co_spawn(ex, stall_one(lb->tcp_target(), out, i), asio::detached);
     }
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = identity(pki().client);
     auto r =
-        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+        co_await rpc::channel::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
-    rpc::client c = *r;
+    rpc::channel c = *r;
     // A real client keeps completing calls while the 200 stalled connections wait.
     for (int i = 0; i < 200; ++i) {
         auto res = co_await c.unary("Bench.Echo", echo_request("x"), 5s);
@@ -59,12 +59,12 @@ net::awaitable<void> stalled_handshakes(mtls_loopback* lb, std::shared_ptr<stall
 
 net::awaitable<void> oversized_frame(mtls_loopback* lb, peer_outcome* bad, int* calls_ok) {
     auto ex = co_await asio::this_coro::executor;
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = identity(pki().client);
     auto r =
-        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+        co_await rpc::channel::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
-    rpc::client good = *r;
+    rpc::channel good = *r;
 
     auto s = co_await raw_connect(lb->tcp_target(), raw_client_ctx(&pki().client), true);
     std::array<std::uint8_t, rpc::frame_header_size> hdr{};
@@ -107,10 +107,10 @@ net::awaitable<void> unread_answers(mtls_loopback* lb, peer_outcome* out, int* c
     }
     *out = co_await read_until_closed(*s, 20s);
 
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = identity(pki().client);
     auto r =
-        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+        co_await rpc::channel::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
     auto res = co_await r->unary("Bench.Echo", echo_request("after"), 5s);
     *calls_ok = res.st.ok() ? 1 : 0;
@@ -124,12 +124,12 @@ net::awaitable<void> silent_after(mtls_loopback* lb, bool hello, peer_outcome* o
 
 net::awaitable<void> streams_over_limit(mtls_loopback* lb, rpc::status* third, rpc::status* after) {
     auto ex = co_await asio::this_coro::executor;
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = identity(pki().client);
     auto r =
-        co_await rpc::client::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
+        co_await rpc::channel::connect(ex, lb->target(), rpc::tls_context::make_client(o.tls), o);
     REQUIRE(r.has_value());
-    rpc::client c = *r;
+    rpc::channel c = *r;
     auto s1 = co_await c.open_stream("Bench.Stream", stream_request(1, true));
     auto s2 = co_await c.open_stream("Bench.Stream", stream_request(1, true));
     REQUIRE(co_await eventually([&] { return lb->srv->active_streams() == 2; }, 10s));
@@ -148,13 +148,13 @@ net::awaitable<void> streams_over_limit(mtls_loopback* lb, rpc::status* third, r
 
 net::awaitable<void> connection_limit(mtls_loopback* lb, bool* second_refused) {
     auto ex = co_await asio::this_coro::executor;
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = identity(pki().client);
     o.connect_timeout = 5s;
     auto ctx = rpc::tls_context::make_client(o.tls);
-    auto first = co_await rpc::client::connect(ex, lb->target(), ctx, o);
+    auto first = co_await rpc::channel::connect(ex, lb->target(), ctx, o);
     REQUIRE(first.has_value());
-    auto second = co_await rpc::client::connect(ex, lb->target(), ctx, o);
+    auto second = co_await rpc::channel::connect(ex, lb->target(), ctx, o);
     *second_refused = !second.has_value();
     auto res = co_await first->unary("Bench.Echo", echo_request("x"), 5s);
     CHECK(res.st.ok());
@@ -163,7 +163,7 @@ net::awaitable<void> connection_limit(mtls_loopback* lb, bool* second_refused) {
 
 // Opens a held stream with `request`: kept in `held` once it runs; its END status when the server
 // refused it at once.
-net::awaitable<std::optional<rpc::status>> open_held(mtls_loopback* lb, rpc::client* c,
+net::awaitable<std::optional<rpc::status>> open_held(mtls_loopback* lb, rpc::channel* c,
                                                      const std::string* request,
                                                      std::vector<rpc::client_stream>* held) {
     const auto before = lb->srv->active_streams();
@@ -185,18 +185,18 @@ net::awaitable<std::optional<rpc::status>> open_held(mtls_loopback* lb, rpc::cli
 net::awaitable<void> request_budget(mtls_loopback* lb, std::vector<rpc::status>* refusals,
                                     rpc::status* small_call, rpc::status* after_release) {
     auto ex = co_await asio::this_coro::executor;
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = identity(pki().client);
     auto ctx = rpc::tls_context::make_client(o.tls);
-    auto ra = co_await rpc::client::connect(ex, lb->target(), ctx, o);
-    auto rb = co_await rpc::client::connect(ex, lb->target(), ctx, o);
+    auto ra = co_await rpc::channel::connect(ex, lb->target(), ctx, o);
+    auto rb = co_await rpc::channel::connect(ex, lb->target(), ctx, o);
     REQUIRE(ra.has_value());
     REQUIRE(rb.has_value());
-    rpc::client a = *ra;
-    rpc::client b = *rb;
+    rpc::channel a = *ra;
+    rpc::channel b = *rb;
     const std::string big = padded_hold_request(3U << 20U);
     std::vector<rpc::client_stream> held;
-    const auto open = [&](rpc::client& c) { return open_held(lb, &c, &big, &held); };
+    const auto open = [&](rpc::channel& c) { return open_held(lb, &c, &big, &held); };
     // Connection a: five 3 MiB requests fit its 16 MiB, the sixth does not.
     // (Each co_await outside the CHECK: GCC 12 evaluates a co_await inside Catch's macro twice.)
     for (int i = 0; i < 5; ++i) {

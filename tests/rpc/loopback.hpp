@@ -139,10 +139,10 @@ struct loopback {
     common::endpoint target() const { return {"127.0.0.1", srv->local_endpoint().port()}; }
 
     // (No default argument: GCC 12 mishandles defaulted by-value coroutine parameters.)
-    net::awaitable<rpc::client> connect() { return connect_with(rpc::client_options{}); }
+    net::awaitable<rpc::channel> connect() { return connect_with(rpc::channel_options{}); }
 
-    net::awaitable<rpc::client> connect_with(rpc::client_options o) {
-        auto r = co_await rpc::client::connect(ioc.get_executor(), target(), client_ssl, o);
+    net::awaitable<rpc::channel> connect_with(rpc::channel_options o) {
+        auto r = co_await rpc::channel::connect(ioc.get_executor(), target(), client_ssl, o);
         if (!r) {
             throw std::runtime_error("connect failed: " + r.error().message());
         }

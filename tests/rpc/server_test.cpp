@@ -1,4 +1,4 @@
-// Loopback integration tests of rpc::server + rpc::client over real TLS on 127.0.0.1.
+// Loopback integration tests of rpc::server + rpc::channel over real TLS on 127.0.0.1.
 #include "rpc/loopback.hpp"
 
 #include "net/task_group.hpp"
@@ -9,7 +9,7 @@ namespace rpcnetd::test {
 namespace {
 
 // Issues `calls` echo calls one after another, each with a distinct payload.
-net::awaitable<void> echo_worker(rpc::client c, int worker, int calls, int* ok) {
+net::awaitable<void> echo_worker(rpc::channel c, int worker, int calls, int* ok) {
     for (int i = 0; i < calls; ++i) {
         const std::string payload = "w" + std::to_string(worker) + "-" + std::to_string(i);
         auto r = co_await c.unary("Bench.Echo", echo_request(payload), 10s);
@@ -33,7 +33,7 @@ net::awaitable<void> many_unary(loopback& lb) {
 }
 
 // Reads a whole Bench.Stream, checking every sequence number in order.
-net::awaitable<void> read_tokens(rpc::client c, std::uint32_t count, int* complete) {
+net::awaitable<void> read_tokens(rpc::channel c, std::uint32_t count, int* complete) {
     auto s = co_await c.open_stream("Bench.Stream", stream_request(count));
     std::uint32_t seq = 0;
     v1::BenchToken tok;

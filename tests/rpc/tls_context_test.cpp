@@ -12,9 +12,9 @@ namespace rpcnetd::test {
 namespace {
 
 net::awaitable<void> connect_expecting(loopback& lb, std::shared_ptr<asio::ssl::context> ssl,
-                                       rpc::client_options opts, bool expect_ok,
+                                       rpc::channel_options opts, bool expect_ok,
                                        std::string* error) {
-    auto r = co_await rpc::client::connect(lb.ioc.get_executor(), lb.target(), ssl, opts);
+    auto r = co_await rpc::channel::connect(lb.ioc.get_executor(), lb.target(), ssl, opts);
     CHECK(r.has_value() == expect_ok);
     if (!r) {
         *error = r.error().message();
@@ -57,7 +57,7 @@ TEST_CASE("tls: a client trusting another CA is refused", "[rpc][integration]") 
 TEST_CASE("tls: the server name is verified", "[rpc][integration]") {
     loopback lb;
     lb.srv->start();
-    rpc::client_options o;
+    rpc::channel_options o;
     std::string error;
     SECTION("wrong DNS name") {
         o.tls.server_name = "not-the-server.example";

@@ -11,13 +11,13 @@ using namespace rpcnetd::test;
 
 namespace {
 
-net::awaitable<boost::system::result<rpc::client>> try_connect(common::endpoint target,
-                                                               rpc::tls_config tls) {
-    rpc::client_options o;
+net::awaitable<boost::system::result<rpc::channel>> try_connect(common::endpoint target,
+                                                                rpc::tls_config tls) {
+    rpc::channel_options o;
     o.tls = tls;
     o.connect_timeout = 5s;
-    co_return co_await rpc::client::connect(co_await asio::this_coro::executor, target,
-                                            rpc::tls_context::make_client(tls), o);
+    co_return co_await rpc::channel::connect(co_await asio::this_coro::executor, target,
+                                             rpc::tls_context::make_client(tls), o);
 }
 
 net::awaitable<void> refused(mtls_loopback* lb, rpc::tls_config tls) {
@@ -29,7 +29,7 @@ net::awaitable<void> call_method(mtls_loopback* lb, rpc::tls_config tls, std::st
                                  rpc::status* out) {
     auto r = co_await try_connect(lb->target(), tls);
     REQUIRE(r.has_value());
-    rpc::client c = *r;
+    rpc::channel c = *r;
     auto res = co_await c.unary(method, {}, 5s);
     *out = res.st;
     c.close();
@@ -38,7 +38,7 @@ net::awaitable<void> call_method(mtls_loopback* lb, rpc::tls_config tls, std::st
 net::awaitable<void> call_health(mtls_loopback* lb, rpc::tls_config tls, rpc::status* out) {
     auto r = co_await try_connect(lb->target(), tls);
     REQUIRE(r.has_value());
-    rpc::client c = *r;
+    rpc::channel c = *r;
     auto res = co_await c.unary("Worker.Health", {}, 5s);
     *out = res.st;
     c.close();
@@ -73,7 +73,7 @@ net::awaitable<void> peer_serial(mtls_loopback* lb, long* serial) {
 net::awaitable<void> reload_keeps_live_stream(mtls_loopback* lb) {
     auto r = co_await try_connect(lb->target(), identity(pki().worker));
     REQUIRE(r.has_value());
-    rpc::client c = *r;
+    rpc::channel c = *r;
     auto stream = co_await c.open_stream("Bench.Stream", stream_request(0, true));
     long before = 0;
     co_await peer_serial(lb, &before);

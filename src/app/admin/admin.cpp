@@ -27,7 +27,7 @@ constexpr std::string_view node_name = "rpcnetd-admin";
 
 // `members --director WORKER`: a worker has no member table to show, but it can say whether it
 // has joined (gossip.joined of Node.Stats), which is what its operator wants to know first.
-net::awaitable<int> member_joined(rpc::client& c, const cli::members_config& cfg) {
+net::awaitable<int> member_joined(rpc::channel& c, const cli::members_config& cfg) {
     auto r = co_await c.unary("Node.Stats", v1::StatsRequest().SerializeAsString(), 5s);
     c.close();
     v1::StatsResponse resp;
@@ -54,8 +54,8 @@ net::awaitable<int> member_joined(rpc::client& c, const cli::members_config& cfg
     co_return joined ? 0 : 1;
 }
 
-net::awaitable<std::optional<rpc::client>> connect_director(common::endpoint director,
-                                                            const cli::common_config& common) {
+net::awaitable<std::optional<rpc::channel>> connect_director(common::endpoint director,
+                                                             const cli::common_config& common) {
     return connect_member(director, common, node_name, "director ");
 }
 
@@ -64,7 +64,7 @@ net::awaitable<int> members_once(const cli::members_config& cfg) {
     if (!conn) {
         co_return 1;
     }
-    rpc::client c = *conn;
+    rpc::channel c = *conn;
     auto r = co_await c.unary("Director.Members", v1::MembersRequest().SerializeAsString(), 5s);
     if (r.st.code == v1::UNIMPLEMENTED) {
         co_return co_await member_joined(c, cfg);  // --director named a worker
@@ -84,7 +84,7 @@ net::awaitable<int> follow_events(const cli::events_config& cfg) {
     if (!conn) {
         co_return 1;
     }
-    rpc::client c = *conn;
+    rpc::channel c = *conn;
     v1::EventsRequest req;
     req.set_replay(cfg.replay);
     auto stream = co_await c.open_stream("Director.Events", req.SerializeAsString());
@@ -116,7 +116,7 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
     if (!conn) {
         co_return 1;
     }
-    rpc::client c = *conn;
+    rpc::channel c = *conn;
     auto r = co_await c.unary("Node.Stats", v1::StatsRequest().SerializeAsString(), 5s);
     c.close();
     v1::StatsResponse resp;
@@ -147,7 +147,7 @@ net::awaitable<int> drain_once(const cli::drain_config& cfg) {
     if (!conn) {
         co_return 1;
     }
-    rpc::client c = *conn;
+    rpc::channel c = *conn;
     v1::DrainRequest req;
     req.set_drain(cfg.drain);
     req.set_handoff(cfg.handoff);

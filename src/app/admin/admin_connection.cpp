@@ -6,16 +6,16 @@
 
 namespace rpcnetd::app {
 
-rpc::client_options admin_options(const cli::common_config& common, std::string node_name) {
+rpc::channel_options admin_options(const cli::common_config& common, std::string node_name) {
     using namespace std::chrono_literals;
-    rpc::client_options o;
+    rpc::channel_options o;
     o.tls = common.tls;
     o.node_name = std::move(node_name);
     o.connect_timeout = 3s;
     return o;
 }
 
-net::awaitable<std::optional<rpc::client>>
+net::awaitable<std::optional<rpc::channel>>
 connect_member(common::endpoint target, const cli::common_config& common,
                std::string_view node_name, std::string_view what,
                std::shared_ptr<boost::asio::ssl::context> ssl) {
@@ -23,8 +23,8 @@ connect_member(common::endpoint target, const cli::common_config& common,
     if (!ssl) {
         ssl = rpc::tls_context::make_client(common.tls);
     }
-    auto conn = co_await rpc::client::connect(ex, target, ssl,
-                                              admin_options(common, std::string(node_name)));
+    auto conn = co_await rpc::channel::connect(ex, target, ssl,
+                                               admin_options(common, std::string(node_name)));
     if (!conn) {
         std::cerr << "rpcnetd: cannot reach " << what << target.to_string() << ": "
                   << conn.error().message() << "\n";

@@ -17,12 +17,12 @@ namespace rpcnetd::app {
 
 // The common TLS settings, a 3 s connect deadline, and `node_name` (the command, in the peer's
 // Hello) for an operator command's connection.
-rpc::client_options admin_options(const cli::common_config& common, std::string node_name);
+rpc::channel_options admin_options(const cli::common_config& common, std::string node_name);
 
 // A connection to a member, or nullopt after printing why not (one line on stderr); `what` names
 // it in that line ("director ", or "" for any member). `ssl` is a shared client context, or null
 // to build one from common.tls.
-net::awaitable<std::optional<rpc::client>>
+net::awaitable<std::optional<rpc::channel>>
 connect_member(common::endpoint target, const cli::common_config& common,
                std::string_view node_name, std::string_view what = "",
                std::shared_ptr<boost::asio::ssl::context> ssl = nullptr);

@@ -60,7 +60,7 @@ std::string ring_text(const v1::KeyringResponse& r) {
 
 // One call, sealed with `with`; the opened response or a failure message.
 net::awaitable<std::pair<std::optional<v1::KeyringResponse>, std::string>>
-call_member(rpc::client& c, const keys_job& job, const gossip_cipher::key& with,
+call_member(rpc::channel& c, const keys_job& job, const gossip_cipher::key& with,
             const common::endpoint& to) {
     // Fresh for this member only: our clock, the next number, its address.
     const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -93,12 +93,12 @@ net::awaitable<bool> apply_to(const keys_job& job, const v1::MemberInfo& m) {
         failure = "bad address";
     } else {
         const common::endpoint target = *addr;
-        auto conn = co_await rpc::client::connect(
+        auto conn = co_await rpc::channel::connect(
             ex, target, job.ssl, admin_options(job.cfg.common, std::string(node_name)));
         if (!conn) {
             failure = "cannot connect: " + conn.error().message();
         } else {
-            rpc::client c = *conn;
+            rpc::channel c = *conn;
             std::tie(resp, failure) = co_await call_member(c, job, job.current, target);
             if (!resp && job.op == keyring_op::use && job.target &&
                 failure.rfind("UNAUTHENTICATED", 0) == 0) {
@@ -132,7 +132,7 @@ net::awaitable<int> run_job(const keys_job& job) {
     if (!conn) {
         co_return 1;
     }
-    rpc::client c = *conn;
+    rpc::channel c = *conn;
     auto r = co_await c.unary("Director.Members", v1::MembersRequest().SerializeAsString(), 5s);
     c.close();
     v1::MembersResponse members;

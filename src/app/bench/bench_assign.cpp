@@ -26,7 +26,7 @@ struct assign_run {
     std::uint64_t no_workers = 0;
 };
 
-net::awaitable<void> assign_caller(rpc::client c, assign_run* run, std::uint32_t index) {
+net::awaitable<void> assign_caller(rpc::channel c, assign_run* run, std::uint32_t index) {
     v1::AssignRequest req;
     req.set_client(fmt::format("bench-{}", index));
     req.set_job(fmt::format("bench-job-{}", index));

@@ -28,7 +28,7 @@ struct idle_tally {
 
 // Opens one held stream, counts it once its token arrived, then keeps a read pending on it
 // until the phase cancels it.
-net::awaitable<void> idle_holder(rpc::client c, std::string request, idle_tally* t) {
+net::awaitable<void> idle_holder(rpc::channel c, std::string request, idle_tally* t) {
     auto s = co_await c.open_stream("Bench.Stream", std::move(request));
     t->open.insert(&s);
     auto first = co_await s.next(60s);
@@ -71,7 +71,7 @@ net::awaitable<int> bench_connect(bench_env& env) {
         }
         const auto t0 = clock::now();
         {
-            auto c = co_await rpc::client::connect(ex, cfg.target, env.ssl, env.opts);
+            auto c = co_await rpc::channel::connect(ex, cfg.target, env.ssl, env.opts);
             bool ok = false;
             if (c) {
                 auto r = co_await c->unary("Bench.Echo", request, 10s);
@@ -91,7 +91,7 @@ net::awaitable<int> bench_connect(bench_env& env) {
     // Loop B: the same, split into "ready" (TCP + TLS + Hello) and the first call.
     for (std::uint32_t i = 0; i < n; ++i) {
         const auto t0 = clock::now();
-        auto c = co_await rpc::client::connect(ex, cfg.target, env.ssl, env.opts);
+        auto c = co_await rpc::channel::connect(ex, cfg.target, env.ssl, env.opts);
         const auto t1 = clock::now();
         bool ok = false;
         if (c) {
@@ -106,7 +106,7 @@ net::awaitable<int> bench_connect(bench_env& env) {
             ready.push_back(ns_since(t0, t1));
             first.push_back(ns_since(t1, t2));
         }
-        c = rpc::client();
+        c = rpc::channel();
         co_await bench_sleep(2ms);
     }
     const double iters = cfg.iters;
@@ -132,10 +132,10 @@ net::awaitable<int> bench_idle(bench_env& env) {
     co_await bench_sleep(500ms);
     const long rss0 = process_status_field(spid, "VmRSS");
     const long thr0 = process_status_field(spid, "Threads");
-    std::vector<rpc::client> chans;
+    std::vector<rpc::channel> chans;
     int conn_fail = 0;
     for (std::uint32_t i = 0; i < cfg.channels; ++i) {
-        auto c = co_await rpc::client::connect(ex, cfg.target, env.ssl, env.opts);
+        auto c = co_await rpc::channel::connect(ex, cfg.target, env.ssl, env.opts);
         if (c) {
             chans.push_back(*c);
         } else {

@@ -26,7 +26,7 @@ struct unary_run {
 };
 
 // One of the C closed-loop callers: each completion immediately issues the next call.
-net::awaitable<void> unary_caller(rpc::client c, unary_run* run, std::string request) {
+net::awaitable<void> unary_caller(rpc::channel c, unary_run* run, std::string request) {
     for (;;) {
         const auto issued = clock::now();
         auto r = co_await c.unary("Bench.Echo", request, 10s);
@@ -94,7 +94,7 @@ struct stream_tally {
     std::vector<std::uint64_t> ttft;
 };
 
-net::awaitable<void> stream_reader(rpc::client c, std::uint32_t count, stream_tally* tally) {
+net::awaitable<void> stream_reader(rpc::channel c, std::uint32_t count, stream_tally* tally) {
     const auto started = clock::now();
     auto s = co_await c.open_stream("Bench.Stream", stream_request(count, false));
     token_counter expected;
@@ -126,9 +126,9 @@ net::awaitable<void> stream_reader(rpc::client c, std::uint32_t count, stream_ta
 
 }  // namespace
 
-net::awaitable<rpc::client> bench_connect_or_throw(const bench_env& env) {
-    auto r = co_await rpc::client::connect(co_await asio::this_coro::executor, env.cfg.target,
-                                           env.ssl, env.opts);
+net::awaitable<rpc::channel> bench_connect_or_throw(const bench_env& env) {
+    auto r = co_await rpc::channel::connect(co_await asio::this_coro::executor, env.cfg.target,
+                                            env.ssl, env.opts);
     if (!r) {
         throw runtime_failure("cannot connect to " + env.cfg.target.to_string() + ": " +
                               r.error().message());

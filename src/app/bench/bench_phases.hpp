@@ -14,7 +14,7 @@ namespace rpcnetd::app {
 struct bench_env {
     cli::bench_config cfg;
     std::shared_ptr<boost::asio::ssl::context> ssl;  // one client context for every connection
-    rpc::client_options opts;
+    rpc::channel_options opts;
 };
 
 net::awaitable<int> bench_unary(bench_env& env);
@@ -25,7 +25,7 @@ net::awaitable<int> bench_idle(bench_env& env);
 net::awaitable<int> bench_assign(bench_env& env);
 
 // Shared by the phases.
-net::awaitable<rpc::client> bench_connect_or_throw(const bench_env& env);
+net::awaitable<rpc::channel> bench_connect_or_throw(const bench_env& env);
 net::awaitable<void> bench_sleep(std::chrono::steady_clock::duration d);
 
 }  // namespace rpcnetd::app

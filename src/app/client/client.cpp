@@ -217,24 +217,8 @@ private:
                         co_return resp;
                     }
                     why = "director sent a malformed assignment";
-                } else if (r.st.code == v1::NO_WORKERS) {
-                    ticket_ = 0;
-                    // The director answered, so it read the report (an older director that
-                    // ignores AssignRequest.report loses it here; its health checks still see
-                    // the worker gone).
-                    pending_report_.reset();
-                    why = r.st.message.empty() ? "no workers available" : r.st.message;
-                } else if (r.st.code == v1::RESOURCE_EXHAUSTED) {
-                    // Queue full or the wait timed out: try again when the director suggests.
-                    ticket_ = 0;
-                    pending_report_.reset();
-                    last_position = 0;
-                    why = "director busy: " + r.st.message;
-                    pause = retry_after(r.st.message);
                 } else {
-                    ticket_ = 0;
-                    why = "director: " + r.st.to_string();
-                    director_.close();
+                    why = assign_refused(r.st, pause, last_position);
                 }
             } else {
                 why = "no director reachable at " + director_list();
@@ -259,6 +243,30 @@ private:
                 backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
             }
         }
+    }
+
+    // A Director.Assign the director refused: why (for the waiting message). A busy director's
+    // retry hint goes to pause; any other refusal closes the connection to it.
+    std::string assign_refused(const rpc::status& st,
+                               std::optional<std::chrono::milliseconds>& pause,
+                               std::uint64_t& last_position) {
+        ticket_ = 0;
+        if (st.code == v1::NO_WORKERS) {
+            // The director answered, so it read the report (an older director that ignores
+            // AssignRequest.report loses it here; its health checks still see the worker gone).
+            pending_report_.reset();
+            return st.message.empty() ? "no workers available" : st.message;
+        }
+        if (st.code == v1::RESOURCE_EXHAUSTED) {
+            // Queue full or the wait timed out: try again when the director suggests.
+            pending_report_.reset();
+            last_position = 0;
+            pause = retry_after(st.message);
+            return "director busy: " + st.message;
+        }
+        std::string why = "director: " + st.to_string();
+        director_.close();
+        return why;
     }
 
     std::string assign_request() {
@@ -295,7 +303,7 @@ private:
         }
         for (std::size_t i = 0; i < cfg_.directors.size(); ++i) {
             const auto& target = cfg_.directors[(next_director_ + i) % cfg_.directors.size()];
-            auto r = co_await rpc::client::connect(ex_, target, tls_, opts_);
+            auto r = co_await rpc::channel::connect(ex_, target, tls_, opts_);
             if (r) {
                 director_ = *r;
                 if (pending_report_) {
@@ -324,12 +332,12 @@ private:
         }
         auto worker_opts = opts_;
         worker_opts.early_calls = true;  // Generate goes out with the handshake's last flight
-        auto conn = co_await rpc::client::connect(ex_, *addr, tls_, worker_opts);
+        auto conn = co_await rpc::channel::connect(ex_, *addr, tls_, worker_opts);
         if (!conn) {
             co_return failed("connect: " + conn.error().message());
         }
         connected_at_ = clock::now();
-        rpc::client worker = *conn;
+        rpc::channel worker = *conn;
         const std::uint64_t attempt = cursor_.begin_next_stream();
         v1::GenerateRequest req;
         req.set_job(job_);
@@ -482,10 +490,10 @@ private:
     std::string prompt_;
     resume::delivered_context context_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
-    rpc::client_options opts_;
+    rpc::channel_options opts_;
     std::string client_id_;
     std::string job_;
-    rpc::client director_;
+    rpc::channel director_;
     std::size_t next_director_ = 0;
     std::string director_addr_;  // the director connected now (H:P)
     std::string last_director_;

@@ -13,6 +13,7 @@
 #include "balance/tag_filter.hpp"
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
+#include "common/tags.hpp"
 #include "net/task_group.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/call_context.hpp"
@@ -24,10 +25,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-
-// GCC 12 false positive when it inlines coroutines: it pairs asio's awaitable_frame operator
-// delete with the frame's allocation and reports a mismatch (as in app/bench_phases.cpp).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace rpcnetd::app {
 namespace {
@@ -70,7 +67,7 @@ public:
                 [this](const membership::member_event& e) { on_member_event(e); }),
           pool_(ex, strategy_name(cfg.strategy),
                 balance::strategy_options{.affinity_epsilon = cfg.affinity_epsilon},
-                cfg.health_interval, node_.client_tls(), node_.client_options()),
+                cfg.health_interval, node_.client_tls(), node_.channel_options()),
           queue_(
               balance::admission_config{.capacity = cfg.queue_size, .timeout = cfg.queue_timeout},
               common::random_seed() | 1),
@@ -186,12 +183,8 @@ private:
                 co_return unary_result{*refused, {}};
             }
         }
-        balance::tag_map required;
-        for (const auto& t : req.filter()) {
-            required[t.key()] = t.value();
-        }
         std::vector<std::string> exclude(req.exclude().begin(), req.exclude().end());
-        balance::tag_filter filter(std::move(required));
+        balance::tag_filter filter = filter_of(req);
         queue_expire();
         std::optional<balance::assignment> picked;
         const bool holds_place = req.queue_ticket() != 0 &&
@@ -214,30 +207,49 @@ private:
                     pool_.check(filter, exclude) == balance::availability::none) {
                     co_return unary_result{{v1::NO_WORKERS, "no workers available"}, {}};
                 }
-                auto place = queue_.enqueue(req.client(), clock::now());
-                if (!place) {
-                    ++queue_rejected_;
-                    co_return unary_result{queue_refusal("admission queue full"), {}};
-                }
-                v1::AssignResponse resp;
-                resp.set_report_accepted(req.has_report());
-                resp.set_queue_position(static_cast<std::uint32_t>(place->position));
-                resp.set_queue_ticket(place->id);
-                resp.set_queue_timeout_ms(static_cast<std::uint32_t>(cfg_.queue_timeout.count()));
-                lb_log_.debug("queued client={} position={} ticket={}", req.client(),
-                              place->position, place->id);
-                co_return unary_result{{}, resp.SerializeAsString()};
+                co_return enqueue(req);
             }
+        }
+        co_return assigned(req, *picked, ctx);
+    }
+
+    // The tags a client asked its worker to have (AssignRequest.filter).
+    static balance::tag_filter filter_of(const v1::AssignRequest& req) {
+        balance::tag_map required;
+        for (const auto& t : req.filter()) {
+            required[t.key()] = t.value();
+        }
+        return balance::tag_filter(std::move(required));
+    }
+
+    // No worker free now: the client takes a place at the end of the admission queue.
+    unary_result enqueue(const v1::AssignRequest& req) {
+        auto place = queue_.enqueue(req.client(), clock::now());
+        if (!place) {
+            ++queue_rejected_;
+            return unary_result{queue_refusal("admission queue full"), {}};
         }
         v1::AssignResponse resp;
         resp.set_report_accepted(req.has_report());
-        resp.set_worker(picked->worker);
-        resp.set_label(picked->label);
-        resp.set_rpc_addr(picked->rpc_addr.to_string());
-        resp.set_lease(picked->lease.to_bytes());
-        lb_log_.debug("assign worker={} client={} peer={}", picked->worker, req.client(),
+        resp.set_queue_position(static_cast<std::uint32_t>(place->position));
+        resp.set_queue_ticket(place->id);
+        resp.set_queue_timeout_ms(static_cast<std::uint32_t>(cfg_.queue_timeout.count()));
+        lb_log_.debug("queued client={} position={} ticket={}", req.client(), place->position,
+                      place->id);
+        return unary_result{{}, resp.SerializeAsString()};
+    }
+
+    unary_result assigned(const v1::AssignRequest& req, const balance::assignment& picked,
+                          const rpc::call_context& ctx) {
+        v1::AssignResponse resp;
+        resp.set_report_accepted(req.has_report());
+        resp.set_worker(picked.worker);
+        resp.set_label(picked.label);
+        resp.set_rpc_addr(picked.rpc_addr.to_string());
+        resp.set_lease(picked.lease.to_bytes());
+        lb_log_.debug("assign worker={} client={} peer={}", picked.worker, req.client(),
                       ctx.peer());
-        co_return unary_result{{}, resp.SerializeAsString()};
+        return unary_result{{}, resp.SerializeAsString()};
     }
 
     // --- admission queue (balance::admission_queue holds the order; this is the waiting) --------
@@ -389,7 +401,7 @@ private:
             const auto h = pool_.health(m.name);
             info->set_health(std::string(to_string(h.st)));
             info->set_health_rtt_ms(h.rtt_ms);
-            const auto drain_tag = m.tags.find(std::string(balance::draining_tag));
+            const auto drain_tag = m.tags.find(std::string(common::draining_tag));
             info->set_draining(drain_tag != m.tags.end() && drain_tag->second == "true");
         }
         return resp;

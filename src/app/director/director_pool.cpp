@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/safe_text.hpp"
 #include "common/secure_random.hpp"
+#include "common/tags.hpp"
 
 #include <fmt/format.h>
 
@@ -60,7 +61,7 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
                              balance::strategy_options strategy_options,
                              std::chrono::milliseconds health_interval,
                              std::shared_ptr<boost::asio::ssl::context> tls,
-                             rpc::client_options opts)
+                             rpc::channel_options opts)
     : ex_(ex), interval_(health_interval), tls_(std::move(tls)), opts_(std::move(opts)),
       registry_(balance::make_balancer(strategy, strategy_options),
                 // report_grace: how long a client may take from Assign to a running stream
@@ -83,7 +84,8 @@ director_pool::director_pool(net::asio::any_io_executor ex, std::string_view str
 
 void director_pool::update(const membership::member& m) {
     registry_.update(to_snapshot(m), clock::now());
-    const bool is_worker = m.tags.count("role") != 0 && m.tags.at("role") == "worker";
+    const auto role = m.tags.find(std::string(common::role_tag));
+    const bool is_worker = role != m.tags.end() && role->second == common::worker_role;
     if (is_worker && m.status == membership::member_status::alive && !stopping_ &&
         checking_.insert(m.name).second) {
         tasks_.spawn(health_loop(m.name, m.addr));
@@ -111,7 +113,9 @@ void director_pool::add_simulated_workers(std::uint32_t n) {
         // Port 9 (discard) of the TEST-NET-1 documentation range: never reachable, never used.
         s.rpc_addr = {"192.0.2.1", 9};
         s.incarnation = 1;
-        s.tags = {{"role", "worker"}, {"label", s.name}, {"active_streams", "0"}};
+        s.tags = {{std::string(common::role_tag), std::string(common::worker_role)},
+                  {std::string(common::label_tag), s.name},
+                  {std::string(common::active_streams_tag), "0"}};
         registry_.update(s, clock::now());
         simulated_.push_back(std::move(s));
     }
@@ -190,12 +194,72 @@ void director_pool::notice_changes() {
     }
 }
 
+// One Worker.Health check: connects when the kept-open connection is closed, then calls.
+// A timed-out connect or call is not a hard failure (see record_outcome).
+net::awaitable<director_pool::health_outcome>
+director_pool::check_once(const std::string& name, const common::endpoint& addr, rpc::channel& conn,
+                          std::optional<std::uint32_t>& last_active) {
+    const auto call_timeout = opts_.connect_timeout;
+    bool ok = false;
+    bool hard_failure = false;
+    if (!conn.is_open()) {
+        auto r = co_await rpc::channel::connect(ex_, addr, tls_, opts_);
+        if (r) {
+            conn = *r;
+        } else {
+            hard_failure = r.error() != make_error_code(errc::deadline_exceeded) &&
+                           r.error() != make_error_code(errc::handshake_timeout);
+        }
+    }
+    if (conn.is_open()) {
+        const auto sent = clock::now();
+        auto res = co_await conn.unary("Worker.Health", {}, call_timeout);
+        ok = res.st.ok();
+        if (ok) {
+            const std::chrono::duration<double> rtt = clock::now() - sent;
+            health_rtt_.observe(rtt.count());
+            health_[name].rtt_ms = rtt.count() * 1000.0;
+        }
+        v1::HealthResponse health;
+        if (ok && health.ParseFromString(res.response)) {
+            registry_.observe_streams(name, health.active_streams(), clock::now());
+            if (last_active != health.active_streams()) {
+                last_active = health.active_streams();
+                notice_changes();  // a full worker may have freed up
+            }
+        }
+        if (!ok) {
+            hard_failure = res.st.code != v1::DEADLINE_EXCEEDED;
+            conn.close();
+        }
+    }
+    co_return health_outcome{ok, hard_failure};
+}
+
+// Counts the check and moves the worker's health: a pass marks it healthy at once, a hard
+// failure or a second timeout in a row unhealthy.
+void director_pool::record_outcome(const std::string& name, health_outcome outcome, int& timeouts) {
+    const bool ok = outcome.ok;
+    const bool hard_failure = outcome.hard_failure;
+    timeouts = ok || hard_failure ? 0 : timeouts + 1;
+    ++(ok ? health_stats_.passed : hard_failure ? health_stats_.failed : health_stats_.timed_out);
+    if (ok) {
+        health_[name].st = worker_health::state::ok;
+    } else if (hard_failure || timeouts >= 2) {
+        health_[name].st = worker_health::state::failing;
+    }
+    if (ok) {
+        set_health(name, true);
+    } else if (hard_failure || timeouts >= 2) {
+        set_health(name, false);
+    }
+}
+
 net::awaitable<void> director_pool::health_loop(std::string name, common::endpoint addr) {
     net::asio::steady_timer pause(ex_);
-    rpc::client conn;
+    rpc::channel conn;
     int timeouts = 0;
     std::optional<std::uint32_t> last_active;
-    const auto call_timeout = opts_.connect_timeout;
     auto next_idle_check = clock::now();  // the first check is at once
     bool was_open = false;
     while (!stopping_) {
@@ -224,53 +288,8 @@ net::awaitable<void> director_pool::health_loop(std::string name, common::endpoi
             }
             continue;
         }
-        bool ok = false;
-        bool hard_failure = false;
-        if (!conn.is_open()) {
-            auto r = co_await rpc::client::connect(ex_, addr, tls_, opts_);
-            if (r) {
-                conn = *r;
-            } else {
-                hard_failure = r.error() != make_error_code(errc::deadline_exceeded) &&
-                               r.error() != make_error_code(errc::handshake_timeout);
-            }
-        }
-        if (conn.is_open()) {
-            const auto sent = clock::now();
-            auto res = co_await conn.unary("Worker.Health", {}, call_timeout);
-            ok = res.st.ok();
-            if (ok) {
-                const std::chrono::duration<double> rtt = clock::now() - sent;
-                health_rtt_.observe(rtt.count());
-                health_[name].rtt_ms = rtt.count() * 1000.0;
-            }
-            v1::HealthResponse health;
-            if (ok && health.ParseFromString(res.response)) {
-                registry_.observe_streams(name, health.active_streams(), clock::now());
-                if (last_active != health.active_streams()) {
-                    last_active = health.active_streams();
-                    notice_changes();  // a full worker may have freed up
-                }
-            }
-            if (!ok) {
-                hard_failure = res.st.code != v1::DEADLINE_EXCEEDED;
-                conn.close();
-            }
-        }
-        timeouts = ok || hard_failure ? 0 : timeouts + 1;
-        ++(ok             ? health_stats_.passed
-           : hard_failure ? health_stats_.failed
-                          : health_stats_.timed_out);
-        if (ok) {
-            health_[name].st = worker_health::state::ok;
-        } else if (hard_failure || timeouts >= 2) {
-            health_[name].st = worker_health::state::failing;
-        }
-        if (ok) {
-            set_health(name, true);
-        } else if (hard_failure || timeouts >= 2) {
-            set_health(name, false);
-        }
+        const health_outcome outcome = co_await check_once(name, addr, conn, last_active);
+        record_outcome(name, outcome, timeouts);
         was_open = conn.is_open();
         next_idle_check = clock::now() + idle_check_period();
         pause.expires_at(next_tick(clock::now()));

@@ -63,7 +63,7 @@ public:
     director_pool(net::asio::any_io_executor ex, std::string_view strategy,
                   balance::strategy_options strategy_options,
                   std::chrono::milliseconds health_interval,
-                  std::shared_ptr<boost::asio::ssl::context> tls, rpc::client_options opts);
+                  std::shared_ptr<boost::asio::ssl::context> tls, rpc::channel_options opts);
 
     // Called (synchronously) whenever the assignable set changes (also when a full worker frees
     // up).
@@ -100,6 +100,14 @@ public:
 
 private:
     net::awaitable<void> health_loop(std::string name, common::endpoint addr);
+    struct health_outcome {
+        bool ok = false;
+        bool hard_failure = false;  // refused, reset or failed: not a timeout
+    };
+    net::awaitable<health_outcome> check_once(const std::string& name, const common::endpoint& addr,
+                                              rpc::channel& conn,
+                                              std::optional<std::uint32_t>& last_active);
+    void record_outcome(const std::string& name, health_outcome outcome, int& timeouts);
     void set_health(const std::string& name, bool healthy);
     void notice_changes();
     // How long an idle, passing worker goes between checks (see the header comment).
@@ -110,7 +118,7 @@ private:
     net::asio::any_io_executor ex_;
     std::chrono::milliseconds interval_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
-    rpc::client_options opts_;
+    rpc::channel_options opts_;
     balance::worker_registry registry_;
     common::rng rng_;
     std::function<void()> on_change_;

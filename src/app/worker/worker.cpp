@@ -10,6 +10,7 @@
 #include "app/worker/exec_runner.hpp"
 #include "app/worker/failure_cycle.hpp"
 #include "common/log.hpp"
+#include "common/tags.hpp"
 #include "net/task_group.hpp"
 #include "proto/rpcnetd.pb.h"
 #include "rpc/call_context.hpp"
@@ -36,7 +37,7 @@ constexpr auto report_interval = 250ms;
 // The worker joins already announcing 0 running streams, so its first report is not an update
 // (an incarnation bump and a NodeUpdated on every member) seconds after it joined.
 cli::member_config with_idle_stream_count(cli::member_config m) {
-    m.tags["active_streams"] = "0";
+    m.tags[std::string(common::active_streams_tag)] = "0";
     return m;
 }
 
@@ -273,7 +274,7 @@ private:
         if (req.drain() != draining_) {
             draining_ = req.drain();
             auto tags = node_.tags();
-            tags["draining"] = draining_ ? "true" : "false";
+            tags[std::string(common::draining_tag)] = draining_ ? "true" : "false";
             node_.set_tags(std::move(tags));
             if (draining_) {
                 std::cout << fmt::format("🚧 Worker {} draining: no new jobs, {} running "
@@ -310,7 +311,7 @@ private:
             if (load() != reported && !failed_) {
                 reported = load();
                 auto tags = node_.tags();
-                tags["active_streams"] = std::to_string(reported);
+                tags[std::string(common::active_streams_tag)] = std::to_string(reported);
                 node_.set_tags(std::move(tags));
             }
             report_timer_.expires_after(report_interval);
