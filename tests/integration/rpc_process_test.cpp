@@ -509,8 +509,8 @@ TEST_CASE("rpc process: 1000 held 4 MiB requests from one peer are refused past 
                      {std::string("ASAN_OPTIONS=") + (asan != nullptr ? asan : "") +
                       ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0"});
     const auto rss_before = status_kib(w.proc, "VmRSS");
-    flood_outcome out;
     net::asio::io_context ioc(1);
+    flood_outcome out;  // after ioc: its TLS streams must go before their io_context does
     const auto start = std::chrono::steady_clock::now();
     const auto cpu_before = cpu_ms(w.proc.pid()) + cpu_ms(::getpid());
     run_coro(ioc, flood_held_requests(&w, per_connection, &out), 120s);
