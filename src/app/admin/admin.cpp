@@ -71,8 +71,7 @@ net::awaitable<int> members_once(const cli::members_config& cfg) {
     }
     c.close();
     v1::MembersResponse resp;
-    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
-        std::cerr << "rpcnetd: Director.Members failed: " << r.st.to_string() << "\n";
+    if (!parse_answer("Director.Members", r, resp)) {
         co_return 1;
     }
     std::cout << (cfg.output == cli::table_output::json ? members_json(resp) : members_table(resp));
@@ -120,8 +119,7 @@ net::awaitable<int> stats_once(const cli::stats_config& cfg) {
     auto r = co_await c.unary("Node.Stats", v1::StatsRequest().SerializeAsString(), 5s);
     c.close();
     v1::StatsResponse resp;
-    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
-        std::cerr << "rpcnetd: Node.Stats failed: " << r.st.to_string() << "\n";
+    if (!parse_answer("Node.Stats", r, resp)) {
         co_return 1;
     }
     if (cfg.output == cli::stats_output::json) {
@@ -154,8 +152,7 @@ net::awaitable<int> drain_once(const cli::drain_config& cfg) {
     auto r = co_await c.unary("Worker.Drain", req.SerializeAsString(), 5s);
     c.close();
     v1::DrainResponse resp;
-    if (!r.st.ok() || !resp.ParseFromString(r.response)) {
-        std::cerr << "rpcnetd: Worker.Drain failed: " << r.st.to_string() << "\n";
+    if (!parse_answer("Worker.Drain", r, resp)) {
         co_return 1;
     }
     if (!cfg.drain) {

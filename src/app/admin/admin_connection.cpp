@@ -33,4 +33,13 @@ connect_member(common::endpoint target, const cli::common_config& common,
     co_return *conn;
 }
 
+bool parse_answer(std::string_view method, const rpc::call_result& r,
+                  google::protobuf::MessageLite& resp) {
+    if (r.st.ok() && resp.ParseFromString(r.response)) {
+        return true;
+    }
+    std::cerr << "rpcnetd: " << method << " failed: " << r.st.to_string() << "\n";
+    return false;
+}
+
 }  // namespace rpcnetd::app

@@ -7,6 +7,7 @@
 #include "rpc/channel.hpp"
 
 #include <boost/asio/ssl/context.hpp>
+#include <google/protobuf/message_lite.h>
 
 #include <memory>
 #include <optional>
@@ -26,5 +27,10 @@ net::awaitable<std::optional<rpc::channel>>
 connect_member(common::endpoint target, const cli::common_config& common,
                std::string_view node_name, std::string_view what = "",
                std::shared_ptr<boost::asio::ssl::context> ssl = nullptr);
+
+// Parses the answer of an operator command's call to `method` into `resp`; false after printing
+// "rpcnetd: METHOD failed: STATUS" (one line on stderr) when the call failed or did not parse.
+bool parse_answer(std::string_view method, const rpc::call_result& r,
+                  google::protobuf::MessageLite& resp);
 
 }  // namespace rpcnetd::app

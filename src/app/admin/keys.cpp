@@ -136,8 +136,7 @@ net::awaitable<int> run_job(const keys_job& job) {
     auto r = co_await c.unary("Director.Members", v1::MembersRequest().SerializeAsString(), 5s);
     c.close();
     v1::MembersResponse members;
-    if (!r.st.ok() || !members.ParseFromString(r.response)) {
-        std::cerr << "rpcnetd: Director.Members failed: " << r.st.to_string() << "\n";
+    if (!parse_answer("Director.Members", r, members)) {
         co_return 1;
     }
     std::size_t ok = 0;
