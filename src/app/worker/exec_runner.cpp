@@ -164,12 +164,15 @@ net::awaitable<rpc::status> exec_runner::stream_tokens(exec_job& job,
                 // Wait for output, but tell the client every keepalive_interval that the job
                 // is alive (its stream idle timeout must not fire while a program thinks).
                 // Waiting for readability, not reading, so the timer winning loses no data.
+                // Both report errors as values: the loser's operation_aborted would otherwise be
+                // a C++ exception per chunk of output (a failed wait falls through to the read,
+                // which sees the error).
                 using namespace net::asio::experimental::awaitable_operators;
                 quiet.expires_at(last_frame + keepalive_interval);
                 const auto woke =
                     co_await (job.stdout_pipe().async_wait(asio::posix::descriptor_base::wait_read,
-                                                           net::use_awaitable) ||
-                              quiet.async_wait(net::use_awaitable));
+                                                           net::use_tuple) ||
+                              quiet.async_wait(net::use_tuple));
                 if (woke.index() == 1) {
                     keepalive.SerializeToString(&wire);
                     if (co_await writer.write(wire)) {
