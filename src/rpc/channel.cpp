@@ -111,6 +111,10 @@ std::string channel::peer() const {
     return handle_ ? handle_->session->peer() : std::string();
 }
 
+bool channel::resumed() const {
+    return handle_ && tls_context::resumed(handle_->session->stream());
+}
+
 std::size_t channel::open_streams() const noexcept {
     return handle_ ? handle_->session->stream_count() : 0;
 }

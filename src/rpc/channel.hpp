@@ -68,6 +68,8 @@ public:
     bool is_open() const noexcept;
     // Remote "ip:port".
     std::string peer() const;
+    // Whether the TLS handshake resumed a session (tls_context::enable_resumption).
+    bool resumed() const;
     // Streams (unary or streaming) currently open on the connection.
     std::size_t open_streams() const noexcept;
 

@@ -8,12 +8,16 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <fmt/format.h>
 
+#include <array>
 #include <fstream>
+#include <mutex>
+#include <string_view>
 
 namespace rpcnetd::rpc {
 namespace {
@@ -22,7 +26,7 @@ namespace ssl = boost::asio::ssl;
 
 constexpr const char* ciphersuites =
     "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
-constexpr const char* groups = "P-256:X25519";
+constexpr const char* groups = "X25519:P-256";
 
 std::string openssl_reason() {
     const unsigned long e = ERR_peek_last_error();
@@ -162,13 +166,107 @@ void load_ca(ssl::context& ctx, const tls_config& cfg) {
     }
 }
 
+// ---- session resumption across members (see tls_context.hpp) ------------------------------
+
+// The ticket keys of a server: name (16 bytes), HMAC key (32), AES key (32), the layout of
+// SSL_CTX_set_tlsext_ticket_keys. HKDF-SHA256 of the private key, so every member holding the
+// same key reads every other's tickets, and nobody without the key can.
+bool install_ticket_keys(SSL_CTX* c) {
+    EVP_PKEY* key = SSL_CTX_get0_privatekey(c);
+    if (key == nullptr) {
+        return false;
+    }
+    unsigned char* der = nullptr;
+    const int n = i2d_PrivateKey(key, &der);
+    if (n <= 0 || der == nullptr) {
+        return false;
+    }
+    std::array<unsigned char, 80> keys{};
+    std::size_t len = keys.size();
+    constexpr std::string_view salt = "rpcnetd";
+    constexpr std::string_view info = "rpcnetd TLS 1.3 session ticket keys v1";
+    EVP_PKEY_CTX* kdf = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
+    const bool derived =
+        kdf != nullptr && EVP_PKEY_derive_init(kdf) == 1 &&
+        EVP_PKEY_CTX_set_hkdf_md(kdf, EVP_sha256()) == 1 &&
+        EVP_PKEY_CTX_set1_hkdf_salt(kdf, reinterpret_cast<const unsigned char*>(salt.data()),
+                                    static_cast<int>(salt.size())) == 1 &&
+        EVP_PKEY_CTX_set1_hkdf_key(kdf, der, n) == 1 &&
+        EVP_PKEY_CTX_add1_hkdf_info(kdf, reinterpret_cast<const unsigned char*>(info.data()),
+                                    static_cast<int>(info.size())) == 1 &&
+        EVP_PKEY_derive(kdf, keys.data(), &len) == 1 && len == keys.size();
+    EVP_PKEY_CTX_free(kdf);
+    OPENSSL_clear_free(der, static_cast<std::size_t>(n));
+    const bool set =
+        derived && SSL_CTX_set_tlsext_ticket_keys(c, keys.data(), static_cast<long>(keys.size())) == 1;
+    OPENSSL_cleanse(keys.data(), keys.size());
+    return set;
+}
+
+// A client context's last ticket, offered on its next connection to any server.
+struct resumption_slot {
+    std::mutex mu;
+    SSL_SESSION* latest = nullptr;
+    ~resumption_slot() {
+        if (latest != nullptr) {
+            SSL_SESSION_free(latest);
+        }
+    }
+};
+
+void free_resumption_slot(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+    delete static_cast<resumption_slot*>(ptr);
+}
+
+int resumption_index() {
+    static const int index =
+        SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_resumption_slot);
+    return index;
+}
+
+resumption_slot* resumption_of(SSL_CTX* c) {
+    return static_cast<resumption_slot*>(SSL_CTX_get_ex_data(c, resumption_index()));
+}
+
+// OpenSSL hands every ticket a server sends (TLS 1.3: after the handshake) to this callback.
+// It keeps a copy: the connection goes on using the original, and OpenSSL marks that one not
+// resumable when the connection ends without close_notify, which is how a failover's
+// connection ends (its worker died).
+int keep_ticket(SSL* s, SSL_SESSION* session) {
+    resumption_slot* slot = resumption_of(SSL_get_SSL_CTX(s));
+    if (slot == nullptr || SSL_SESSION_is_resumable(session) != 1) {
+        return 0;
+    }
+    SSL_SESSION* copy = SSL_SESSION_dup(session);
+    if (copy == nullptr) {
+        ERR_clear_error();
+        return 0;
+    }
+    std::lock_guard lock(slot->mu);
+    if (slot->latest != nullptr) {
+        SSL_SESSION_free(slot->latest);
+    }
+    slot->latest = copy;
+    return 0;  // OpenSSL keeps (and frees) its own reference
+}
+
 }  // namespace
 
 std::shared_ptr<ssl::context> tls_context::make_server(const tls_config& cfg) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
     common_settings(*ctx);
-    SSL_CTX_set_num_tickets(ctx->native_handle(), 0);
     load_identity(*ctx, cfg);
+    // One stateless ticket per connection, sealed with keys derived from our private key (a
+    // client resumes with any member holding it). The session id context must be the same on
+    // every member, or a resumed mTLS session is refused.
+    SSL_CTX* c = ctx->native_handle();
+    static constexpr unsigned char sid_context[] = "rpcnetd";
+    if (!install_ticket_keys(c) ||
+        SSL_CTX_set_session_id_context(c, sid_context, sizeof sid_context - 1) != 1) {
+        throw runtime_failure("cannot set up TLS session tickets: " + openssl_reason());
+    }
+    SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(c, 1);
     if (cfg.require_client_cert) {
         load_ca(*ctx, cfg);
         ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
@@ -189,8 +287,29 @@ std::shared_ptr<ssl::context> tls_context::make_client(const tls_config& cfg) {
     return ctx;
 }
 
+void tls_context::enable_resumption(ssl::context& client_ctx) {
+    SSL_CTX* c = client_ctx.native_handle();
+    if (resumption_of(c) != nullptr) {
+        return;
+    }
+    SSL_CTX_set_ex_data(c, resumption_index(), new resumption_slot);
+    SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(c, keep_ticket);
+}
+
+bool tls_context::resumed(tls_stream& stream) {
+    return SSL_session_reused(stream.native_handle()) == 1;
+}
+
 net::error_code tls_context::prepare_client(tls_stream& stream, const std::string& server_name) {
     SSL* s = stream.native_handle();
+    if (resumption_slot* slot = resumption_of(SSL_get_SSL_CTX(s))) {
+        std::lock_guard lock(slot->mu);
+        if (slot->latest != nullptr && SSL_set_session(s, slot->latest) != 1) {
+            ERR_clear_error();  // a full handshake then
+        }
+    }
     X509_VERIFY_PARAM* param = SSL_get0_param(s);
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     net::error_code ec;

@@ -178,6 +178,7 @@ struct round_result {
     std::vector<double> detect_ms;      // kill -> the client's "failover" line
     std::vector<std::vector<double>> phase_ms = std::vector<std::vector<double>>(phase_keys.size());
     std::size_t missed = 0;             // clients without a token from a survivor in 20 s
+    std::size_t resumed = 0;            // reconnects that resumed their TLS session
     std::vector<double> assign_rtt_ms;  // the probe during the burst
 };
 
@@ -248,6 +249,7 @@ std::optional<round_result> run_round(bench_cluster& c,
                 r.detect_ms.push_back(ms_between(t0, l.at));
             } else if (!phases && l.text.find("failover phases") != std::string::npos) {
                 phases = true;
+                r.resumed += l.text.find("tls_resumed=true") != std::string::npos ? 1 : 0;
                 for (std::size_t k = 0; k < phase_keys.size(); ++k) {
                     if (const auto v = us_field_ms(l.text, phase_keys[k])) {
                         r.phase_ms[k].push_back(*v);
@@ -340,6 +342,7 @@ int run(const bench_args& args) {
     std::vector<double> detect_all;
     std::vector<std::vector<double>> phase_all(phase_keys.size());
     std::size_t missed = 0;
+    std::size_t resumed = 0;
     auto last = bclock::now() - gap;
     for (std::size_t i = 0; i < rounds; ++i) {
         std::this_thread::sleep_until(last + gap);
@@ -360,6 +363,7 @@ int run(const bench_args& args) {
             phase_all[k].insert(phase_all[k].end(), r->phase_ms[k].begin(), r->phase_ms[k].end());
         }
         missed += r->missed;
+        resumed += r->resumed;
     }
     all_streaming(clients, bclock::now() + 10s);
     for (auto& cl : clients) {
@@ -379,6 +383,8 @@ int run(const bench_args& args) {
     }
     fmt::print("Director.Assign round trip during the bursts: {} (quiet: {}; probe failures {})\n",
                describe_ms(rtt_all), describe_ms(quiet), probe.failures());
+    fmt::print("reconnects that resumed their TLS session: {}/{}\n", resumed,
+               phase_all.front().size());
     fmt::print("clients exactly once in order: {}/{} ({} tokens)\n", order.clients_ok,
                clients.size(), order.tokens);
     fmt::print("{{\"bench\":\"cluster_failover_load\",\"clients\":{},\"next_token\":{},"

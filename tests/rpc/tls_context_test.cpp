@@ -39,10 +39,91 @@ net::awaitable<void> check_negotiation(loopback& lb) {
     co_await s.async_handshake(asio::ssl::stream_base::client, net::use_awaitable);
     CHECK(std::string(SSL_get_version(s.native_handle())) == "TLSv1.3");
     CHECK(std::string(SSL_get_cipher_name(s.native_handle())) == "TLS_AES_256_GCM_SHA384");
-    CHECK(SSL_get_negotiated_group(s.native_handle()) == NID_X9_62_prime256v1);
+    CHECK(SSL_get_negotiated_group(s.native_handle()) == NID_X25519);
+}
+
+// Connects with `ssl`, makes one call (the server's ticket arrives before its answer) and
+// says whether the handshake resumed a session.
+net::awaitable<void> connect_and_call(loopback& lb, common::endpoint target,
+                                      std::shared_ptr<asio::ssl::context> ssl, bool* resumed) {
+    auto r = co_await rpc::channel::connect(lb.ioc.get_executor(), target, ssl, {});
+    REQUIRE(r.has_value());
+    auto res = co_await r->unary("Bench.Echo", echo_request("again"), 5s);
+    CHECK(res.st.ok());
+    *resumed = r->resumed();
+}
+
+std::unique_ptr<rpc::server> extra_server(loopback& lb, const cert_pair& id,
+                                          bool require_client_cert = false) {
+    rpc::server_options so;
+    so.listen = {"127.0.0.1", 0};
+    so.tls.cert_file = id.cert;
+    so.tls.key_file = id.key;
+    so.tls.require_client_cert = require_client_cert;
+    so.tls.ca_file = require_client_cert ? certs().server.cert : "";
+    auto srv = std::make_unique<rpc::server>(lb.ioc.get_executor(), so);
+    app::register_bench_service(*srv, "extra");
+    srv->start();
+    return srv;
 }
 
 }  // namespace
+
+TEST_CASE("tls: a client resumes its session on any server holding the same key, only there",
+          "[rpc][integration]") {
+    loopback lb;  // server A
+    lb.srv->start();
+    auto same_key = extra_server(lb, certs().server);  // B: its own context, the same key files
+    auto other_key = extra_server(lb, certs().other);  // C: another key
+    const common::endpoint b{"127.0.0.1", same_key->local_endpoint().port()};
+    const common::endpoint c{"127.0.0.1", other_key->local_endpoint().port()};
+    auto ca = client_tls(write_file("both-cas.pem", [] {
+        std::stringstream both;
+        both << std::ifstream(certs().server.cert).rdbuf() << std::ifstream(certs().other.cert).rdbuf();
+        return both.str();
+    }()));
+    bool resumed = true;
+
+    auto resuming = rpc::tls_context::make_client(ca);
+    rpc::tls_context::enable_resumption(*resuming);
+    run_coro(lb.ioc, connect_and_call(lb, lb.target(), resuming, &resumed));
+    CHECK_FALSE(resumed);  // nothing to resume yet: a full handshake, and a ticket
+    run_coro(lb.ioc, connect_and_call(lb, b, resuming, &resumed));
+    CHECK(resumed);  // A's ticket opens on B
+    run_coro(lb.ioc, connect_and_call(lb, c, resuming, &resumed));
+    CHECK_FALSE(resumed);  // C cannot read it: a full handshake, which succeeds
+    run_coro(lb.ioc, connect_and_call(lb, c, resuming, &resumed));
+    CHECK(resumed);  // now holding C's ticket
+
+    auto plain = rpc::tls_context::make_client(ca);  // the default (the bench's): never resumes
+    for (int i = 0; i < 2; ++i) {
+        run_coro(lb.ioc, connect_and_call(lb, lb.target(), plain, &resumed));
+        CHECK_FALSE(resumed);
+    }
+    run_coro(lb.ioc, same_key->stop(1s), 10s);
+    run_coro(lb.ioc, other_key->stop(1s), 10s);
+}
+
+// Servers that verify client certificates must share a session id context, or OpenSSL refuses
+// the resumed handshake ("session id context uninitialized").
+TEST_CASE("tls: a client resumes under mutual TLS too", "[rpc][integration]") {
+    loopback lb;
+    auto a = extra_server(lb, certs().server, true);
+    auto b = extra_server(lb, certs().server, true);
+    auto t = client_tls();
+    t.cert_file = certs().server.cert;
+    t.key_file = certs().server.key;
+    auto ssl = rpc::tls_context::make_client(t);
+    rpc::tls_context::enable_resumption(*ssl);
+    bool resumed = true;
+    run_coro(lb.ioc, connect_and_call(lb, {"127.0.0.1", a->local_endpoint().port()}, ssl, &resumed));
+    CHECK_FALSE(resumed);
+    // B sees no certificate on this handshake: the client's comes out of the ticket.
+    run_coro(lb.ioc, connect_and_call(lb, {"127.0.0.1", b->local_endpoint().port()}, ssl, &resumed));
+    CHECK(resumed);
+    run_coro(lb.ioc, a->stop(1s), 10s);
+    run_coro(lb.ioc, b->stop(1s), 10s);
+}
 
 TEST_CASE("tls: a client trusting another CA is refused", "[rpc][integration]") {
     loopback lb;
@@ -78,7 +159,7 @@ TEST_CASE("tls: the server name is verified", "[rpc][integration]") {
     }
 }
 
-TEST_CASE("tls: TLS 1.3 with AES-256-GCM and P-256 is negotiated", "[rpc][integration]") {
+TEST_CASE("tls: TLS 1.3 with AES-256-GCM and X25519 is negotiated", "[rpc][integration]") {
     loopback lb;
     lb.srv->start();
     run_coro(lb.ioc, check_negotiation(lb));

@@ -111,6 +111,8 @@ public:
           prompt_(read_prompt(cfg)), context_(cfg.resume_context_limit),
           tls_(rpc::tls_context::make_client(cfg.common.tls)), client_id_(random_hex(rng_)),
           job_(cfg.job.empty() ? "job-" + random_hex(rng_) : cfg.job) {
+        // A failover resumes the TLS session of the worker before (rpc/tls_context.hpp).
+        rpc::tls_context::enable_resumption(*tls_);
         opts_.tls = cfg.common.tls;
         opts_.connect_timeout = cfg.connect_timeout;
         opts_.node_name = "client-" + client_id_;
@@ -338,6 +340,7 @@ private:
         }
         connected_at_ = clock::now();
         rpc::channel worker = *conn;
+        resumed_ = worker.resumed();
         const std::uint64_t attempt = cursor_.begin_next_stream();
         v1::GenerateRequest req;
         req.set_job(job_);
@@ -449,9 +452,10 @@ private:
         };
         const auto now = clock::now();
         common::logger("app").debug(
-            "failover phases director_us={} connect_us={} open_us={} first_token_us={} total_us={}",
+            "failover phases director_us={} connect_us={} open_us={} first_token_us={} total_us={} "
+            "tls_resumed={}",
             us(*failed_at_, assigned_at_), us(assigned_at_, connected_at_),
-            us(connected_at_, sent_at_), us(sent_at_, now), us(*failed_at_, now));
+            us(connected_at_, sent_at_), us(sent_at_, now), us(*failed_at_, now), resumed_);
         failed_at_.reset();
     }
 
@@ -507,6 +511,7 @@ private:
     clock::time_point assigned_at_;
     clock::time_point connected_at_;
     clock::time_point sent_at_;
+    bool resumed_ = false;  // the worker's TLS session was resumed
 };
 
 net::awaitable<void> stop_on_signal(shutdown_signal& sig, client_app& app, int& exit_code,
