@@ -1,6 +1,6 @@
 // The director's health-check budget (issue #10) keeps its promise: an idle worker that hangs
 // (SIGSTOP: it keeps its sockets but answers nothing) stops being assigned, although idle workers
-// are checked only every max(10 x --health-interval, N / 20 s). Membership's suspicion is what
+// are checked only every max(10 x --health-interval, N / 10 s). Membership's suspicion is what
 // catches it. Children on free ports, killed by PID; the time is printed, the bound is generous.
 #include "../rpc/loopback.hpp"
 #include "support/cluster.hpp"

@@ -319,7 +319,7 @@ common::time_point director_pool::next_tick(common::time_point now) const {
 std::chrono::milliseconds director_pool::idle_check_period() const {
     // At most idle_checks_per_s idle checks per second over the whole pool, and never more often
     // than every 10 intervals.
-    constexpr std::size_t idle_checks_per_s = 20;
+    constexpr std::size_t idle_checks_per_s = 10;
     const auto spread = std::chrono::milliseconds(
         static_cast<std::int64_t>(1000 * checking_.size() / idle_checks_per_s));
     return std::max(interval_ * 10, spread);

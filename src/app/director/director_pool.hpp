@@ -8,8 +8,8 @@
 //   - every health_interval: workers with streams or leases (the ones clients are being sent to),
 //     workers whose last check failed or timed out, and a worker whose kept-open connection has
 //     just closed (a killed or restarted process resets it: that is checked within one interval);
-//   - otherwise (idle: no streams, no leases, passing) every max(10 x health_interval, N / 20 s)
-//     for N workers: at most 20 idle checks per second over the pool. Gossip already proves an
+//   - otherwise (idle: no streams, no leases, passing) every max(10 x health_interval, N / 10 s)
+//     for N workers: at most 10 idle checks per second over the pool. Gossip already proves an
 //     idle worker alive, and a hung one (SIGSTOP) turns suspect after a missed probe, which takes
 //     it out of assignment as well.
 // The loop wakes every health_interval either way (all loops at the same instant: one wake-up of
