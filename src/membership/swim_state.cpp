@@ -116,8 +116,6 @@ std::vector<outbound> swim_state::leave(common::time_point now) {
         }
     }
     probes_.clear();
-    first_failures_.clear();
-    final_checks_.clear();
     (void)now;
     gossip_now(out);
     return out;

@@ -191,6 +191,11 @@ private:
         std::uint32_t nacks = 0;
         common::time_point started{};
         std::vector<std::string> relays;  // asked to ping-req: their acks count as well
+        // Set on a second chance: when the first probe of the target failed.
+        std::optional<common::time_point> first_failure;
+        // Set on a look before declaring (a suspicion timer expired; docs/gossip-storm.md): the
+        // looks left after this one.
+        std::optional<unsigned> final_looks_left;
     };
     struct relay {
         common::endpoint origin;
@@ -276,11 +281,6 @@ private:
 
     std::map<std::uint32_t, probe> probes_;
     std::map<std::uint32_t, relay> relays_;
-    // Second-chance probes (by seq): when the first probe of their target failed.
-    std::map<std::uint32_t, common::time_point> first_failures_;
-    // Final checks (by seq): a suspicion timer expired and the suspect is probed once more before
-    // it is declared failed (docs/gossip-storm.md, "Look before declaring").
-    std::map<std::uint32_t, unsigned> final_checks_;  // seq -> looks left after this one
     // Probe sequence numbers are random (issue #11 item 2): nobody can predict the number of the
     // next probe, and an ack counts only when it names a probe in flight and comes from the member
     // probed or a relay asked for it (handling_sender_).

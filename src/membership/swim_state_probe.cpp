@@ -229,7 +229,9 @@ std::uint32_t swim_state::start_probe(entry& e, common::time_point now, out_vec&
                          0,
                          0,
                          now,
-                         {}};
+                         {},
+                         std::nullopt,
+                         std::nullopt};
     e.probing = true;
     ++counters_.probes;
     send(out, e.m.addr, {wire::encode_message(wire::ping_msg{seq, e.m.name})});
@@ -240,7 +242,7 @@ std::uint32_t swim_state::start_probe(entry& e, common::time_point now, out_vec&
         // path cuts the chance that loss alone fails this probe too (at 25 % loss 0.14 -> 0.04).
         auto& p = probes_.at(seq);
         p.end = p.ack_deadline;
-        first_failures_[seq] = *first_failure;
+        p.first_failure = first_failure;
         send_ping_reqs(seq, p, out, 2 * config_.indirect_probes);
     }
     return seq;
@@ -305,16 +307,8 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     }
     const probe p = std::move(it->second);
     probes_.erase(it);
-    std::optional<common::time_point> first_failure;  // set: this was a second chance
-    if (auto f = first_failures_.find(seq); f != first_failures_.end()) {
-        first_failure = f->second;
-        first_failures_.erase(f);
-    }
-    std::optional<unsigned> final_check;  // set: a look before declaring, with looks left
-    if (auto f = final_checks_.find(seq); f != final_checks_.end()) {
-        final_check = f->second;
-        final_checks_.erase(f);
-    }
+    const auto first_failure = p.first_failure;    // set: this was a second chance
+    const auto final_check = p.final_looks_left;  // set: a look before declaring
     entry* e = lookup(p.target);
     if (e != nullptr) {
         e->probing = false;
@@ -346,7 +340,7 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     if (final_check) {
         if (e->m.status == member_status::suspect && !e->suspicion_timer) {
             if (*final_check > 0) {
-                final_checks_.emplace(start_probe(*e, now, out, now), *final_check - 1);
+                probes_.at(start_probe(*e, now, out, now)).final_looks_left = *final_check - 1;
             } else {
                 declare_failed(*e, now);
             }
@@ -403,14 +397,14 @@ void swim_state::run_suspicions(common::time_point now, out_vec& out) {
         }
         if (e.probing) {
             // A probe of the suspect is in flight: it is the first look.
-            for (const auto& [seq, p] : probes_) {
-                if (p.target == name) {
-                    final_checks_.emplace(seq, final_looks - 1);
+            for (auto& [seq, p] : probes_) {
+                if (p.target == name && !p.final_looks_left) {
+                    p.final_looks_left = final_looks - 1;
                 }
             }
             continue;
         }
-        final_checks_.emplace(start_probe(e, now, out, now), final_looks - 1);
+        probes_.at(start_probe(e, now, out, now)).final_looks_left = final_looks - 1;
     }
 }
 
