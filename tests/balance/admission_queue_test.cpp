@@ -43,7 +43,7 @@ TEST_CASE("admission_queue: a ticket is bound to the client that took it", "[bal
     CHECK_FALSE(q.position(a->id + 1000, "client-a"));
 }
 
-TEST_CASE("admission_queue: places time out; inactive ones must come back in time", "[balance]") {
+TEST_CASE("admission_queue: places time out, inactive ones must come back in time", "[balance]") {
     admission_queue q(admission_config{.capacity = 4, .timeout = 10s, .rejoin_grace = 2s});
     const auto a = q.enqueue("a", t0);
     const auto b = q.enqueue("b", t0);

@@ -15,7 +15,7 @@ TEST_CASE("metric names map dots and other characters to underscores", "[metrics
     CHECK(metric_name("é") == "__");  // two UTF-8 bytes, two underscores
 }
 
-TEST_CASE("label values escape backslash, quote and newline; help escapes backslash and newline",
+TEST_CASE("label values escape backslash, quote and newline, help escapes backslash and newline",
           "[metrics]") {
     CHECK(escape_label_value(R"(a\b"c)") == R"(a\\b\"c)");
     CHECK(escape_label_value("x\ny") == "x\\ny");

@@ -289,7 +289,7 @@ TEST_CASE("exec: a failing program ends the job with exit 3 and its stderr, no f
     CHECK(c.worker(1).running());
 }
 
-TEST_CASE("exec: client Ctrl-C kills the job's whole process group; 100 jobs leave no zombie",
+TEST_CASE("exec: client Ctrl-C kills the job's whole process group, 100 jobs leave no zombie",
           "[exec][integration]") {
     scratch_dir dir;
     // Prints its process group id, then waits for two children of its group.
@@ -338,7 +338,7 @@ TEST_CASE("exec: client Ctrl-C kills the job's whole process group; 100 jobs lea
     CHECK(zombie_children(worker_pid).empty());
 }
 
-TEST_CASE("exec: worker SIGTERM past its drain timeout; the client resumes elsewhere",
+TEST_CASE("exec: worker SIGTERM past its drain timeout, the client resumes elsewhere",
           "[exec][integration]") {
     scratch_dir dir;
     const auto prog = dir.script("gen.sh", slow_deterministic);
@@ -363,7 +363,7 @@ TEST_CASE("exec: worker SIGTERM past its drain timeout; the client resumes elsew
     CHECK(*wcode == 0);
 }
 
-TEST_CASE("exec: a full worker is not assigned; the waiting client gets it when a job ends",
+TEST_CASE("exec: a full worker is not assigned, the waiting client gets it when a job ends",
           "[exec][integration]") {
     scratch_dir dir;
     const auto prog = dir.script(

@@ -92,7 +92,7 @@ std::string member_object(const std::string& json, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("http: promtool accepts both /metrics; healthz, readyz, members, 405, big headers",
+TEST_CASE("http: promtool accepts both /metrics, healthz, readyz, members, 405, big headers",
           "[http][integration]") {
     const auto dport = free_port();
     const auto wport = free_port();
