@@ -53,16 +53,21 @@ net::awaitable<void> connect_and_call(loopback& lb, common::endpoint target,
     *resumed = r->resumed();
 }
 
+// A server with identity `id`; with `client_ca`, it demands client certificates signed by it
+// and lets only the role "client" call Bench.Echo.
 std::unique_ptr<rpc::server> extra_server(loopback& lb, const cert_pair& id,
-                                          bool require_client_cert = false) {
+                                          const std::string& client_ca = {}) {
     rpc::server_options so;
     so.listen = {"127.0.0.1", 0};
     so.tls.cert_file = id.cert;
     so.tls.key_file = id.key;
-    so.tls.require_client_cert = require_client_cert;
-    so.tls.ca_file = require_client_cert ? certs().server.cert : "";
+    so.tls.require_client_cert = !client_ca.empty();
+    so.tls.ca_file = client_ca;
     auto srv = std::make_unique<rpc::server>(lb.ioc.get_executor(), so);
     app::register_bench_service(*srv, "extra");
+    if (!client_ca.empty()) {
+        srv->allow_roles("Bench.Echo", {"client"});
+    }
     srv->start();
     return srv;
 }
@@ -105,20 +110,23 @@ TEST_CASE("tls: a client resumes its session on any server holding the same key,
 }
 
 // Servers that verify client certificates must share a session id context, or OpenSSL refuses
-// the resumed handshake ("session id context uninitialized").
-TEST_CASE("tls: a client resumes under mutual TLS too", "[rpc][integration]") {
+// the resumed handshake ("session id context uninitialized"); and the role in the client's
+// certificate must survive: a resumed handshake carries no certificate.
+TEST_CASE("tls: a client resumes under mutual TLS too, keeping its role", "[rpc][integration]") {
     loopback lb;
-    auto a = extra_server(lb, certs().server, true);
-    auto b = extra_server(lb, certs().server, true);
+    const auto client_id = make_cert(certs().dir, "client-role", "/CN=client-a/OU=client");
+    auto a = extra_server(lb, certs().server, client_id.cert);
+    auto b = extra_server(lb, certs().server, client_id.cert);
     auto t = client_tls();
-    t.cert_file = certs().server.cert;
-    t.key_file = certs().server.key;
+    t.cert_file = client_id.cert;
+    t.key_file = client_id.key;
     auto ssl = rpc::tls_context::make_client(t);
     rpc::tls_context::enable_resumption(*ssl);
     bool resumed = true;
     run_coro(lb.ioc, connect_and_call(lb, {"127.0.0.1", a->local_endpoint().port()}, ssl, &resumed));
     CHECK_FALSE(resumed);
-    // B sees no certificate on this handshake: the client's comes out of the ticket.
+    // B sees no certificate on this handshake: the client's, and its role, come out of the
+    // ticket (connect_and_call checks that Bench.Echo, allowed to "client" only, succeeds).
     run_coro(lb.ioc, connect_and_call(lb, {"127.0.0.1", b->local_endpoint().port()}, ssl, &resumed));
     CHECK(resumed);
     run_coro(lb.ioc, a->stop(1s), 10s);
