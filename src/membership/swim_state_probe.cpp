@@ -307,7 +307,7 @@ void swim_state::finish_probe(std::uint32_t seq, bool acked, common::time_point 
     }
     const probe p = std::move(it->second);
     probes_.erase(it);
-    const auto first_failure = p.first_failure;    // set: this was a second chance
+    const auto first_failure = p.first_failure;   // set: this was a second chance
     const auto final_check = p.final_looks_left;  // set: a look before declaring
     entry* e = lookup(p.target);
     if (e != nullptr) {

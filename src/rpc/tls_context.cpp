@@ -197,8 +197,8 @@ bool install_ticket_keys(SSL_CTX* c) {
         EVP_PKEY_derive(kdf, keys.data(), &len) == 1 && len == keys.size();
     EVP_PKEY_CTX_free(kdf);
     OPENSSL_clear_free(der, static_cast<std::size_t>(n));
-    const bool set =
-        derived && SSL_CTX_set_tlsext_ticket_keys(c, keys.data(), static_cast<long>(keys.size())) == 1;
+    const bool set = derived && SSL_CTX_set_tlsext_ticket_keys(c, keys.data(),
+                                                               static_cast<long>(keys.size())) == 1;
     OPENSSL_cleanse(keys.data(), keys.size());
     return set;
 }

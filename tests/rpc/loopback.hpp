@@ -36,12 +36,11 @@ struct cert_pair {
 inline cert_pair make_cert(const std::string& dir, const std::string& name,
                            const std::string& subject = "/CN=localhost") {
     cert_pair p{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
-    const auto r =
-        run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30", "-subj",
-                     subject, "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-                     "-keyout", p.key, "-out", p.cert},
-                    20s);
+    const auto r = run_command(
+        {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30", "-subj", subject, "-addext",
+         "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1", "-keyout", p.key, "-out", p.cert},
+        20s);
     if (r.exit_code != 0) {
         throw std::runtime_error("openssl req failed: " + r.output);
     }

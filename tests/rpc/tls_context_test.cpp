@@ -84,7 +84,8 @@ TEST_CASE("tls: a client resumes its session on any server holding the same key,
     const common::endpoint c{"127.0.0.1", other_key->local_endpoint().port()};
     auto ca = client_tls(write_file("both-cas.pem", [] {
         std::stringstream both;
-        both << std::ifstream(certs().server.cert).rdbuf() << std::ifstream(certs().other.cert).rdbuf();
+        both << std::ifstream(certs().server.cert).rdbuf()
+             << std::ifstream(certs().other.cert).rdbuf();
         return both.str();
     }()));
     bool resumed = true;
@@ -123,11 +124,13 @@ TEST_CASE("tls: a client resumes under mutual TLS too, keeping its role", "[rpc]
     auto ssl = rpc::tls_context::make_client(t);
     rpc::tls_context::enable_resumption(*ssl);
     bool resumed = true;
-    run_coro(lb.ioc, connect_and_call(lb, {"127.0.0.1", a->local_endpoint().port()}, ssl, &resumed));
+    run_coro(lb.ioc,
+             connect_and_call(lb, {"127.0.0.1", a->local_endpoint().port()}, ssl, &resumed));
     CHECK_FALSE(resumed);
     // B sees no certificate on this handshake: the client's, and its role, come out of the
     // ticket (connect_and_call checks that Bench.Echo, allowed to "client" only, succeeds).
-    run_coro(lb.ioc, connect_and_call(lb, {"127.0.0.1", b->local_endpoint().port()}, ssl, &resumed));
+    run_coro(lb.ioc,
+             connect_and_call(lb, {"127.0.0.1", b->local_endpoint().port()}, ssl, &resumed));
     CHECK(resumed);
     run_coro(lb.ioc, a->stop(1s), 10s);
     run_coro(lb.ioc, b->stop(1s), 10s);
