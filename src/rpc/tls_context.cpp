@@ -16,6 +16,7 @@
 
 #include <array>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string_view>
 
@@ -113,6 +114,20 @@ void check_validity(SSL_CTX* c, const std::string& file) {
 constexpr std::string_view development_key_sha256 =
     "f8b99d3b3a264da5c5dce8b195608932946a6a2320747bb95afd5b7159bb052c";
 
+// SHA-256 of `bytes` as lowercase hex; empty if OpenSSL fails.
+std::string sha256_hex(std::string_view bytes) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+        return {};
+    }
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) {
+        hex += fmt::format("{:02x}", md[i]);
+    }
+    return hex;
+}
+
 bool is_development_key(EVP_PKEY* key) {
     if (key == nullptr) {
         return false;
@@ -122,18 +137,9 @@ bool is_development_key(EVP_PKEY* key) {
     if (n <= 0 || der == nullptr) {
         return false;
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    const bool ok =
-        EVP_Digest(der, static_cast<std::size_t>(n), digest, &len, EVP_sha256(), nullptr) == 1;
+    const std::string hex = sha256_hex(
+        std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n)));
     OPENSSL_free(der);
-    if (!ok) {
-        return false;
-    }
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) {
-        hex += fmt::format("{:02x}", digest[i]);
-    }
     return hex == development_key_sha256;
 }
 
@@ -168,10 +174,19 @@ void load_ca(ssl::context& ctx, const tls_config& cfg) {
 
 // ---- session resumption across members (see tls_context.hpp) ------------------------------
 
+// SHA-256 of a file's bytes, hex (load_ca has already read the file, so it is readable).
+std::string file_sha256(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return sha256_hex(bytes);
+}
+
 // The ticket keys of a server: name (16 bytes), HMAC key (32), AES key (32), the layout of
 // SSL_CTX_set_tlsext_ticket_keys. HKDF-SHA256 of the private key, so every member holding the
-// same key reads every other's tickets, and nobody without the key can.
-bool install_ticket_keys(SSL_CTX* c) {
+// same key reads every other's tickets, and nobody without the key can. `bound_to` goes into
+// the derivation too: a server that verifies client certificates binds its tickets to its CA
+// file, so a new CA (a client no longer trusted) also ends the sessions issued under the old one.
+bool install_ticket_keys(SSL_CTX* c, const std::string& bound_to) {
     EVP_PKEY* key = SSL_CTX_get0_privatekey(c);
     if (key == nullptr) {
         return false;
@@ -184,7 +199,7 @@ bool install_ticket_keys(SSL_CTX* c) {
     std::array<unsigned char, 80> keys{};
     std::size_t len = keys.size();
     constexpr std::string_view salt = "rpcnetd";
-    constexpr std::string_view info = "rpcnetd TLS 1.3 session ticket keys v1";
+    const std::string info = "rpcnetd TLS 1.3 session ticket keys v1; " + bound_to;
     EVP_PKEY_CTX* kdf = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
     const bool derived =
         kdf != nullptr && EVP_PKEY_derive_init(kdf) == 1 &&
@@ -256,23 +271,26 @@ std::shared_ptr<ssl::context> tls_context::make_server(const tls_config& cfg) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
     common_settings(*ctx);
     load_identity(*ctx, cfg);
+    std::string tickets_bound_to = "no client certificates";
+    if (cfg.require_client_cert) {
+        load_ca(*ctx, cfg);
+        ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+        tickets_bound_to =
+            "client CA " + file_sha256(cfg.ca_file.empty() ? cfg.cert_file : cfg.ca_file);
+    } else {
+        ctx->set_verify_mode(ssl::verify_none);
+    }
     // One stateless ticket per connection, sealed with keys derived from our private key (a
     // client resumes with any member holding it). The session id context must be the same on
     // every member, or a resumed mTLS session is refused.
     SSL_CTX* c = ctx->native_handle();
     static constexpr unsigned char sid_context[] = "rpcnetd";
-    if (!install_ticket_keys(c) ||
+    if (!install_ticket_keys(c, tickets_bound_to) ||
         SSL_CTX_set_session_id_context(c, sid_context, sizeof sid_context - 1) != 1) {
         throw runtime_failure("cannot set up TLS session tickets: " + openssl_reason());
     }
     SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
     SSL_CTX_set_num_tickets(c, 1);
-    if (cfg.require_client_cert) {
-        load_ca(*ctx, cfg);
-        ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-    } else {
-        ctx->set_verify_mode(ssl::verify_none);
-    }
     return ctx;
 }
 

@@ -14,7 +14,9 @@
 // verification, the dearest part of an OpenSSL 3 handshake); every other context, the bench's
 // included, makes full handshakes, as in the bench protocol. Resumption is psk_dhe_ke only: each
 // connection still runs a fresh ECDHE, so a leaked key does not open recorded traffic; whoever
-// holds the key can read tickets, but could impersonate the server anyway.
+// holds the key can read tickets, but could impersonate the server anyway. A server that
+// verifies client certificates also binds its ticket keys to its CA file: a resumed session
+// carries the client's certificate, verified under the CA of the session it came from.
 //
 // Build one context per role per process and share it (std::shared_ptr): creating an OpenSSL 3
 // SSL_CTX costs ~100 µs, which would dominate a reconnect. Contexts are immutable after build

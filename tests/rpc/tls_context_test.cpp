@@ -132,8 +132,21 @@ TEST_CASE("tls: a client resumes under mutual TLS too, keeping its role", "[rpc]
     run_coro(lb.ioc,
              connect_and_call(lb, {"127.0.0.1", b->local_endpoint().port()}, ssl, &resumed));
     CHECK(resumed);
+    // C holds the same key but trusts another client CA file (this client's certificate and
+    // one more): its full handshake accepts the client, but tickets issued under A's and B's CA
+    // do not open there, so a server that changes its CA does not honour the old sessions.
+    const auto bundle = write_file("client-cas.pem", [&] {
+        std::stringstream both;
+        both << std::ifstream(client_id.cert).rdbuf() << std::ifstream(certs().other.cert).rdbuf();
+        return both.str();
+    }());
+    auto c = extra_server(lb, certs().server, bundle);
+    run_coro(lb.ioc,
+             connect_and_call(lb, {"127.0.0.1", c->local_endpoint().port()}, ssl, &resumed));
+    CHECK_FALSE(resumed);
     run_coro(lb.ioc, a->stop(1s), 10s);
     run_coro(lb.ioc, b->stop(1s), 10s);
+    run_coro(lb.ioc, c->stop(1s), 10s);
 }
 
 TEST_CASE("tls: a client trusting another CA is refused", "[rpc][integration]") {
