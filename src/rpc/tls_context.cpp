@@ -12,8 +12,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <fmt/format.h>
-
 #include <array>
 #include <fstream>
 #include <iterator>
@@ -114,6 +112,18 @@ void check_validity(SSL_CTX* c, const std::string& file) {
 constexpr std::string_view development_key_sha256 =
     "f8b99d3b3a264da5c5dce8b195608932946a6a2320747bb95afd5b7159bb052c";
 
+// Bytes as lowercase hex (what `openssl ... -sha256` prints, without separators).
+std::string to_hex(const unsigned char* data, std::size_t n) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(2 * n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out += digits[data[i] >> 4U];
+        out += digits[data[i] & 0xfU];
+    }
+    return out;
+}
+
 // SHA-256 of `bytes` as lowercase hex; empty if OpenSSL fails.
 std::string sha256_hex(std::string_view bytes) {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -121,11 +131,7 @@ std::string sha256_hex(std::string_view bytes) {
     if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
         return {};
     }
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) {
-        hex += fmt::format("{:02x}", md[i]);
-    }
-    return hex;
+    return to_hex(md, len);
 }
 
 bool is_development_key(EVP_PKEY* key) {
@@ -411,13 +417,7 @@ std::string tls_context::own_fingerprint(ssl::context& ctx) {
     if (cert == nullptr || X509_digest(cert, EVP_sha256(), md, &len) != 1) {
         return {};
     }
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4U];
-        out += hex[md[i] & 0xfU];
-    }
-    return out;
+    return to_hex(md, len);
 }
 
 }  // namespace rpcnetd::rpc

@@ -82,12 +82,8 @@ TEST_CASE("tls: a client resumes its session on any server holding the same key,
     auto other_key = extra_server(lb, certs().other);  // C: another key
     const common::endpoint b{"127.0.0.1", same_key->local_endpoint().port()};
     const common::endpoint c{"127.0.0.1", other_key->local_endpoint().port()};
-    auto ca = client_tls(write_file("both-cas.pem", [] {
-        std::stringstream both;
-        both << std::ifstream(certs().server.cert).rdbuf()
-             << std::ifstream(certs().other.cert).rdbuf();
-        return both.str();
-    }()));
+    auto ca = client_tls(
+        write_file("both-cas.pem", read_file(certs().server.cert) + read_file(certs().other.cert)));
     bool resumed = true;
 
     auto resuming = rpc::tls_context::make_client(ca);
@@ -135,11 +131,8 @@ TEST_CASE("tls: a client resumes under mutual TLS too, keeping its role", "[rpc]
     // C holds the same key but trusts another client CA file (this client's certificate and
     // one more): its full handshake accepts the client, but tickets issued under A's and B's CA
     // do not open there, so a server that changes its CA does not honour the old sessions.
-    const auto bundle = write_file("client-cas.pem", [&] {
-        std::stringstream both;
-        both << std::ifstream(client_id.cert).rdbuf() << std::ifstream(certs().other.cert).rdbuf();
-        return both.str();
-    }());
+    const auto bundle =
+        write_file("client-cas.pem", read_file(client_id.cert) + read_file(certs().other.cert));
     auto c = extra_server(lb, certs().server, bundle);
     run_coro(lb.ioc,
              connect_and_call(lb, {"127.0.0.1", c->local_endpoint().port()}, ssl, &resumed));
