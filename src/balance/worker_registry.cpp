@@ -66,16 +66,28 @@ void worker_registry::reconcile(worker& w, std::optional<common::time_point> now
     if (!w.reported) {
         return;
     }
+    // The report can include at most `reported` of the leases old enough to be in it, and those
+    // are the oldest ones (a report counts the streams that had started, and the leases made
+    // just before it are the ones whose clients may still be connecting). So a lease is known to
+    // have vanished only when the (reported + 1)-th oldest lease is old enough too; then one old
+    // lease is surplus, and the oldest is dropped (which old one goes does not change the count).
     while (w.leases.size() > *w.reported) {
-        const auto oldest = w.leases.begin();
-        const bool covered = w.report_at - oldest->first >= config_.report_grace;
-        const bool timed_out = now && *now - oldest->first >= config_.lease_timeout;
+        const auto at = first_unreported(w)->first;
+        const bool covered = w.report_at - at >= config_.report_grace;
+        const bool timed_out = now && *now - at >= config_.lease_timeout;
         if (!covered && !timed_out) {
             break;
         }
+        const auto oldest = w.leases.begin();
         lease_owner_.erase(oldest->second);
         w.leases.erase(oldest);
     }
+}
+
+std::set<std::pair<common::time_point, lease_id>>::const_iterator
+worker_registry::first_unreported(const worker& w) {
+    // pending(w) steps from the newest end: a burst's few pending leases, not every stream.
+    return std::prev(w.leases.end(), static_cast<std::ptrdiff_t>(w.leases.size() - *w.reported));
 }
 
 void worker_registry::reindex(worker& w) {
@@ -91,7 +103,7 @@ void worker_registry::reindex(worker& w) {
     }
     std::optional<common::time_point> due;
     if (w.reported && w.leases.size() > *w.reported) {
-        due = w.leases.begin()->first + config_.lease_timeout;
+        due = first_unreported(w)->first + config_.lease_timeout;
     }
     if (due != w.due) {
         if (w.due) {

@@ -11,11 +11,15 @@
 // report (a report can predate streams that are starting right now; trusting it would undercount
 // exactly the workers that were just picked, and a burst of clients would pile onto them).
 //   Reconciliation: a report that counts fewer streams than there are leases means clients
-// vanished without releasing (kill -9) or never opened their stream. Leases made at least
-// report_grace before that report arrived had time to show up in it, so the oldest of them are
-// dropped until the lease count matches the report. As a backstop for a report that never changes,
-// leases older than lease_timeout are dropped the same way. Workers that have never reported are
-// counted by leases alone, which count until released.
+// vanished without releasing (kill -9), never opened their stream, or are still connecting.
+// Leases made at least report_grace before that report arrived had time to show up in it; when
+// there are more of them than the report counts, the surplus vanished and is dropped (oldest
+// first) until either the lease count matches the report or no surplus is left. Leases made since
+// stay pending on top of the report: a worker with 9 streams and 2 clients connecting to it counts
+// 11, not 9 (dropping the oldest leases down to the report would undercount exactly the worker
+// that was just picked, and the next clients would pile onto it). As a backstop for a report
+// that never changes, leases older than lease_timeout count as old enough too. Workers that have
+// never reported are counted by leases alone, which count until released.
 //
 // Health: mark_unhealthy() (the director's own health check failing, or a client's ReportFailure)
 // stops assignment to that worker at once, before the cluster agrees it failed. It is cleared by
@@ -211,8 +215,12 @@ private:
     };
 
     std::uint32_t pending(const worker& w, common::time_point now) const;
-    // Drops the oldest leases a lower report accounts for (see the header comment).
+    // Drops the surplus of old leases a lower report accounts for (see the header comment).
     void reconcile(worker& w, std::optional<common::time_point> now = std::nullopt);
+    // With more leases than w's report: the (reported + 1)-th oldest lease, the first the report
+    // need not include. Once it is old enough, the report proves a lease vanished.
+    static std::set<std::pair<common::time_point, lease_id>>::const_iterator
+    first_unreported(const worker& w);
     std::uint32_t connections(const worker& w, common::time_point now) const;
     // Alive, healthy and below capacity (the one rule assign(), pool() and assignable_count() use).
     bool assignable(const worker& w, common::time_point now) const;
@@ -236,8 +244,8 @@ private:
     std::unordered_map<lease_id, lease_record> lease_owner_;
     id_source ids_;
     load_index index_;  // the assignable workers
-    // When a worker's oldest lease reaches lease_timeout; only workers with more leases than
-    // their report (the only ones reconcile can drop from).
+    // When a worker's first unreported lease reaches lease_timeout; only workers with more
+    // leases than their report (the only ones reconcile can drop from).
     std::set<std::pair<common::time_point, std::string_view>> due_;
     std::uint64_t assignable_version_ = 0;
     // Scratch space reused by assign() to avoid allocating per call.

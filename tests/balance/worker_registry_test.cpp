@@ -309,6 +309,82 @@ TEST_CASE("worker_registry: direct observations reconcile even when the count is
     CHECK_FALSE(r.observe_streams("nobody", 0, t0));
 }
 
+TEST_CASE("worker_registry: a report counts the old streams; leases made since stay pending",
+          "[balance]") {
+    auto r = make("least-connections", {.report_grace = 1s, .lease_timeout = 10s});
+    r.update(worker("w1", 62001, 0u, 1), t0);
+    rpcnetd::common::rng g(4);
+    must_assign(r, g, t0);
+    CHECK(r.observe_streams("w1", 1, t0 + 2s));  // its stream runs
+    // Two more clients, long after the first: a health check answers before they connect.
+    must_assign(r, g, t0 + 6s);
+    must_assign(r, g, t0 + 6s);
+    CHECK(r.observe_streams("w1", 1, t0 + 6100ms));
+    CHECK(r.connections("w1", t0 + 6100ms) == 3u);  // 1 running + 2 connecting, not 2
+    CHECK(r.lease_count() == 3u);
+
+    SECTION("once the new leases are old enough to be in a report, a report of 1 drops them") {
+        CHECK(r.observe_streams("w1", 1, t0 + 7100ms));
+        CHECK(r.connections("w1", t0 + 7100ms) == 1u);
+        CHECK(r.lease_count() == 1u);
+    }
+    SECTION("their streams start: the count follows the report") {
+        CHECK(r.observe_streams("w1", 3, t0 + 7100ms));
+        CHECK(r.connections("w1", t0 + 7100ms) == 3u);
+        CHECK(r.lease_count() == 3u);
+    }
+    SECTION("the backstop waits for the first unreported lease, not the oldest") {
+        // The report is never renewed: at +10 s only the first lease has timed out, and the
+        // report of 1 accounts for it.
+        r.expire(t0 + 10500ms);
+        CHECK(r.connections("w1", t0 + 10500ms) == 3u);
+        r.expire(t0 + 16s);
+        CHECK(r.connections("w1", t0 + 16s) == 1u);
+    }
+}
+
+TEST_CASE("worker_registry: waves of clients over 3 workers stay within +-1 while reports arrive",
+          "[balance]") {
+    // The integration test's shape: waves of 5 clients, each wave streaming before the next, and
+    // every worker observed (a health check) between and during the waves, seconds apart.
+    auto r = make("least-connections", {.report_grace = 1s, .lease_timeout = 10s});
+    for (int i = 1; i <= 3; ++i) {
+        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), 0u, 1), t0);
+    }
+    rpcnetd::common::rng g(11);
+    std::map<std::string, std::uint32_t> running;
+    auto now = t0;
+    for (int wave = 0; wave < 6; ++wave) {
+        std::vector<std::string> picked;
+        for (int i = 0; i < 5; ++i) {
+            picked.push_back(must_assign(r, g, now).worker);
+            now += 10ms;
+            // Health checks answer while this wave's clients are still connecting.
+            for (const auto& [name, n] : running) {
+                r.observe_streams(name, n, now);
+            }
+        }
+        now += 3s;  // the wave's streams start
+        for (const auto& w : picked) {
+            ++running[w];
+        }
+        for (const auto& [name, n] : running) {
+            r.observe_streams(name, n, now);
+        }
+        std::uint32_t lo = 100;
+        std::uint32_t hi = 0;
+        for (int i = 1; i <= 3; ++i) {
+            const auto n = running["w" + std::to_string(i)];
+            lo = std::min(lo, n);
+            hi = std::max(hi, n);
+        }
+        CHECK(hi - lo <= 1);
+    }
+    CHECK(running["w1"] == 10);
+    CHECK(running["w2"] == 10);
+    CHECK(running["w3"] == 10);
+}
+
 TEST_CASE("worker_registry: a burst of assignments is not skewed by a stale report", "[balance]") {
     auto r = make("least-connections", {.report_grace = 1s});
     for (int i = 1; i <= 3; ++i) {

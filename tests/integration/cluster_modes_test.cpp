@@ -185,14 +185,6 @@ TEST_CASE("cluster: least-connections spreads 30 clients evenly and counts retur
         c.add_worker(label, {"--token-interval", "50ms"});
     }
     REQUIRE(c.wait_alive_workers(3, 20s));
-    std::vector<std::unique_ptr<child_process>> clients;
-    for (int i = 0; i < 30; ++i) {
-        // A generous idle timeout: this test is about balancing, and 34 processes on two cores
-        // (sanitizer builds) can stall a stream long enough to trigger a legitimate failover.
-        // --tokens 0 streams until stopped, so all 30 overlap however slowly they start.
-        clients.push_back(c.start_client(
-            {"--tokens", "0", "--stream-idle-timeout", "10s", "--connect-timeout", "10s"}));
-    }
     // Judged by the workers' own counts of running Worker.Generate streams (Node.Stats
     // worker.active_streams), not by the director's estimate that the balancer itself uses.
     const auto own_counts = [&] {
@@ -203,13 +195,35 @@ TEST_CASE("cluster: least-connections spreads 30 clients evenly and counts retur
         }
         return counts;
     };
-    bool balanced = false;
+    const auto total = [](const std::vector<std::uint64_t>& v) { return v[0] + v[1] + v[2]; };
+    // Six waves of five, each streaming before the next starts. Least-connections must correct
+    // any skew with the next wave: a worker briefly suspect or unhealthy while a wave assigns
+    // (34 sanitizer processes starting at once on two cores can starve one for a second, and
+    // the director rightly skips it) gets the next wave's clients, so the end is even anyway.
+    std::vector<std::unique_ptr<child_process>> clients;
     std::vector<std::uint64_t> counts;
-    for (const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (int wave = 0; wave < 6; ++wave) {
+        for (int i = 0; i < 5; ++i) {
+            // A generous idle timeout: this test is about balancing, and a loaded machine can
+            // stall a stream long enough to trigger a legitimate failover. --tokens 0 streams
+            // until stopped, so all 30 overlap however slowly they start.
+            clients.push_back(c.start_client(
+                {"--tokens", "0", "--stream-idle-timeout", "10s", "--connect-timeout", "10s"}));
+        }
+        for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+             std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(100ms)) {
+            counts = own_counts();
+            if (total(counts) == clients.size()) {
+                break;
+            }
+        }
+    }
+    bool balanced = false;
+    for (const auto deadline = std::chrono::steady_clock::now() + 30s;
          !balanced && std::chrono::steady_clock::now() < deadline;) {
         counts = own_counts();
         const auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
-        balanced = counts[0] + counts[1] + counts[2] == 30 && *hi - *lo <= 1;
+        balanced = total(counts) == 30 && *hi - *lo <= 1;
         if (!balanced) {
             std::this_thread::sleep_for(200ms);
         }
@@ -225,6 +239,15 @@ TEST_CASE("cluster: least-connections spreads 30 clients evenly and counts retur
             failovers += parse_client_output(cl->output()).failovers;
         }
         UNSCOPED_INFO("client failovers: " << failovers);
+        // What the director saw: suspicion, failed health checks, reports from clients.
+        for (const auto& line : split_lines(c.director().output())) {
+            if (line.find("Suspect") != std::string::npos ||
+                line.find("health") != std::string::npos ||
+                line.find("Failed") != std::string::npos ||
+                line.find("report") != std::string::npos) {
+                UNSCOPED_INFO("director: " << line);
+            }
+        }
     }
     CHECK(balanced);
     // Half the clients vanish without a word; the rest are stopped normally.
