@@ -257,7 +257,9 @@ private:
                                 std::string{}};
         }
         v1::HealthResponse resp;
-        resp.set_active_streams(static_cast<std::uint32_t>(active_));
+        // The same load gossip reports (a program still exiting holds its slot), so the
+        // director's two sources agree and a full worker does not flicker between them.
+        resp.set_active_streams(static_cast<std::uint32_t>(load()));
         co_return std::pair{rpc::status{}, resp.SerializeAsString()};
     }
 
