@@ -309,7 +309,7 @@ TEST_CASE("worker_registry: direct observations reconcile even when the count is
     CHECK_FALSE(r.observe_streams("nobody", 0, t0));
 }
 
-TEST_CASE("worker_registry: a report counts the old streams; leases made since stay pending",
+TEST_CASE("worker_registry: a report counts the old streams, leases made since stay pending",
           "[balance]") {
     auto r = make("least-connections", {.report_grace = 1s, .lease_timeout = 10s});
     r.update(worker("w1", 62001, 0u, 1), t0);
