@@ -37,6 +37,9 @@ void worker_registry::update(const member_snapshot& member, common::time_point n
     const auto report = member.reported_streams();
     if (!report) {
         w.reported.reset();
+    } else if (w.observed_at && now - *w.observed_at < config_.observation_wins) {
+        // The health check asked the worker itself that recently: a gossiped count left the
+        // worker earlier than it arrives here, and would set the count back.
     } else if (!w.reported || *w.reported != *report ||
                w.member.incarnation != member.incarnation) {
         w.reported = report;
@@ -57,6 +60,7 @@ bool worker_registry::observe_streams(std::string_view name, std::uint32_t activ
     }
     it->second.reported = active;
     it->second.report_at = now;
+    it->second.observed_at = now;
     reconcile(it->second, now);
     reindex(it->second);
     return true;
@@ -311,7 +315,17 @@ void worker_registry::expire(common::time_point now) {
 std::uint32_t worker_registry::pending(const worker& w, common::time_point) const {
     const auto leases = static_cast<std::uint32_t>(w.leases.size());
     const std::uint32_t reported = w.reported.value_or(0);
-    return leases > reported ? leases - reported : 0;
+    if (leases >= reported) {
+        return leases - reported;  // our leases account for the whole report
+    }
+    // The report counts more streams than we hold leases: other directors' clients are in it.
+    // Our leases too recent to be in it count on top (found from the newest end: O(young)).
+    std::uint32_t young = 0;
+    for (auto it = w.leases.rbegin();
+         it != w.leases.rend() && w.report_at - it->first < config_.report_grace; ++it) {
+        ++young;
+    }
+    return young;
 }
 
 std::uint32_t worker_registry::connections(const worker& w, common::time_point now) const {

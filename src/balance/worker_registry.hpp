@@ -4,12 +4,22 @@
 // and the current time by the director's shell; randomness is a parameter.
 //
 // Load accounting (why counts fall even when clients vanish silently):
-//   connections(w) = max(live leases of w, reported(w))
+//   connections(w) = live leases of w                      when they are >= reported(w)
+//                  = reported(w) + leases made < report_grace before that report, or since
+//                                                          otherwise
 // A lease lives from assignment until the client releases it (its stream ended). reported(w) is
-// the active-stream count the worker itself last gossiped. While clients behave, leases are exact
-// and reports lag behind them, so the max is the lease count: the balancer never acts on a stale
-// report (a report can predate streams that are starting right now; trusting it would undercount
-// exactly the workers that were just picked, and a burst of clients would pile onto them).
+// the active-stream count the worker itself last reported (gossip, or the health check, which
+// is fresher: for observation_wins after a check, gossiped counts are not taken). With
+// one director and behaving clients, leases are exact and reports lag behind them, so the count
+// is the lease count: the balancer never acts on a stale report (a report can predate streams
+// that are starting right now; trusting it would undercount exactly the workers that were just
+// picked, and a burst of clients would pile onto them). A report above the lease count holds
+// streams this director did not assign (other directors', or from before a restart); then our
+// recent leases, which the report may not contain yet, count on top of it. Without that, each
+// of several directors saw its own new clients vanish into the others' streams and kept picking
+// the same worker until the clients connected (seconds on a loaded machine). A recent lease
+// whose stream has started counts twice until it is report_grace old: a director then prefers
+// the workers it did not just pick, which spreads a burst.
 //   Reconciliation: a report that counts fewer streams than there are leases means clients
 // vanished without releasing (kill -9), never opened their stream, or are still connecting.
 // Leases made at least report_grace before that report arrived had time to show up in it; when
@@ -91,6 +101,11 @@ struct registry_config {
     // Longer: a client that never connects inflates the count for longer. Shorter: a client that
     // connects slowly, or a worker whose report is slow to gossip, is briefly undercounted.
     std::chrono::milliseconds lease_timeout{10000};
+    // A direct observation (observe_streams) this recent wins over gossiped counts, which left
+    // the worker before they arrive: a gossiped count arriving just after a health check is
+    // older than it. Longer: gossip is ignored for longer after a check (a busy worker is
+    // checked every health interval anyway). Shorter: a stale count can set a fresh one back.
+    std::chrono::milliseconds observation_wins{500};
 };
 
 // What a request could get right now (check()): a worker, only full ones (every alive, healthy,
@@ -112,7 +127,7 @@ struct pool_entry {
     member_state state = member_state::alive;
     std::uint32_t connections = 0;          // the count least-connections uses
     std::optional<std::uint32_t> reported;  // the worker's last report, if any
-    std::uint32_t pending = 0;              // leases beyond the report (not yet in it)
+    std::uint32_t pending = 0;              // leases counted on top of the report
     std::optional<std::uint32_t> capacity;  // the worker's capacity tag, if any
     bool healthy = true;                    // not marked unhealthy
     bool full = false;                      // connections have reached capacity
@@ -207,6 +222,7 @@ private:
         bool draining = false;
         std::optional<std::uint32_t> reported;
         common::time_point report_at{};
+        std::optional<common::time_point> observed_at;  // last observe_streams
         std::optional<common::time_point> unhealthy_since;
         std::set<std::pair<common::time_point, lease_id>> leases;  // (assigned at, id)
         std::string_view key;                   // the map key this worker is stored under (stable)

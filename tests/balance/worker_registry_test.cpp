@@ -385,6 +385,48 @@ TEST_CASE("worker_registry: waves of clients over 3 workers stay within +-1 whil
     CHECK(running["w3"] == 10);
 }
 
+TEST_CASE("worker_registry: with other directors' streams in the reports, new leases count on top",
+          "[balance]") {
+    // Each worker runs 4 streams another director assigned: this registry holds no lease.
+    auto r = make("least-connections", {.report_grace = 1s, .lease_timeout = 10s});
+    for (int i = 1; i <= 3; ++i) {
+        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), 4u, 1), t0);
+    }
+    rpcnetd::common::rng g(7);
+    std::map<std::string, int> per;
+    for (int i = 0; i < 6; ++i) {
+        ++per[must_assign(r, g, t0 + 100ms + std::chrono::milliseconds(10 * i)).worker];
+    }
+    CHECK(per["w1"] == 2);
+    CHECK(per["w2"] == 2);
+    CHECK(per["w3"] == 2);
+    // A health check before those clients connect: the report does not hold them yet.
+    CHECK(r.observe_streams("w1", 4, t0 + 300ms));
+    CHECK(r.connections("w1", t0 + 300ms) == 6u);
+    // They connected, and the other director's clients grew too: 4 + 2 + 3. Our two leases are
+    // recent enough to count again (a director prefers the workers it did not just pick)...
+    CHECK(r.observe_streams("w1", 9, t0 + 600ms));
+    CHECK(r.connections("w1", t0 + 600ms) == 11u);
+    // ...until a report made report_grace after them, which holds them.
+    CHECK(r.observe_streams("w1", 9, t0 + 1500ms));
+    CHECK(r.connections("w1", t0 + 1500ms) == 9u);
+    CHECK(r.lease_count() == 6u);  // nothing proves those clients gone
+}
+
+TEST_CASE("worker_registry: a gossiped count does not set back a fresher health check",
+          "[balance]") {
+    auto r = make("least-connections", {.report_grace = 1s, .observation_wins = 500ms});
+    r.update(worker("w1", 62001, 0u, 1), t0);
+    CHECK(r.observe_streams("w1", 7, t0 + 1s));  // streams another director assigned
+    // Gossip from before the check arrives just after it.
+    r.update(worker("w1", 62001, 5u, 2), t0 + 1100ms);
+    CHECK(r.connections("w1", t0 + 1100ms) == 7u);
+    CHECK(r.pool(t0 + 1100ms)[0].reported == 7u);
+    // Long after the last check (an idle worker is checked rarely), gossip counts again.
+    r.update(worker("w1", 62001, 3u, 3), t0 + 1600ms);
+    CHECK(r.connections("w1", t0 + 1600ms) == 3u);
+}
+
 TEST_CASE("worker_registry: a burst of assignments is not skewed by a stale report", "[balance]") {
     auto r = make("least-connections", {.report_grace = 1s});
     for (int i = 1; i <= 3; ++i) {
