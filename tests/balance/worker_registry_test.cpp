@@ -57,6 +57,14 @@ assignment must_assign(worker_registry& r, rpcnetd::common::rng& g, time_point n
     return must_assign(r, s, now);
 }
 
+// Workers w1, w2, w3 at t0, each reporting `streams` running streams.
+void three_workers(worker_registry& r, std::uint32_t streams) {
+    for (int i = 1; i <= 3; ++i) {
+        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), streams, 1),
+                 t0);
+    }
+}
+
 bool no_workers(worker_registry& r, time_point now, const tag_filter& f = {},
                 std::vector<std::string> exclude = {}) {
     rpcnetd::common::rng g(1);
@@ -348,9 +356,7 @@ TEST_CASE("worker_registry: waves of clients over 3 workers stay within +-1 whil
     // The integration test's shape: waves of 5 clients, each wave streaming before the next, and
     // every worker observed (a health check) between and during the waves, seconds apart.
     auto r = make("least-connections", {.report_grace = 1s, .lease_timeout = 10s});
-    for (int i = 1; i <= 3; ++i) {
-        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), 0u, 1), t0);
-    }
+    three_workers(r, 0u);
     rpcnetd::common::rng g(11);
     std::map<std::string, std::uint32_t> running;
     auto now = t0;
@@ -389,9 +395,7 @@ TEST_CASE("worker_registry: with other directors' streams in the reports, new le
           "[balance]") {
     // Each worker runs 4 streams another director assigned: this registry holds no lease.
     auto r = make("least-connections", {.report_grace = 1s, .lease_timeout = 10s});
-    for (int i = 1; i <= 3; ++i) {
-        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), 4u, 1), t0);
-    }
+    three_workers(r, 4u);
     rpcnetd::common::rng g(7);
     std::map<std::string, int> per;
     for (int i = 0; i < 6; ++i) {
@@ -429,9 +433,7 @@ TEST_CASE("worker_registry: a gossiped count does not set back a fresher health 
 
 TEST_CASE("worker_registry: a burst of assignments is not skewed by a stale report", "[balance]") {
     auto r = make("least-connections", {.report_grace = 1s});
-    for (int i = 1; i <= 3; ++i) {
-        r.update(worker("w" + std::to_string(i), static_cast<std::uint16_t>(62000 + i), 0u, 1), t0);
-    }
+    three_workers(r, 0u);
     rpcnetd::common::rng g(9);
     std::map<std::string, int> per;
     for (int i = 0; i < 30; ++i) {
