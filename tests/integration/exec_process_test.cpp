@@ -332,6 +332,7 @@ TEST_CASE("exec: client Ctrl-C kills the job's whole process group, 100 jobs lea
         }
         for (auto& cl : clients) {
             const auto code = cl->wait_exit(20s);
+            INFO("client output: " << cl->output());
             REQUIRE(code == 0);
             REQUIRE(cl->output().find("one\ntwo\n") != std::string::npos);
         }
