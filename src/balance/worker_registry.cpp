@@ -77,9 +77,8 @@ void worker_registry::reconcile(worker& w, std::optional<common::time_point> now
     // lease is surplus, and the oldest is dropped (which old one goes does not change the count).
     while (w.leases.size() > *w.reported) {
         const auto at = first_unreported(w)->first;
-        const bool covered = w.report_at - at >= config_.report_grace;
         const bool timed_out = now && *now - at >= config_.lease_timeout;
-        if (!covered && !timed_out) {
+        if (!in_report(w, at) && !timed_out) {
             break;
         }
         const auto oldest = w.leases.begin();
@@ -88,9 +87,13 @@ void worker_registry::reconcile(worker& w, std::optional<common::time_point> now
     }
 }
 
+bool worker_registry::in_report(const worker& w, common::time_point at) const {
+    return w.report_at - at >= config_.report_grace;
+}
+
 std::set<std::pair<common::time_point, lease_id>>::const_iterator
 worker_registry::first_unreported(const worker& w) {
-    // pending(w) steps from the newest end: a burst's few pending leases, not every stream.
+    // leases - reported steps from the newest end: a burst's few new leases, not every stream.
     return std::prev(w.leases.end(), static_cast<std::ptrdiff_t>(w.leases.size() - *w.reported));
 }
 
@@ -321,8 +324,7 @@ std::uint32_t worker_registry::pending(const worker& w, common::time_point) cons
     // The report counts more streams than we hold leases: other directors' clients are in it.
     // Our leases too recent to be in it count on top (found from the newest end: O(young)).
     std::uint32_t young = 0;
-    for (auto it = w.leases.rbegin();
-         it != w.leases.rend() && w.report_at - it->first < config_.report_grace; ++it) {
+    for (auto it = w.leases.rbegin(); it != w.leases.rend() && !in_report(w, it->first); ++it) {
         ++young;
     }
     return young;

@@ -231,6 +231,8 @@ private:
     };
 
     std::uint32_t pending(const worker& w, common::time_point now) const;
+    // A lease made at `at` is old enough to be in w's last report (report_grace before it).
+    bool in_report(const worker& w, common::time_point at) const;
     // Drops the surplus of old leases a lower report accounts for (see the header comment).
     void reconcile(worker& w, std::optional<common::time_point> now = std::nullopt);
     // With more leases than w's report: the (reported + 1)-th oldest lease, the first the report
