@@ -68,6 +68,11 @@ TEST_CASE("membership process: join, kill -9, SIGTERM and SIGSTOP across six mem
         CHECK(c.worker(1).wait_exit(20s) == std::optional<int>(0));
         CHECK(all_report(c, {0, 2, 3, 4}, "NodeLeft node=worker-1", 30s));
         std::this_thread::sleep_for(3s);  // would a failure be declared late?
+        for (const auto& line : split_lines(c.director().output())) {
+            if (line.find("node=worker-1") != std::string::npos) {
+                UNSCOPED_INFO("director: " << line);  // shown if a check below fails
+            }
+        }
         CHECK(c.director().output().find("NodeFailed node=worker-1") == std::string::npos);
         for (std::size_t i : {0, 2, 3, 4}) {
             CHECK(c.worker(i).output().find("NodeFailed node=worker-1") == std::string::npos);
